@@ -1,0 +1,277 @@
+"""One call for every figure: :func:`summary` and its result, :class:`Summary`.
+
+>>> import archcalc
+>>> s = archcalc.summary("resnet50")
+>>> s.params, s.macs
+(25557032, 4089184256)
+>>> s.to_dict()["receptive_field"]["layer"]
+'layer4.2.relu_2'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ._errors import ArchcalcError, OptionError, UnknownModelError
+from ._math import is_symbolic
+from .flops import count_flops
+from .graph import INPUT, Model
+from .heads import apply_head, last_spatial_node
+from .memory import MemoryReport, memory_report
+from .params import count_params
+from .receptive import RF, receptive_fields
+from .shapes import infer_shapes, resolve_input
+
+__all__ = ["summary", "Summary", "LayerRow", "load_model", "jsonable"]
+
+
+def load_model(model: Model | str) -> Model:
+    """A :class:`Model`, a zoo name, or the path of a spec file (``.yaml``/``.yml``/``.toml``)."""
+    if isinstance(model, Model):
+        return model
+    if not isinstance(model, str):
+        raise UnknownModelError(f"model = {model!r}: give a zoo name, a spec file or a Model")
+    from . import zoo
+
+    if model in zoo.names():
+        return zoo.get(model)
+    path = Path(model)
+    if path.suffix.lower() in (".yaml", ".yml", ".toml", ".json") or path.exists():
+        from .specfile import load_spec
+
+        return load_spec(path)
+    raise UnknownModelError(zoo.unknown_message(model))
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """Figures of one layer (per batch: MACs, FLOPs and activations include the batch)."""
+
+    index: int
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    output_shape: tuple[Any, ...]
+    params: Any
+    buffers: Any
+    macs: Any
+    flops: Any
+    activation_elements: Any
+    activation_bytes: Any
+    rf: RF | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every figure of a model at one input size, batch, dtype and head."""
+
+    model: Model
+    input_shape: tuple[Any, ...]
+    batch: Any
+    dtype: str
+    head: str
+    layers: tuple[LayerRow, ...]
+    params: Any
+    buffers: Any
+    macs: Any
+    flops: Any
+    memory: MemoryReport
+    weights_bytes: Any
+    rf: RF | None
+    rf_layer: str | None
+    rf_gap: str | None
+    convention: str = "archcalc"
+
+    @property
+    def output_shape(self) -> tuple[Any, ...]:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    def layer(self, name: str) -> LayerRow:
+        for row in self.layers:
+            if row.name == name:
+                return row
+        raise OptionError(f"model '{self.model.name}' has no layer '{name}'")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (ints stay ints; symbols and fractions become strings)."""
+        m = self.memory
+        d = {
+            "model": self.model.name,
+            "input": list(self.input_shape),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "head": self.head,
+            "convention": self.convention,
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "memory": {
+                "weights_bytes": self.weights_bytes,
+                "input_bytes": m.input_bytes,
+                "activations_bytes": m.activations_bytes,
+                "peak_inference_bytes": m.peak_inference_bytes,
+                "saved_for_backward_bytes": m.saved_for_backward_bytes,
+            },
+            "receptive_field": _rf_dict(self.rf, self.rf_layer, self.rf_gap),
+            "layers": [
+                {
+                    "index": r.index,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "inputs": list(r.inputs),
+                    "output_shape": list(r.output_shape),
+                    "params": r.params,
+                    "buffers": r.buffers,
+                    "macs": r.macs,
+                    "flops": r.flops,
+                    "activations": r.activation_elements,
+                    "activation_bytes": r.activation_bytes,
+                    "receptive_field": _rf_dict(r.rf, None, None, short=True),
+                }
+                for r in self.layers
+            ],
+        }
+        return jsonable(d)  # type: ignore[no-any-return]
+
+
+def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = False) -> Any:
+    if rf is None:
+        return (
+            None
+            if short
+            else {"size": None, "stride": None, "offset": None, "layer": layer, "unavailable": gap}
+        )
+    if rf.is_global:
+        return (
+            "global"
+            if short
+            else {"size": None, "stride": None, "offset": None, "layer": layer, "global": True}
+        )
+    d: dict[str, Any] = {
+        "size": list(rf.size),
+        "stride": list(rf.stride),
+        "offset": list(rf.offset),
+    }
+    if not short:
+        d["layer"] = layer
+        d["aligned"] = rf.aligned
+        d["global_context"] = rf.global_context
+        d["notes"] = list(rf.notes)
+    return d
+
+
+def jsonable(x: Any) -> Any:
+    """Convert ints, fractions, sympy objects, tuples and dicts to JSON-ready data."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else str(x)
+    if is_symbolic(x):
+        if getattr(x, "is_Integer", False):
+            return int(x)
+        return str(x)
+    return x
+
+
+def _sum(xs: Any) -> Any:
+    total: Any = 0
+    for x in xs:
+        total = total + x
+    return total
+
+
+def summary(
+    model: Model | str,
+    input: Any = None,
+    batch: Any = 1,
+    dtype: str = "float32",
+    head: str = "fc",
+    classes: int | None = None,
+) -> Summary:
+    """Every figure of ``model`` (a :class:`Model`, zoo name or spec-file path).
+
+    ``input`` is ``(C, H, W)``, ``(H, W)``, an int or a string like ``"3x224x224"``; a
+    name instead of a number (``"H"``) makes that size a sympy symbol. ``batch`` may be
+    a symbol name too. MACs, FLOPs and activation memory are for the whole batch.
+    """
+    m = apply_head(load_model(model), head, classes)
+    ishape = resolve_input(m, input)
+    b = _batch(batch)
+    shapes = infer_shapes(m, ishape)
+    par = count_params(m, shapes)
+    fl = count_flops(m, shapes)
+    mem = memory_report(m, shapes, b, dtype)
+    rf_gap = None
+    try:
+        rfs: dict[str, RF] | None = receptive_fields(m, shapes)
+    except ArchcalcError as e:
+        rfs, rf_gap = None, str(e)
+    rows = []
+    for i, n in enumerate(m.live_nodes()):
+        p, buf = par[n.name]
+        mac, flop = fl[n.name]
+        el, by = mem.outputs[n.name]
+        rows.append(
+            LayerRow(
+                i,
+                n.name,
+                n.layer.kind,
+                n.inputs,
+                shapes[n.name],
+                p,
+                buf,
+                mac * b,
+                flop * b,
+                el,
+                by,
+                rfs[n.name] if rfs else None,
+            )
+        )
+    params = _sum(p for p, _ in par.values())
+    buffers = _sum(bf for _, bf in par.values())
+    from .memory import itemsize
+
+    rf_layer = last_spatial_node(m)
+    if rf_layer == INPUT:
+        rf_layer = m.output
+    rf = rfs[rf_layer] if rfs else None
+    return Summary(
+        model=m,
+        input_shape=ishape,
+        batch=b,
+        dtype=dtype,
+        head=head,
+        layers=tuple(rows),
+        params=params,
+        buffers=buffers,
+        macs=_sum(r.macs for r in rows),
+        flops=_sum(r.flops for r in rows),
+        memory=mem,
+        weights_bytes=params * itemsize(dtype),
+        rf=rf,
+        rf_layer=rf_layer,
+        rf_gap=rf_gap,
+    )
+
+
+def _batch(batch: Any) -> Any:
+    if isinstance(batch, str):
+        b = batch.strip()
+        if b.isdigit():
+            batch = int(b)
+        elif b.isidentifier():
+            from .shapes import symbol
+
+            return symbol(b)
+    if is_symbolic(batch):
+        return batch
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise OptionError(f"--batch = {batch!r}: must be a positive integer")
+    return batch
