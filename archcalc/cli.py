@@ -7,6 +7,7 @@ message on stderr and exit code 2 (no traceback).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,6 +68,17 @@ def _handles_errors(fn: F) -> F:
         except ArchcalcError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except (typer.Exit, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug of archcalc's: short message, details on request
+            if os.environ.get("ARCHCALC_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(e).__name__}: {e} (set ARCHCALC_DEBUG=1 for the "
+                f"traceback, and please report it)",
+                err=True,
+            )
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -153,6 +166,21 @@ def models(format: FormatOpt = "table") -> None:
         _emit(json.dumps([dict(zip(header, r)) for r in rows], indent=2))
         return
     _emit(render_rows(header, rows, format, "archcalc zoo"))
+
+
+@app.command("docs")
+@_handles_errors
+def docs(
+    out_dir: Annotated[str, typer.Argument(help="Where to write (default docs/).")] = "docs",
+    plots: Annotated[
+        bool, typer.Option("--plots", help="Also draw SVG plots (matplotlib).")
+    ] = False,
+) -> None:
+    """Regenerate the documentation pages (zoo index, one page per model, CLI reference, exam)."""
+    from .docsgen import write
+
+    paths = write(out_dir, plots)
+    _emit(f"wrote {len(paths)} files under {out_dir}")
 
 
 def main() -> None:

@@ -147,6 +147,11 @@ def _eq_known_false(a: Any, b: Any) -> bool:
     return bool(a != b)
 
 
+def _check_probability(kind: str, p: Any) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise SpecError(f"{kind}.p = {p!r}: must be a probability in [0, 1]")
+
+
 def _spatial(kind: str, ins: Shapes, i: int = 0) -> Shape:
     s = ins[i]
     if len(s) != 3:
@@ -691,8 +696,7 @@ class Dropout(_Elementwise):
     alias: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 0 <= self.p <= 1:
-            raise SpecError(f"{self.kind}.p = {self.p!r}: must be a probability in [0, 1]")
+        _check_probability(self.kind, self.p)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return (Extra(batch * prod(out), 1, "dropout mask"),)
@@ -708,8 +712,7 @@ class StochasticDepth(_Elementwise):
     alias: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 0 <= self.p <= 1:
-            raise SpecError(f"{self.kind}.p = {self.p!r}: must be a probability in [0, 1]")
+        _check_probability(self.kind, self.p)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return (Extra(batch, None, "stochastic depth noise"),)
