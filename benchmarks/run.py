@@ -55,57 +55,57 @@ def fresh_summary(name: str) -> Callable[[], object]:
 
 
 def bench_vs_counters(models: list[str], repeat: int) -> list[list[object]]:
-    import torch
+    return [bench_one(name, repeat) for name in models]
 
+
+def bench_one(name: str, repeat: int) -> list[object]:
+    import torch
     from archcalc.torch import to_torch
 
-    rows = []
-    for name in models:
-        m = archcalc.zoo.get(name)
-        module = to_torch(m).eval()
-        x = torch.randn(1, *m.input_shape)
-        t_arch = best_of(fresh_summary(name), repeat)
-        row: list[object] = [name, t_arch * 1e3]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from fvcore.nn import FlopCountAnalysis
+    m = archcalc.zoo.get(name)
+    module = to_torch(m).eval()
+    x = torch.randn(1, *m.input_shape)
+    t_arch = best_of(fresh_summary(name), repeat)
+    row: list[object] = [name, t_arch * 1e3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fvcore.nn import FlopCountAnalysis
 
-            def fv() -> object:
-                a = FlopCountAnalysis(module, x)
-                a.unsupported_ops_warnings(False)
-                a.uncalled_modules_warnings(False)
-                return a.total()
+        def fv() -> object:
+            a = FlopCountAnalysis(module, x)
+            a.unsupported_ops_warnings(False)
+            a.uncalled_modules_warnings(False)
+            return a.total()
 
-            t_fv = best_of(fv, max(1, repeat // 3))
-            row += [t_fv * 1e3, t_fv / t_arch]
-            try:
-                from ptflops import get_model_complexity_info
+        t_fv = best_of(fv, max(1, repeat // 3))
+        row += [t_fv * 1e3, t_fv / t_arch]
+        try:
+            from ptflops import get_model_complexity_info
 
-                def pt() -> object:
-                    with contextlib.redirect_stdout(io.StringIO()):
-                        return get_model_complexity_info(
-                            module,
-                            tuple(m.input_shape),
-                            as_strings=False,
-                            print_per_layer_stat=False,
-                        )
+            def pt() -> object:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    return get_model_complexity_info(
+                        module,
+                        tuple(m.input_shape),
+                        as_strings=False,
+                        print_per_layer_stat=False,
+                    )
 
-                t_pt = best_of(pt, max(1, repeat // 3))
-                row += [t_pt * 1e3, t_pt / t_arch]
-            except ImportError:
-                row += ["-", "-"]
-            try:
-                from torchinfo import summary as ti
+            t_pt = best_of(pt, max(1, repeat // 3))
+            row += [t_pt * 1e3, t_pt / t_arch]
+        except ImportError:
+            row += ["-", "-"]
+        try:
+            from torchinfo import summary as ti
 
-                t_ti = best_of(
-                    lambda: ti(module, input_size=(1, *m.input_shape), verbose=0),
-                    max(1, repeat // 3),
-                )
-                row += [t_ti * 1e3, t_ti / t_arch]
-            except ImportError:
-                row += ["-", "-"]
-        rows.append(row)
-    return rows
+            t_ti = best_of(
+                lambda: ti(module, input_size=(1, *m.input_shape), verbose=0),
+                max(1, repeat // 3),
+            )
+            row += [t_ti * 1e3, t_ti / t_arch]
+        except ImportError:
+            row += ["-", "-"]
+    return row
 
 
 def process_time(cmd: list[str], repeat: int) -> float:
