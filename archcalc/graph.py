@@ -66,8 +66,10 @@ class Model:
                         f"{where}: input '{src}' is not the model input or an earlier layer"
                     )
             arity = n.layer.arity
-            if arity is None and len(n.inputs) < 2:
-                raise SpecError(f"{where}: inputs = {list(n.inputs)}: needs two or more inputs")
+            if arity is None and len(n.inputs) < n.layer.min_inputs:
+                raise SpecError(
+                    f"{where}: inputs = {list(n.inputs)}: needs {n.layer.min_inputs} or more inputs"
+                )
             if arity is not None and len(n.inputs) != arity:
                 raise SpecError(
                     f"{where}: inputs = {list(n.inputs)}: needs exactly {arity} input(s)"

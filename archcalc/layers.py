@@ -198,8 +198,9 @@ def _window_out(
 class Layer:
     """Base of every layer kind. Subclasses are frozen dataclasses registered by name."""
 
-    #: number of inputs; ``None`` means two or more
+    #: number of inputs; ``None`` means ``min_inputs`` or more
     arity: ClassVar[int | None] = 1
+    min_inputs: ClassVar[int] = 2
     #: output shares storage with input 0 in an inference pass (a view)
     alias: ClassVar[bool] = False
     #: a conv/linear layer: contributes MACs and is "trainable weight" for heads
@@ -1073,9 +1074,11 @@ class Mul(Layer):
 @register
 @dataclass(frozen=True, slots=True)
 class Concat(Layer):
-    """Concatenation along channels of maps with equal height and width."""
+    """Concatenation along channels of maps with equal height and width. One input is
+    allowed: ``torch.cat([x])`` is a copy (DenseNet's first layer of a block does it)."""
 
     arity: ClassVar[int | None] = None
+    min_inputs: ClassVar[int] = 1
 
     def out_shape(self, ins: Shapes) -> Shape:
         first = ins[0]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import OptionError
-from ._math import is_symbolic, maximum, prod
+from ._math import is_symbolic, prod
 from .graph import INPUT, Model, Node, each_node
 from .layers import Dropout, Extra, StochasticDepth
 
@@ -116,7 +116,11 @@ def memory_report(
         for s in frees.get(i, ()):
             live = live - (input_bytes if s == INPUT else outputs[s][1])
     if symbolic:
-        peak = maximum(*candidates)
+        # an unevaluated Max: sympy's pairwise simplification of ~100 polynomials in floor()
+        # terms takes seconds; substituted numbers evaluate it exactly
+        import sympy
+
+        peak = sympy.Max(*dict.fromkeys(candidates), evaluate=False)
 
     # ---- saved for backward in a training step
     tstore = _storages(nodes, training=True)
