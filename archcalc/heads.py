@@ -22,11 +22,13 @@ from .graph import INPUT, Model, Node
 from .layers import (
     AdaptiveAvgPool2d,
     AvgPool2d,
+    BatchNorm2d,
     Conv2d,
     Dropout,
     Flatten,
     GlobalAvgPool,
     Layer,
+    LayerNorm2d,
     Linear,
     _Elementwise,
 )
@@ -103,6 +105,11 @@ def _gap(model: Model, classes: int | None) -> Model:
         raise UnsupportedError(
             f"--head gap: model '{model.name}' has no convolutional feature map before its head"
         )
+    if classes is None and len(shapes[model.output]) != 1:
+        raise OptionError(
+            f"--head gap: model '{model.name}' has no classifier to take the number of classes "
+            f"from; give --classes N"
+        )
     n_out = classes if classes is not None else _num_outputs(shapes[model.output])
     keep = model.ancestors(feat)
     nodes = [n for n in model.nodes if n.name in keep]
@@ -163,7 +170,8 @@ def _conv(model: Model) -> Model:
                 flat, spatial = None, (1, 1)
             else:
                 new = Conv2d(layer.in_features, layer.out_features, 1, bias=layer.bias)
-        elif isinstance(layer, (Conv2d, Dropout, _Elementwise)):
+        elif isinstance(layer, (Conv2d, Dropout, _Elementwise, BatchNorm2d, LayerNorm2d)):
+            # per-position layers work unchanged on a map
             new = layer
         else:
             raise UnsupportedError(
