@@ -183,8 +183,8 @@ def _conv(model: Model) -> Model:
             _rewire(head, head_inputs)
             continue
         out_nodes.append(Node(node.name, new, node.inputs))
-    if flat is not None:
-        raise UnsupportedError("--head conv: the model ends with a Flatten and no linear layer")
+    # a trailing Flatten (SqueezeNet's head is already convolutional) is dropped: the output
+    # stays a map of predictions
     return model.with_nodes(out_nodes, out_nodes[-1].name, features=feat)
 
 

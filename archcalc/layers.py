@@ -28,7 +28,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from ._errors import ShapeError, SpecError, UnsupportedError
-from ._math import Num, ceildiv, floordiv, if_ge, is_symbolic, known_lt, prod
+from ._math import Num, ceildiv, floordiv, is_symbolic, known_lt, minimum, prod
 
 __all__ = [
     "Layer",
@@ -186,9 +186,10 @@ def _window_out(
         )
     if not ceil_mode:
         return floordiv(span, s) + 1
-    out = ceildiv(span, s) + 1
-    # torch: the last window must start inside the input or the left padding
-    return if_ge((out - 1) * s, size + lo, out - 1, out)
+    # torch: ceil, then drop the last window if it starts in the right padding; the same as
+    # capping the count so that the last start (out - 1)·s stays below size + lo
+    # (checked exhaustively against torch's rule for small sizes in tests/test_layers.py)
+    return minimum(ceildiv(span, s) + 1, floordiv(size + lo - 1, s) + 1)
 
 
 # ---------------------------------------------------------------- base class

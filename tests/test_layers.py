@@ -193,3 +193,37 @@ def test_every_kind_covers_every_quantity(kind):
     if cls.arity == 1:
         layer.geometry(ins, out)
     assert layer_from_dict(layer.to_dict()) == layer
+
+
+def _torch_ceil_rule(n, k, s, p, d):
+    # torch's pooling_output_shape with ceil_mode: ceil, then drop a window that starts in the
+    # right padding
+    span = n + 2 * p - d * (k - 1) - 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def test_ceil_mode_matches_torch_rule_exhaustively():
+    for n in range(1, 30):
+        for k in range(1, 5):
+            for s in range(1, 4):
+                for d in (1, 2):
+                    for p in range(0, (d * (k - 1) + 1) // 2 + 1):
+                        if n + 2 * p < d * (k - 1) + 1:
+                            continue
+                        pool = MaxPool2d(k, s, padding=p, dilation=d, ceil_mode=True)
+                        assert pool.out_shape(((1, n, n),))[1] == _torch_ceil_rule(n, k, s, p, d)
+
+
+def test_symbolic_ceil_mode_stack_substitutes():
+    import sympy
+
+    from archcalc import sequential, symbol, summary
+
+    m = sequential("p", [MaxPool2d(3, 2, ceil_mode=True)] * 4, input_shape=(1, 64, 64))
+    sym = summary(m, input="1xHxW")
+    for h in (31, 40, 64, 65, 101):
+        num = summary(m, input=(1, h, h))
+        assert sympy.sympify(sym.output_shape[1]).subs(symbol("H"), h) == num.output_shape[1]
