@@ -220,7 +220,7 @@ def test_ceil_mode_matches_torch_rule_exhaustively():
 def test_symbolic_ceil_mode_stack_substitutes():
     import sympy
 
-    from archcalc import sequential, symbol, summary
+    from archcalc import sequential, summary, symbol
 
     m = sequential("p", [MaxPool2d(3, 2, ceil_mode=True)] * 4, input_shape=(1, 64, 64))
     sym = summary(m, input="1xHxW")
