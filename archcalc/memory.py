@@ -4,10 +4,10 @@ Conventions (docs/conventions.md):
 
 * ``activations`` — elements of every layer output that owns storage (views such as
   Flatten, Identity and inference-mode Dropout own none), times the batch.
-* ``peak_inference`` — a topological walk: the model input is live at the start, each
-  output is allocated when its layer runs, and a tensor is freed after its last consumer
-  has run; the peak is taken right after each allocation, so a layer's inputs and output
-  are live together. No in-place operations, no workspace of the kernels.
+* ``peak_inference`` — a topological walk: the model input is live throughout (its caller
+  holds it), each output is allocated when its layer runs, and a tensor is freed after its
+  last consumer has run; the peak is taken right after each allocation, so a layer's inputs
+  and output are live together. No in-place operations, no workspace of the kernels.
 * ``saved_for_backward`` — the union of the tensors autograd keeps in one training step,
   each storage counted once, parameters excluded (per-kind rules in :mod:`archcalc.layers`).
 
@@ -16,8 +16,8 @@ Conventions (docs/conventions.md):
 >>> from archcalc.shapes import infer_shapes
 >>> m = sequential("c", [Conv2d(1, 2, 1), ReLU()], input_shape=(1, 2, 2))
 >>> r = memory_report(m, infer_shapes(m), batch=1, dtype="float32")
->>> r.peak_inference_bytes   # input 4 + conv 8 floats live together; then relu 8 with conv 8
-64
+>>> r.peak_inference_bytes   # input 4 floats, then + conv 8, then + relu 8 (conv freed after)
+80
 """
 
 from __future__ import annotations
@@ -94,12 +94,13 @@ def memory_report(
 
     # ---- peak of an inference pass
     store = _storages(nodes, training=False)
-    last_use = {INPUT: -1}
+    last_use = {}
     for i, n in enumerate(nodes):
         last_use.setdefault(n.name, i)
         for s in n.inputs:
             last_use[store[s]] = i
     last_use[store[model.output]] = len(nodes)
+    last_use[INPUT] = len(nodes)  # the caller holds the input
     frees: dict[int, list[str]] = {}
     for s, last in last_use.items():
         frees.setdefault(last, []).append(s)
