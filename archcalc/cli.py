@@ -58,6 +58,15 @@ HeadOpt = Annotated[
 ]
 ClassesOpt = Annotated[int | None, typer.Option("--classes", help="Number of classes of the head.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+ConventionOpt = Annotated[
+    str,
+    typer.Option(
+        "--convention",
+        help="How FLOPs are counted: archcalc, "
+        "fvcore, flopcounter, torchvision, ptflops, thop, "
+        "torchinfo (docs/conventions.md).",
+    ),
+]
 
 
 def _handles_errors(fn: F) -> F:
@@ -93,11 +102,25 @@ def _emit(obj: Any) -> None:
 
 
 def _summary(
-    model: str, input: str | None, batch: str, dtype: str, head: str, classes: int | None
+    model: str,
+    input: str | None,
+    batch: str,
+    dtype: str,
+    head: str,
+    classes: int | None,
+    convention: str = "archcalc",
 ) -> Any:
     from .summary import summary
 
-    return summary(model, input=input, batch=batch, dtype=dtype, head=head, classes=classes)
+    return summary(
+        model,
+        input=input,
+        batch=batch,
+        dtype=dtype,
+        head=head,
+        classes=classes,
+        convention=convention,
+    )
 
 
 def _check_format(fmt: str) -> None:
@@ -118,11 +141,12 @@ def _quantity_command(command: str, doc: str) -> None:
         head: HeadOpt = "fc",
         classes: ClassesOpt = None,
         format: FormatOpt = "table",
+        convention: ConventionOpt = "archcalc",
     ) -> None:
         from .render import render_summary
 
         _check_format(format)
-        s = _summary(model, input, batch, dtype, head, classes)
+        s = _summary(model, input, batch, dtype, head, classes, convention)
         extra: list[tuple[str, Any]] = []
         extra_json: dict[str, Any] = {}
         if command == "params" and head != "fc":
@@ -181,6 +205,69 @@ def docs(
 
     paths = write(out_dir, plots)
     _emit(f"wrote {len(paths)} files under {out_dir}")
+
+
+@app.command("check")
+@_handles_errors
+def check_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    batch: Annotated[int, typer.Option("--batch", "-b", help="Batch size.")] = 1,
+    rf: Annotated[
+        bool,
+        typer.Option(
+            "--rf/--no-rf", help="Check receptive fields by gradient (slow on big inputs)."
+        ),
+    ] = True,
+    format: FormatOpt = "table",
+) -> None:
+    """Build the model in torch and compare every figure (needs the torch extra)."""
+    _check_format(format)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from ._errors import OptionError
+
+        raise OptionError("archcalc check needs torch: pip install 'archcalc[torch]'") from None
+    from .check import check
+    from .render import render_rows
+
+    r = check(model, input, batch, rf=rf)
+    if format == "json":
+        import json
+
+        _emit(json.dumps(r.to_dict(), indent=2))
+    else:
+        rows = [
+            [
+                x.check,
+                x.layer,
+                _cell(x.archcalc),
+                _cell(x.torch),
+                {True: "ok", False: "MISMATCH", None: "not checked"}[x.ok],
+                x.note,
+            ]
+            for x in r.rows
+        ]
+        _emit(
+            render_rows(
+                ["check", "where", "archcalc", "torch", "verdict", "note"],
+                rows,
+                format,
+                f"{r.model}  input {'x'.join(map(str, r.input_shape))}  batch {r.batch}",
+                [("mismatches", len(r.mismatches))],
+            )
+        )
+    if r.mismatches:
+        raise typer.Exit(1)
+
+
+def _cell(v: Any) -> str:
+    from .render import fmt_num
+
+    if isinstance(v, tuple):
+        return "(" + ", ".join(fmt_num(x, sep=False) for x in v) + ")"
+    return fmt_num(v) if not isinstance(v, str) else v
 
 
 def main() -> None:

@@ -692,7 +692,8 @@ class Tanh(_Elementwise):
 @register
 @dataclass(frozen=True, slots=True)
 class Dropout(_Elementwise):
-    """Dropout. Inference: identity (a view). Training: autograd keeps a bool mask."""
+    """Dropout. Inference: identity (a view). Training: autograd keeps the scaled noise
+    tensor (torch's CPU path; the CUDA kernel keeps a bool mask, a quarter of it)."""
 
     p: float = 0.5
     alias: ClassVar[bool] = True
@@ -701,7 +702,9 @@ class Dropout(_Elementwise):
         _check_probability(self.kind, self.p)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
-        return (Extra(batch * prod(out), 1, "dropout mask"),)
+        # torch's CPU path computes input * noise and keeps the noise tensor (activation
+        # dtype); CUDA's fused native_dropout keeps a 1-byte mask instead
+        return (Extra(batch * prod(out), None, "dropout noise"),)
 
 
 @register

@@ -144,3 +144,74 @@ def receptive_fields(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[s
 
     each_node(model, one)
     return rfs
+
+
+def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+    """The exact region of every unit of every spatial tensor, clipped to the input.
+
+    Returns ``{name: (lo_h, hi_h, lo_w, hi_w)}``, numpy arrays indexed by unit: unit ``(i, j)``
+    of ``name`` depends on input rows ``lo_h[i]..hi_h[i]`` and columns ``lo_w[j]..hi_w[j]``
+    (bounding box; ``-1`` where a unit reads only padding). Unlike ``offset + j·stride``, this
+    accounts for pixels no unit reads (e.g. the last column a strided conv never reaches).
+    Numeric sizes and integer strides only; squeeze-excitation gates are ignored (local
+    region); a global layer makes every unit see the whole input.
+    """
+    import numpy as np
+
+    inp = shapes[INPUT]
+    if any(is_symbolic(d) for d in inp):
+        raise UnsupportedError("clipped receptive-field boxes need a numeric input size")
+    out: dict[str, Any] = {}
+
+    def ident(n: int) -> tuple[Any, Any]:
+        a = np.arange(n, dtype=np.int64)
+        return a, a.copy()
+
+    out[INPUT] = (*ident(inp[1]), *ident(inp[2]))
+
+    def one(i: int, node: Node) -> None:
+        shp = shapes[node.name]
+        if len(shp) != 3:
+            return
+        srcs = [s for s in node.inputs if s in out]
+        if node.layer.arity is None:
+            if not srcs:
+                return
+            axes = []
+            for ax in range(2):
+                lo = np.min([out[s][2 * ax] for s in srcs], axis=0)
+                hi = np.max([out[s][2 * ax + 1] for s in srcs], axis=0)
+                axes += [lo, hi]
+            out[node.name] = tuple(axes)
+            return
+        src = node.inputs[0]
+        if src not in out:
+            return
+        geom = node.layer.geometry(tuple(shapes[s] for s in node.inputs), shp)
+        if geom is GLOBAL:
+            n_h, n_w = shp[1], shp[2]
+            full = out[src]
+            out[node.name] = (
+                np.full(n_h, full[0].min()),
+                np.full(n_h, full[1].max()),
+                np.full(n_w, full[2].min()),
+                np.full(n_w, full[3].max()),
+            )
+            return
+        axes = []
+        for ax, (k, s, a) in enumerate(geom):
+            if not (isinstance(s, int) and isinstance(k, int) and isinstance(a, int)):
+                raise UnsupportedError(f"{node.name}: fractional stride; no clipped boxes")
+            n_in, n_out = shapes[src][1 + ax], shp[1 + ax]
+            u = np.arange(n_out, dtype=np.int64)
+            v_lo = np.maximum(0, u * s + a)
+            v_hi = np.minimum(n_in - 1, u * s + a + k - 1)
+            empty = v_lo > v_hi
+            lo_in, hi_in = out[src][2 * ax], out[src][2 * ax + 1]
+            lo = np.where(empty, -1, lo_in[np.clip(v_lo, 0, n_in - 1)])
+            hi = np.where(empty, -1, hi_in[np.clip(v_hi, 0, n_in - 1)])
+            axes += [lo, hi]
+        out[node.name] = tuple(axes)
+
+    each_node(model, one)
+    return out

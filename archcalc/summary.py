@@ -194,12 +194,14 @@ def summary(
     dtype: str = "float32",
     head: str = "fc",
     classes: int | None = None,
+    convention: str = "archcalc",
 ) -> Summary:
     """Every figure of ``model`` (a :class:`Model`, zoo name or spec-file path).
 
     ``input`` is ``(C, H, W)``, ``(H, W)``, an int or a string like ``"3x224x224"``; a
     name instead of a number (``"H"``) makes that size a sympy symbol. ``batch`` may be
     a symbol name too. MACs, FLOPs and activation memory are for the whole batch.
+    ``convention`` counts FLOPs as another tool does (see :mod:`archcalc.conventions`).
     """
     m = apply_head(load_model(model), head, classes)
     ishape = resolve_input(m, input)
@@ -207,6 +209,11 @@ def summary(
     shapes = infer_shapes(m, ishape)
     par = count_params(m, shapes)
     fl = count_flops(m, shapes)
+    foreign = None
+    if convention != "archcalc":
+        from .conventions import count
+
+        foreign = count(m, shapes, b, convention)
     mem = memory_report(m, shapes, b, dtype)
     rf_gap = None
     try:
@@ -228,7 +235,7 @@ def summary(
                 p,
                 buf,
                 mac * b,
-                flop * b,
+                foreign[n.name] if foreign is not None else flop * b,
                 el,
                 by,
                 rfs[n.name] if rfs else None,
@@ -258,6 +265,7 @@ def summary(
         rf=rf,
         rf_layer=rf_layer,
         rf_gap=rf_gap,
+        convention=convention,
     )
 
 

@@ -73,9 +73,9 @@ def test_views_own_no_memory_and_batch_dtype_scale():
     # conv 4*8*6*6 halfs and linear 4*10 halfs; flatten and eval dropout are views
     assert s.memory.activations_bytes == (4 * 8 * 6 * 6 + 4 * 10) * 2
     assert [r.activation_bytes for r in s.layers][1:3] == [0, 0]
-    # training: conv keeps the input, dropout its bool mask (1 B each), linear its input
-    # (the dropout output: a new tensor in training)
-    assert s.memory.saved_for_backward_bytes == (4 * 3 * 8 * 8) * 2 + 4 * 288 * 1 + 4 * 288 * 2
+    # training: conv keeps the input, dropout its noise tensor (torch's CPU path: x * noise,
+    # same dtype), linear its input (the dropout output: a new tensor in training)
+    assert s.memory.saved_for_backward_bytes == (4 * 3 * 8 * 8) * 2 + 4 * 288 * 2 + 4 * 288 * 2
 
 
 def test_batchnorm_and_maxpool_saved():
