@@ -278,7 +278,7 @@ def _rf_rows(m: Any, s: Summary) -> list[CheckRow]:
     from .shapes import infer_shapes
 
     h_in, w_in = s.input_shape[1:]
-    out = s.layer(name).output_shape if name != "input" else s.input_shape
+    out = s.layer(str(name)).output_shape if name != "input" else s.input_shape
     ho, wo = out[1], out[2]
     boxes = clipped_boxes(m, infer_shapes(m, s.input_shape))[str(name)]
     net = probe_module(m)

@@ -94,7 +94,7 @@ def memory_report(
 
     # ---- peak of an inference pass
     store = _storages(nodes, training=False)
-    last_use = {}
+    last_use: dict[str, int] = {}
     for i, n in enumerate(nodes):
         last_use.setdefault(n.name, i)
         for s in n.inputs:
