@@ -199,7 +199,7 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
             )
             return
         axes = []
-        assert not isinstance(geom, type(GLOBAL))
+        assert isinstance(geom, tuple)
         for ax, (k, s, a) in enumerate(geom):
             if not (isinstance(s, int) and isinstance(k, int) and isinstance(a, int)):
                 raise UnsupportedError(f"{node.name}: fractional stride; no clipped boxes")
