@@ -270,6 +270,16 @@ def _cell(v: Any) -> str:
     return fmt_num(v) if not isinstance(v, str) else v
 
 
+def _register_extensions() -> None:
+    from . import _cli_design, _cli_exam
+
+    _cli_design.register(app)
+    _cli_exam.register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
