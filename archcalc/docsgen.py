@@ -109,6 +109,7 @@ def model_page(s: Summary) -> str:
         f"{s.memory.peak_inference_bytes:,} B; saved for backward: "
         f"{s.memory.saved_for_backward_bytes:,} B\n"
         f"- receptive field: {rf_text}\n\n"
+        f"![receptive field and activation memory per layer]({m.name}.svg)\n\n"
         f"## Stride schedule\n\n{sched}\n## Layers\n\n{table}"
     )
 
