@@ -39,8 +39,8 @@ from ._errors import OptionError
 from ._math import is_symbolic, prod
 from .graph import INPUT, Model, sequential
 from .heads import apply_head, features_node
-from .layers import Conv2d, Extra
-from .memory import _storages, itemsize
+from .layers import Conv2d
+from .memory import itemsize, saved_for_backward
 from .shapes import infer_shapes
 from .summary import Summary, load_model, summary
 
@@ -829,25 +829,11 @@ def _saved_bytes(
     groups: Sequence[int],
     frozen: int,
 ) -> int:
-    """memory.py's saved-for-backward walk, restricted to the nodes autograd records."""
-    nodes = model.live_nodes()
-    store = _storages(nodes, training=True)
-    grad = {INPUT: False}
-    kept: dict[str, int] = {}
-    extra = 0
-    for n, g in zip(nodes, groups):
-        recorded = g > frozen or any(grad[src] for src in n.inputs)
-        grad[n.name] = recorded
-        if not recorded:
-            continue
-        ins = tuple(shapes[src] for src in n.inputs)
-        for item in n.layer.saved(ins, shapes[n.name], batch):
-            if isinstance(item, Extra):
-                extra += item.elements * (item.itemsize or size)
-                continue
-            tensor = n.name if item == "out" else n.inputs[int(item[2:])]
-            kept[store[tensor]] = batch * prod(shapes[store[tensor]]) * size
-    return sum(kept.values()) + extra
+    """memory.py's saved-for-backward walk with the frozen layers' parameters untrainable."""
+    group = dict(zip((n.name for n in model.live_nodes()), groups, strict=True))
+    return int(
+        saved_for_backward(model, shapes, batch, size, trainable=lambda n: group[n.name] > frozen)
+    )
 
 
 # ================================================================ FCN vs sliding window (Q3b)

@@ -89,12 +89,13 @@ GLOBAL = _Global()
 class Extra:
     """A tensor autograd saves that is neither an input nor the output of the layer.
 
-    ``elements`` counts the whole batch; ``itemsize`` is its bytes per element, or ``None``
-    for the activation dtype.
+    ``elements`` counts the whole batch; ``itemsize`` is its bytes per element, ``None``
+    for the activation dtype, or ``"acc"`` for the accumulate dtype (float32, or float64 for
+    float64 activations).
     """
 
     elements: Any
-    itemsize: int | None
+    itemsize: int | str | None
     what: str
 
 
@@ -234,6 +235,14 @@ class Layer:
         """Tensors autograd keeps: ``"in0"``, ``"in1"``, ``"out"`` or :class:`Extra`."""
         raise NotImplementedError
 
+    def taps(self) -> Pair:
+        """Spacing of the kernel's taps per axis (dilation; 1 for dense windows)."""
+        return (1, 1)
+
+    def is_view(self, training: bool) -> bool:
+        """Whether the output shares its input's storage (a view) in this mode."""
+        return self.alias
+
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data, ``{"kind": ..., field: value}``."""
         d: dict[str, Any] = {"kind": self.kind}
@@ -358,7 +367,18 @@ class Conv2d(Layer):
         return ((dh * (kh - 1) + 1, sh, -pt), (dw * (kw - 1) + 1, sw, -pl))
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.padding == "same":
+            (pt, pb), (pl, pr) = self.pads()
+            dh, dw = pb - pt, pr - pl
+            if dh != 0 or dw != 0:
+                # torch pads a copy by the odd remainder and convolves that: the copy is kept
+                c, h, w = ins[0]
+                return (Extra(batch * c * (h + dh) * (w + dw), None, "padded input copy"),)
         return ("in0",)
+
+    def taps(self) -> Pair:
+        """Spacing of the kernel's taps per axis (the dilation)."""
+        return self.dilation
 
 
 @register
@@ -546,7 +566,11 @@ class BatchNorm2d(Layer):
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         # input, running mean and var (model dtype), save_mean and save_invstd (float32)
         c = self.num_features
-        return ("in0", Extra(2 * c, None, "running stats"), Extra(2 * c, 4, "batch mean/invstd"))
+        return (
+            "in0",
+            Extra(2 * c, None, "running stats"),
+            Extra(2 * c, "acc", "batch mean/invstd"),
+        )
 
 
 @register
@@ -579,7 +603,7 @@ class LayerNorm2d(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         positions = batch * prod(ins[0][1:])
-        return ("in0", Extra(2 * positions, 4, "mean/rstd"))
+        return ("in0", Extra(2 * positions, "acc", "mean/rstd"))
 
 
 # ---------------------------------------------------------------- elementwise activations
@@ -702,9 +726,14 @@ class Dropout(_Elementwise):
         _check_probability(self.kind, self.p)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.p == 0:
+            return ()  # torch returns the input itself: nothing kept
         # torch's CPU path computes input * noise and keeps the noise tensor (activation
         # dtype); CUDA's fused native_dropout keeps a 1-byte mask instead
         return (Extra(batch * prod(out), None, "dropout noise"),)
+
+    def is_view(self, training: bool) -> bool:
+        return not training or self.p == 0
 
 
 @register
@@ -720,7 +749,12 @@ class StochasticDepth(_Elementwise):
         _check_probability(self.kind, self.p)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.p == 0:
+            return ()  # torchvision returns the input itself: nothing kept
         return (Extra(batch, None, "stochastic depth noise"),)
+
+    def is_view(self, training: bool) -> bool:
+        return not training or self.p == 0
 
 
 @register
@@ -764,11 +798,12 @@ class _Pool(Layer):
             _pair(k, "stride", self.stride if self.stride is not None else self.kernel_size),
         )
         _set(self, "padding", _pair(k, "padding", self.padding, minimum=0))
-        for p, kk, d in zip(self.padding, self.kernel_size, dilation):
-            if not any(is_symbolic(v) for v in (p, kk, d)) and 2 * p > d * (kk - 1) + 1:
+        for p, kk in zip(self.padding, self.kernel_size):
+            # torch checks the nominal kernel, whatever the dilation
+            if not any(is_symbolic(v) for v in (p, kk)) and 2 * p > kk:
                 raise SpecError(
-                    f"{k}.padding = {p}: must be at most half the (effective) kernel size "
-                    f"{d * (kk - 1) + 1}, as torch requires"
+                    f"{k}.padding = {p}: must be at most half the kernel size {kk} "
+                    f"(padding <= {kk // 2}), as torch requires"
                 )
         if not isinstance(self.ceil_mode, bool):
             raise SpecError(f"{k}.ceil_mode = {self.ceil_mode!r}: must be true or false")
@@ -840,6 +875,9 @@ class MaxPool2d(_Pool):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ("in0", Extra(batch * prod(out), 8, "argmax indices"))
+
+    def taps(self) -> Pair:
+        return self.dilation
 
 
 @register
@@ -1072,7 +1110,10 @@ class Mul(Layer):
         return (len(ins) - 1) * prod(out)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
-        return tuple(f"in{i}" for i in range(len(ins)))
+        # n inputs run as n - 1 binary products; each keeps both operands, so the n - 2
+        # partial products are kept too
+        partial = Extra((len(ins) - 2) * batch * prod(out), None, "partial products")
+        return (*(f"in{i}" for i in range(len(ins))), *((partial,) if len(ins) > 2 else ()))
 
 
 @register

@@ -22,15 +22,16 @@ Conventions (docs/conventions.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import OptionError
 from ._math import is_symbolic, prod
 from .graph import INPUT, Model, Node, each_node
-from .layers import Dropout, Extra, StochasticDepth
+from .layers import Extra, Mul
 
-__all__ = ["DTYPES", "itemsize", "memory_report", "MemoryReport"]
+__all__ = ["DTYPES", "itemsize", "memory_report", "MemoryReport", "saved_for_backward"]
 
 #: bytes per element of the supported activation dtypes
 DTYPES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float8": 1}
@@ -59,9 +60,7 @@ class MemoryReport:
 
 
 def _is_alias(node: Node, training: bool) -> bool:
-    if training and isinstance(node.layer, (Dropout, StochasticDepth)):
-        return False
-    return node.layer.alias
+    return node.layer.is_view(training)
 
 
 def _storages(nodes: tuple[Node, ...], training: bool) -> dict[str, str]:
@@ -73,7 +72,11 @@ def _storages(nodes: tuple[Node, ...], training: bool) -> dict[str, str]:
 
 
 def memory_report(
-    model: Model, shapes: dict[str, tuple[Any, ...]], batch: Any = 1, dtype: str = "float32"
+    model: Model,
+    shapes: dict[str, tuple[Any, ...]],
+    batch: Any = 1,
+    dtype: str = "float32",
+    input_requires_grad: bool = False,
 ) -> MemoryReport:
     """Compute the :class:`MemoryReport` of ``model`` at the given shapes."""
     size = itemsize(dtype)
@@ -123,21 +126,60 @@ def memory_report(
 
         peak = sympy.Max(*dict.fromkeys(candidates), evaluate=False)
 
-    # ---- saved for backward in a training step
+    saved_bytes = saved_for_backward(model, shapes, batch, size, None, input_requires_grad)
+    return MemoryReport(dtype, batch, outputs, input_bytes, activations, peak, saved_bytes)
+
+
+def saved_for_backward(
+    model: Model,
+    shapes: dict[str, tuple[Any, ...]],
+    batch: Any,
+    size: int,
+    trainable: Callable[[Node], bool] | None = None,
+    input_requires_grad: bool = False,
+) -> Any:
+    """Bytes autograd keeps in one training step, each storage once, parameters excluded.
+
+    Autograd records a layer only if its output requires grad: it has trainable parameters
+    (``trainable(node)``; default: any parameters), or an input that requires grad.
+    """
+    nodes = model.live_nodes()
     tstore = _storages(nodes, training=True)
     kept: dict[str, Any] = {}
     extra: Any = 0
+    grad = {INPUT: input_requires_grad}
+    acc = max(4, size)  # the accumulate dtype of normalisation statistics
+
+    def has_params(n: Node) -> bool:
+        p = n.layer.params(tuple(shapes[s] for s in n.inputs))
+        return bool(is_symbolic(p) or p > 0)
+
+    is_trainable = trainable or has_params
 
     def saved(i: int, n: Node) -> None:
         nonlocal extra
         ins = tuple(shapes[s] for s in n.inputs)
+        grad[n.name] = is_trainable(n) or any(grad[s] for s in n.inputs)
+        if not grad[n.name]:
+            return
         for item in n.layer.saved(ins, shapes[n.name], batch):
             if isinstance(item, Extra):
-                extra = extra + item.elements * (item.itemsize or size)
+                per = (
+                    size
+                    if item.itemsize is None
+                    else acc
+                    if item.itemsize == "acc"
+                    else item.itemsize
+                )
+                extra = extra + item.elements * per
                 continue
+            if item != "out" and isinstance(n.layer, Mul):
+                # a product keeps an operand only for the gradient of another one
+                k = int(item[2:])
+                if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):
+                    continue
             tensor = n.name if item == "out" else n.inputs[int(item[2:])]
-            kept[tstore[tensor]] = elements(tstore[tensor]) * size
+            kept[tstore[tensor]] = batch * prod(shapes[tstore[tensor]]) * size
 
     each_node(model, saved)
-    saved_bytes = sum(kept.values(), 0) + extra
-    return MemoryReport(dtype, batch, outputs, input_bytes, activations, peak, saved_bytes)
+    return sum(kept.values(), 0) + extra

@@ -173,13 +173,16 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
         shp = shapes[node.name]
         if len(shp) != 3:
             return
-        srcs = [s for s in node.inputs if s in out]
+        # broadcast gates (squeeze-excitation) do not add a local region
+        srcs = [s for s in node.inputs if s in out and tuple(shapes[s][1:]) == tuple(shp[1:])]
         if node.layer.arity is None:
             if not srcs:
                 return
             axes = []
             for ax in range(2):
-                lo = np.min([out[s][2 * ax] for s in srcs], axis=0)
+                los = np.array([out[s][2 * ax] for s in srcs])
+                lo = np.where(los >= 0, los, np.iinfo(np.int64).max).min(axis=0)
+                lo = np.where(lo == np.iinfo(np.int64).max, -1, lo)
                 hi = np.max([out[s][2 * ax + 1] for s in srcs], axis=0)
                 axes += [lo, hi]
             out[node.name] = tuple(axes)
@@ -200,15 +203,21 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
             return
         axes = []
         assert isinstance(geom, tuple)
-        for ax, (k, s, a) in enumerate(geom):
+        for ax, ((k, s, a), d) in enumerate(zip(geom, node.layer.taps(), strict=True)):
             if not (isinstance(s, int) and isinstance(k, int) and isinstance(a, int)):
                 raise UnsupportedError(f"{node.name}: fractional stride; no clipped boxes")
             n_in, n_out = shapes[src][1 + ax], shp[1 + ax]
             u = np.arange(n_out, dtype=np.int64)
-            v_lo = np.maximum(0, u * s + a)
-            v_hi = np.minimum(n_in - 1, u * s + a + k - 1)
-            empty = v_lo > v_hi
             lo_in, hi_in = out[src][2 * ax], out[src][2 * ax + 1]
+            # input units that read any pixel (units reading only padding sit at the ends)
+            valid = np.nonzero(lo_in >= 0)[0]
+            first, final = (int(valid[0]), int(valid[-1])) if valid.size else (0, -1)
+            start = u * s + a  # first tap; taps at start + d·t, t = 0 .. (k - 1)/d
+            last = start + k - 1
+            # the first and last taps on a valid unit (a dilated kernel has holes)
+            v_lo = np.where(start < first, start + d * (-((start - first) // d)), start)
+            v_hi = np.where(last > final, last - d * -(-(last - final) // d), last)
+            empty = v_lo > v_hi
             lo = np.where(empty, -1, lo_in[np.clip(v_lo, 0, n_in - 1)])
             hi = np.where(empty, -1, hi_in[np.clip(v_hi, 0, n_in - 1)])
             axes += [lo, hi]

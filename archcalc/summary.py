@@ -195,6 +195,7 @@ def summary(
     head: str = "fc",
     classes: int | None = None,
     convention: str = "archcalc",
+    input_requires_grad: bool = False,
 ) -> Summary:
     """Every figure of ``model`` (a :class:`Model`, zoo name or spec-file path).
 
@@ -202,6 +203,8 @@ def summary(
     name instead of a number (``"H"``) makes that size a sympy symbol. ``batch`` may be
     a symbol name too. MACs, FLOPs and activation memory are for the whole batch.
     ``convention`` counts FLOPs as another tool does (see :mod:`archcalc.conventions`).
+    ``input_requires_grad`` makes autograd record the layers before the first parameter too
+    (an input gradient is wanted, e.g. for saliency).
     """
     m = apply_head(load_model(model), head, classes)
     ishape = resolve_input(m, input)
@@ -214,7 +217,7 @@ def summary(
         from .conventions import count
 
         foreign = count(m, shapes, b, convention)
-    mem = memory_report(m, shapes, b, dtype)
+    mem = memory_report(m, shapes, b, dtype, input_requires_grad)
     rf_gap = None
     try:
         rfs: dict[str, RF] | None = receptive_fields(m, shapes)

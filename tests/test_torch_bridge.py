@@ -103,7 +103,7 @@ def check_against_torch(
     model: Model, input_shape: Any = None, *, batch: int = BATCH, requires_grad: bool = True
 ) -> dict[str, Any]:
     """Shapes, params and buffers per node, and saved-for-backward bytes, archcalc vs torch."""
-    s = archcalc.summary(model, input_shape, batch=batch)
+    s = archcalc.summary(model, input_shape, batch=batch, input_requires_grad=requires_grad)
     shapes = infer_shapes(model, s.input_shape)
     r = measure(model, s.input_shape, batch=batch, input_requires_grad=requires_grad)
     for name, shape in shapes.items():
@@ -517,11 +517,6 @@ def test_stochastic_depth_rows():
 # ---------------------------------------------------------------- known disagreements
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Conv2d padding='same' with an odd total padding d·(k−1): torch saves a "
-    "zero-padded copy C×(H+δh)×(W+δw) of the input (δ = d(k−1) mod 2), not the input",
-)
 def test_conv_same_even_kernel_saved():
     check_against_torch(_seq([Conv2d(3, 4, 4, padding="same")], (3, 8, 7)))
 
@@ -538,29 +533,14 @@ def test_conv_same_even_kernel_shape_params_rf():
     check_macs_fvcore(m)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StochasticDepth(p=0) returns its input unchanged (torchvision): nothing saved, "
-    "output aliases the input; archcalc counts one noise value per sample",
-)
 def test_stochastic_depth_p0_saved():
     check_against_torch(_seq([Conv2d(2, 3, 1), StochasticDepth(0.0)], (2, 4, 5)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Dropout(p=0) returns its input unchanged in training (at::dropout's p == 0 "
-    "shortcut): nothing saved; archcalc counts a mask",
-)
 def test_dropout_p0_saved():
     check_against_torch(_seq([Conv2d(2, 3, 1), Dropout(0.0)], (2, 4, 5)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="layers with no trainable parameter before them (on every path from the input) "
-    "are not recorded by autograd when the input does not require grad: nothing saved",
-)
 def test_no_grad_prefix_saves_nothing():
     m = _seq([MaxPool2d(2), ReLU(), Conv2d(3, 4, 3)], (3, 8, 8))
     check_against_torch(m, requires_grad=False)
@@ -573,11 +553,6 @@ def test_no_grad_prefix_torch_value():
     assert r["saved_bytes"] == BATCH * 3 * 4 * 4 * 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MaxPool2d: torch requires padding <= kernel_size // 2 (the nominal kernel, "
-    "whatever the dilation); archcalc allows up to half the dilated extent",
-)
 def test_maxpool_dilated_padding_limit():
     with pytest.raises(SpecError):
         MaxPool2d(3, 1, padding=2, dilation=2)
@@ -597,28 +572,11 @@ def _norm_models() -> list[Any]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BatchNorm2d/LayerNorm2d batch statistics are kept in the accumulate dtype: "
-    "float64 for float64 activations (archcalc: always float32)",
-)
 @pytest.mark.parametrize("model", _norm_models())
 def test_norm_stats_float64(model: Model) -> None:
     r = measure(model, batch=BATCH, dtype="float64", input_requires_grad=True)
     s = archcalc.summary(model, batch=BATCH, dtype="float64")
     assert r["saved_bytes"] == s.memory.saved_for_backward_bytes
-
-
-@pytest.mark.parametrize("model", _norm_models())
-def test_norm_stats_float64_torch_value(model: Model) -> None:
-    r = measure(model, batch=BATCH, dtype="float64", input_requires_grad=True)
-    s32 = archcalc.summary(model, batch=BATCH, dtype="float32")
-    s64 = archcalc.summary(model, batch=BATCH, dtype="float64")
-    kinds = {row.kind for row in s32.layers}
-    # BatchNorm: save_mean and save_invstd, C each; LayerNorm: mean and rstd per position
-    n_stats = 2 * 3 if "BatchNorm2d" in kinds else 2 * BATCH * 4 * 3
-    # the corrected rule: archcalc's float64 figure with those stats at 8 bytes, not 4
-    assert r["saved_bytes"] == s64.memory.saved_for_backward_bytes + 4 * n_stats
 
 
 def _mul3() -> Model:
@@ -629,27 +587,10 @@ def _mul3() -> Model:
     return b.build()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Mul of n >= 3 inputs runs as n - 1 binary products: autograd also keeps the "
-    "n - 2 partial products (archcalc: the inputs only)",
-)
 def test_mul_three_inputs_saved():
     check_against_torch(_mul3())
 
 
-def test_mul_three_inputs_torch_value():
-    r = measure(_mul3(), batch=BATCH)
-    s = archcalc.summary(_mul3(), batch=BATCH)
-    partial = BATCH * 2 * 4 * 4 * 4  # a·b, one output-sized tensor
-    assert r["saved_bytes"] == s.memory.saved_for_backward_bytes + partial
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="receptive.clipped_boxes clips a dilated kernel's extent, not its taps: with "
-    "dilation d the first tap inside the input is u·s + a + d·ceil(−(u·s + a)/d), not 0",
-)
 @pytest.mark.parametrize(
     "model",
     [
@@ -664,11 +605,6 @@ def test_clipped_boxes_dilation_holes(model: Model) -> None:
     check_clipped_boxes(model)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="receptive.clipped_boxes raises ValueError at a Mul with a (C, 1, 1) "
-    "squeeze-excitation gate (np.min over arrays of unequal length) instead of ignoring it",
-)
 def test_clipped_boxes_se_gate() -> None:
     from archcalc.receptive import clipped_boxes
 
@@ -719,8 +655,6 @@ def graphs(draw: st.DrawFn) -> tuple[Model, set[str]]:
             return Conv2d(c, c, (kh, kw), padding="same", dilation=(dh, dw), groups=groups)
         s = stride or draw(st.integers(1, 3))
         pad: Any = draw(st.sampled_from(["int", "valid"] + (["same"] if s == 1 else [])))
-        if pad == "same" and (dh * (kh - 1) % 2 or dw * (kw - 1) % 2):
-            pad = "int"  # asymmetric 'same' is a known disagreement (xfail above)
         if pad == "int":
             pad = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
         return Conv2d(
@@ -843,6 +777,7 @@ def graphs(draw: st.DrawFn) -> tuple[Model, set[str]]:
 def test_random_graphs(case: tuple[Model, set[str]]) -> None:
     model, used = case
     check_against_torch(model)
+    check_against_torch(model, requires_grad=False)
     if used & {"se", "up", "convT"}:
         return
     node = last_spatial_node(model)
@@ -851,8 +786,7 @@ def test_random_graphs(case: tuple[Model, set[str]]) -> None:
     rf = receptive_fields(model, infer_shapes(model))[node]
     assert rf.aligned
     check_rf(model, node=node, exact_border=False)
-    if not _dilated(model):
-        check_clipped_boxes(model, node)
+    check_clipped_boxes(model, node)
 
 
 # ---------------------------------------------------------------- the zoo
@@ -898,20 +832,6 @@ def _zoo_params() -> list[Any]:
     return out
 
 
-def _known_saved_issues(model: Model) -> list[str]:
-    """Disagreements of archcalc's saved-for-backward rules that ``model`` triggers."""
-    issues = []
-    for n in model.live_nodes():
-        layer = n.layer
-        if isinstance(layer, (StochasticDepth, Dropout)) and layer.p == 0:
-            issues.append(f"{n.name}: {layer.kind}(p=0) keeps nothing")
-        if isinstance(layer, Conv2d) and layer.padding == "same":
-            (pt, pb), (pl, pr) = layer.pads()
-            if pt != pb or pl != pr:
-                issues.append(f"{n.name}: asymmetric 'same' keeps a padded copy")
-    return issues
-
-
 ZOO = _zoo_params()
 _ZOO_CACHE: dict[str, tuple[Model, Any, dict[str, Any]]] = {}
 
@@ -939,14 +859,10 @@ def test_zoo_shapes_params(name: str) -> None:
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_saved_bytes(name: str) -> None:
     model, shape, r = _zoo_measure(name)
-    issues = _known_saved_issues(model)
     s = archcalc.summary(model, shape, batch=BATCH)
     expected = s.memory.saved_for_backward_bytes + dropout_cpu_extra(
         model, infer_shapes(model, shape), BATCH, 4
     )
-    if issues and r["saved_bytes"] != expected:
-        pytest.xfail("known disagreement: " + "; ".join(issues))
-    assert not issues, "known disagreement fixed? " + "; ".join(issues)
     assert r["saved_bytes"] == expected
 
 
