@@ -197,7 +197,9 @@ def _cuda_peak(net: Any, x: Any, s: Summary) -> CheckRow:  # pragma: no cover - 
 
 def _fvcore_rows(m: Any, s: Summary, net: Any, x: Any) -> list[CheckRow]:
     try:
-        from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fvcore's import uses deprecated torch.jit APIs
+            from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
     except ImportError:
         return [CheckRow("fvcore", "-", None, None, None, "fvcore is not installed")]
     from .conventions import count

@@ -1,0 +1,100 @@
+"""`archcalc check` over the zoo: every figure against torch, fvcore and autograd."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+
+import archcalc  # noqa: E402
+from archcalc.check import check  # noqa: E402
+from archcalc.cli import app  # noqa: E402
+from archcalc.layers import Conv2d  # noqa: E402
+
+
+def small_input(name: str) -> tuple[int, int, int]:
+    """The smallest square input from 64 up at which the architecture runs."""
+    model = archcalc.zoo.get(name)
+    for size in range(64, 225, 8):
+        try:
+            archcalc.summary(model, input=(model.input_shape[0], size, size))
+        except archcalc.ShapeError:
+            continue
+        return (model.input_shape[0], size, size)
+    raise AssertionError(f"{name}: no valid input up to 224")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("name", archcalc.zoo.names())
+def test_zoo_model_checks_clean(name):
+    report = check(name, small_input(name), batch=2)
+    assert not report.mismatches, report.mismatches
+    checked = {r.check for r in report.rows if r.ok}
+    assert {
+        "shape",
+        "params",
+        "saved for backward bytes",
+        "peak inference bytes",
+        "fvcore flops",
+        "fvcore activations",
+    } <= checked
+    rf_rows = [r for r in report.rows if r.check.startswith("receptive field")]
+    assert rf_rows
+    if not any(r.ok is None for r in rf_rows):
+        assert all(r.ok for r in rf_rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["resnet50", "vgg16"])
+def test_full_size_checks_clean(name):
+    report = check(name, (3, 224, 224))
+    assert not report.mismatches, report.mismatches
+
+
+def test_a_wrong_formula_is_caught(monkeypatch):
+    """Break one formula on purpose: the cross-check must report it."""
+    real = Conv2d.params
+    monkeypatch.setattr(Conv2d, "params", lambda self, ins: real(self, ins) + 1)
+    report = check("resnet18", (3, 64, 64), rf=False)
+    bad = {(r.check, r.layer) for r in report.mismatches}
+    assert ("params", "conv1") in bad and ("params", "total") in bad
+
+
+def test_a_wrong_receptive_field_is_caught(monkeypatch):
+    real = Conv2d.geometry
+
+    def off_by_one(self, ins, out):
+        (kh, sh, ah), (kw, sw, aw) = real(self, ins, out)
+        return ((kh + 1, sh, ah), (kw, sw, aw))
+
+    monkeypatch.setattr(Conv2d, "geometry", off_by_one)
+    # a model whose field (5x5) is smaller than its input, so interior units are checked
+    report = check("docs/examples/tiny_resnet.yaml", fvcore=False)
+    assert any(r.check.startswith("receptive field") for r in report.mismatches)
+
+
+def test_cli_check_exit_codes(monkeypatch):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", "docs/examples/tiny_resnet.yaml", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    real = Conv2d.macs
+    monkeypatch.setattr(Conv2d, "macs", lambda self, ins, out: real(self, ins, out) * 2)
+    monkeypatch.setattr(Conv2d, "flops", lambda self, ins, out: 4 * real(self, ins, out))
+    from archcalc import conventions
+
+    monkeypatch.setitem(
+        conventions._TABLES["fvcore"], "Conv2d", lambda s, i, o, b: 2 * b * real(s, i, o)
+    )
+    bad = runner.invoke(app, ["check", "docs/examples/tiny_resnet.yaml", "--no-rf"])
+    assert bad.exit_code == 1
+    assert "MISMATCH" in bad.output
