@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from ._errors import ArchcalcError, SpecError
@@ -110,6 +111,10 @@ class Model:
 
     def live_nodes(self) -> tuple[Node, ...]:
         """Nodes the output depends on, in order (dead branches are dropped)."""
+        return self._live
+
+    @cached_property
+    def _live(self) -> tuple[Node, ...]:
         keep = self.ancestors(self.output)
         return tuple(n for n in self.nodes if n.name in keep)
 
