@@ -928,7 +928,8 @@ class AdaptiveAvgPool2d(Layer):
             return n
         if is_symbolic(n) or is_symbolic(o):
             raise UnsupportedError(
-                f"{self.kind}: FLOPs of output size {o} on a symbolic input size"
+                f"{self.kind}(output_size={o}): its window sizes on a symbolic input size "
+                f"have no closed form; give a numeric --input (only output size 1 is symbolic)"
             )
         return sum(e - s for s, e in _adaptive_windows(n, o))
 
