@@ -89,7 +89,7 @@ def check(
 
     from .torch import measure, to_torch
 
-    m = load_model(model)
+    m = load_model(model, input)
     s = summary(m, input=input, batch=batch)
     if any(not isinstance(d, int) for d in s.input_shape):
         raise UnsupportedError("check needs a numeric --input")

@@ -759,7 +759,7 @@ def finetune(
     """
     if optimizer not in OPTIMIZERS:
         raise OptionError(f"--optimizer = {optimizer!r}: must be one of {', '.join(OPTIMIZERS)}")
-    m = apply_head(load_model(model), head, classes)
+    m = apply_head(load_model(model, input), head, classes)
     s = summary(m, input=input, batch=batch, dtype=dtype)
     if is_symbolic(s.batch) or any(is_symbolic(d) for d in s.input_shape):
         raise OptionError("--input/--batch: finetune needs numbers, not symbols")
@@ -1120,7 +1120,7 @@ def explain_cost(
     """
     chosen = _methods(method)
     steps = _pos_int(steps, "--steps")
-    m = load_model(model)
+    m = load_model(model, input)
     s = summary(m, input=input, batch=batch, dtype=dtype, head=head, classes=classes)
     hw = _spatial(s, "--input")
     b = int(s.batch)

@@ -28,10 +28,16 @@ from .shapes import infer_shapes, resolve_input
 __all__ = ["summary", "Summary", "LayerRow", "load_model", "jsonable"]
 
 
-def load_model(model: Model | str) -> Model:
-    """A :class:`Model`, a zoo name, or the path of a spec file (``.yaml``/``.yml``/``.toml``)."""
+def load_model(model: Model | str, input: Any = None) -> Model:
+    """A :class:`Model`, a zoo name, the path of a spec file (``.yaml``/``.yml``/``.toml``/
+    ``.json``), or a Python factory ``path/to/file.py:factory`` returning an ``nn.Module``
+    (traced with torch at ``input``; needs the torch extra)."""
     if isinstance(model, Model):
         return model
+    if isinstance(model, str) and ".py:" in model:
+        from ._cli_import import load_python_factory
+
+        return load_python_factory(model, input)
     if not isinstance(model, str):
         raise UnknownModelError(f"model = {model!r}: give a zoo name, a spec file or a Model")
     from . import zoo
@@ -206,7 +212,7 @@ def summary(
     ``input_requires_grad`` makes autograd record the layers before the first parameter too
     (an input gradient is wanted, e.g. for saliency).
     """
-    m = apply_head(load_model(model), head, classes)
+    m = apply_head(load_model(model, input), head, classes)
     ishape = resolve_input(m, input)
     b = _batch(batch)
     shapes = infer_shapes(m, ishape)

@@ -574,3 +574,10 @@ def rf_by_gradient(
     if rows.numel() == 0:
         return None
     return (int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1]))
+
+
+# the importer and the optimizer groups live in their own modules; re-exported here so that
+# ``archcalc.torch`` is the one place users reach torch-side features from
+from .torch_groups import param_groups as param_groups  # noqa: E402
+from .torch_import import from_torch as from_torch  # noqa: E402
+from .torch_import import import_torch as import_torch

@@ -60,7 +60,8 @@ def test_receptive_field_layer_is_the_input_of_the_global_pool(name):
         assert s.rf_layer == "classifier.2" == m.node("classifier.3").inputs[0]
         assert m.features == "features.12.cat"
     else:
-        assert s.rf_layer == m.node("avgpool").inputs[0] == m.features
+        pool = "adaptive_avg_pool2d" if name.startswith("densenet") else "avgpool"
+        assert s.rf_layer == m.node(pool).inputs[0] == m.features
 
 
 def test_vgg16_receptive_field_is_212_stride_32():

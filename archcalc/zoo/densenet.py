@@ -73,7 +73,7 @@ def densenet(
             c //= 2
     b.add("features.norm5", BatchNorm2d(c), x)
     features = b.add("relu", ReLU())
-    b.add("avgpool", AdaptiveAvgPool2d(1))
+    b.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1))
     b.add("flatten", Flatten())
     b.add("classifier", Linear(c, num_classes))
     return b.build(features=features)
@@ -90,7 +90,7 @@ def densenet121(num_classes: int = 1000) -> Model:
     ``conv1`` (1×1 to 128), ``norm2``, ``relu2``, ``conv2`` (3×3 to 32); the block ends with
     ``features.denseblockI.cat`` of all of them. ``features.transitionI``: norm, relu, 1×1
     conv halving the channels, 2×2 average pool. Then ``features.norm5`` (1024 channels),
-    the functional ReLU ``relu`` (the feature map), ``avgpool`` (adaptive to 1×1),
+    the functional ReLU ``relu`` (the feature map), ``adaptive_avg_pool2d`` (to 1×1),
     ``flatten`` and ``classifier`` Linear(1024, classes).
     """
     return densenet(32, (6, 12, 24, 16), 64, 4, num_classes, "densenet121")
