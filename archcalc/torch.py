@@ -580,4 +580,4 @@ def rf_by_gradient(
 # ``archcalc.torch`` is the one place users reach torch-side features from
 from .torch_groups import param_groups as param_groups  # noqa: E402
 from .torch_import import from_torch as from_torch  # noqa: E402
-from .torch_import import import_torch as import_torch
+from .torch_import import import_torch as import_torch  # noqa: E402
