@@ -194,10 +194,11 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
         if geom is GLOBAL:
             n_h, n_w = shp[1], shp[2]
             full = out[src]
+            lo_h, lo_w = full[0][full[0] >= 0], full[2][full[2] >= 0]
             out[node.name] = (
-                np.full(n_h, full[0].min()),
+                np.full(n_h, lo_h.min() if lo_h.size else -1),
                 np.full(n_h, full[1].max()),
-                np.full(n_w, full[2].min()),
+                np.full(n_w, lo_w.min() if lo_w.size else -1),
                 np.full(n_w, full[3].max()),
             )
             return
@@ -209,17 +210,16 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
             n_in, n_out = shapes[src][1 + ax], shp[1 + ax]
             u = np.arange(n_out, dtype=np.int64)
             lo_in, hi_in = out[src][2 * ax], out[src][2 * ax + 1]
-            # input units that read any pixel (units reading only padding sit at the ends)
-            valid = np.nonzero(lo_in >= 0)[0]
-            first, final = (int(valid[0]), int(valid[-1])) if valid.size else (0, -1)
-            start = u * s + a  # first tap; taps at start + d·t, t = 0 .. (k - 1)/d
-            last = start + k - 1
-            # the first and last taps on a valid unit (a dilated kernel has holes)
-            v_lo = np.where(start < first, start + d * (-((start - first) // d)), start)
-            v_hi = np.where(last > final, last - d * -(-(last - final) // d), last)
-            empty = v_lo > v_hi
-            lo = np.where(empty, -1, lo_in[np.clip(v_lo, 0, n_in - 1)])
-            hi = np.where(empty, -1, hi_in[np.clip(v_hi, 0, n_in - 1)])
+            # every tap of every unit: start + d·t (a dilated kernel has holes, and boxes of
+            # dilated layers need not grow with the unit index, so take min/max over taps)
+            taps = (u * s + a)[:, None] + d * np.arange((k - 1) // d + 1, dtype=np.int64)
+            inside = (taps >= 0) & (taps <= n_in - 1)
+            t = np.clip(taps, 0, n_in - 1)
+            ok = inside & (lo_in[t] >= 0)  # units that read only padding add nothing
+            big = np.iinfo(np.int64).max
+            lo = np.where(ok, lo_in[t], big).min(axis=1)
+            hi = np.where(ok, hi_in[t], -1).max(axis=1)
+            lo = np.where(lo == big, -1, lo)
             axes += [lo, hi]
         out[node.name] = tuple(axes)
 

@@ -613,6 +613,18 @@ def test_clipped_boxes_se_gate() -> None:
     assert all((a == b).all() for a, b in zip(boxes["scale"], boxes["conv"]))
 
 
+def test_clipped_boxes_dilated_same_is_not_monotone() -> None:
+    # found by hypothesis: a k=2, d=2 'same' conv on 3 rows reads rows {1}, {0, 2}, {1} for
+    # units 0, 1, 2 -- unit 0's box does not start before unit 1's -- so a following 3-tap
+    # conv's unit 0 (units 0..1) starts at row 0, not at unit 0's row 1
+    b = Builder("holes", (1, 3, 3))
+    b.add("n1", Conv2d(1, 1, (2, 1), padding="same", dilation=(2, 1), bias=False))
+    b.add("n2", Conv2d(1, 1, (3, 1), padding="same"))
+    b.add("n3", ReLU())
+    b.add("n4", Add(), "n3", "n1")
+    check_clipped_boxes(b.build())
+
+
 # ---------------------------------------------------------------- random graphs
 
 
