@@ -86,6 +86,38 @@ def _zero(layer: Any, ins: Shapes, out: Shape, b: Any) -> int:
     return 0
 
 
+#: layer kinds without parameters (torchinfo and FlopCounterMode count them 0)
+_PARAMETERLESS = (
+    "Identity",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "SiLU",
+    "GELU",
+    "Sigmoid",
+    "Hardswish",
+    "Hardsigmoid",
+    "Tanh",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "GlobalAvgPool",
+    "Flatten",
+    "Dropout",
+    "StochasticDepth",
+    "Upsample",
+    "CoordAugment",
+    "Add",
+    "Concat",
+    "Mul",
+)
+
+
+def _zeros(*kinds: str) -> dict[str, Rule]:
+    """``{kind: _zero}``: the kinds a tool really counts as 0 (each listed, never a default)."""
+    return {k: _zero for k in kinds}
+
+
 def _macs(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
     return b * layer.macs(ins, out)
 
@@ -157,36 +189,7 @@ _FLOPCOUNTER: dict[str, Rule] = {
     "ConvTranspose2d": lambda s, i, o, b: 2 * b * s.macs(i, o),
     # mm_flop / addmm_flop: 2·m·n·k (a map's linear is one mm over N·H·W rows)
     "Linear": lambda s, i, o, b: 2 * b * s.macs(i, o),
-    **{
-        k: _zero
-        for k in [
-            "BatchNorm2d",
-            "LayerNorm2d",
-            "Identity",
-            "ReLU",
-            "ReLU6",
-            "LeakyReLU",
-            "SiLU",
-            "GELU",
-            "Sigmoid",
-            "Hardswish",
-            "Hardsigmoid",
-            "Tanh",
-            "MaxPool2d",
-            "AvgPool2d",
-            "AdaptiveAvgPool2d",
-            "GlobalAvgPool",
-            "Flatten",
-            "Dropout",
-            "StochasticDepth",
-            "LayerScale",
-            "Upsample",
-            "CoordAugment",
-            "Add",
-            "Concat",
-            "Mul",
-        ]
-    },
+    **_zeros("BatchNorm2d", "LayerNorm2d", "LayerScale", *_PARAMETERLESS),
 }
 
 # ---------------------------------------------------------------- torchvision
@@ -427,33 +430,7 @@ _TORCHINFO: dict[str, Rule] = {
     "LayerNorm2d": lambda s, i, o, b: b * s.params(i),
     "LayerScale": lambda s, i, o, b: b * s.params(i),  # its parameter is named "weight"
     # no parameters
-    **{
-        k: _zero
-        for k in [
-            "Identity",
-            "ReLU",
-            "ReLU6",
-            "LeakyReLU",
-            "SiLU",
-            "GELU",
-            "Sigmoid",
-            "Hardswish",
-            "Hardsigmoid",
-            "Tanh",
-            "MaxPool2d",
-            "AvgPool2d",
-            "AdaptiveAvgPool2d",
-            "GlobalAvgPool",
-            "Flatten",
-            "Dropout",
-            "StochasticDepth",
-            "Upsample",
-            "CoordAugment",
-            "Add",
-            "Concat",
-            "Mul",
-        ]
-    },
+    **_zeros(*_PARAMETERLESS),
 }
 
 _TABLES: dict[str, dict[str, Rule]] = {

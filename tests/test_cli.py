@@ -95,3 +95,28 @@ def test_models_lists_zoo():
     assert r.exit_code == 0
     names = {m["name"] if "name" in m else m["model"] for m in json.loads(r.output)}
     assert {"alexnet", "resnet50", "exam_q7a"} <= names
+
+
+@pytest.mark.parametrize(
+    ("convention", "published"),
+    [
+        # resnet50 at 224, batch 1, as each tool prints it (references.md; re-checked against the
+        # installed tools in tests/test_conventions.py)
+        ("fvcore", 4_111_512_576),
+        ("flopcounter", 8_178_368_512),
+        ("torchvision", 4_087_136_256 + 2_048_000),
+        ("ptflops", 4_132_436_968),
+        ("thop", 4_133_742_592),
+        ("torchinfo", 4_089_238_376),
+    ],
+)
+def test_summary_convention_json(convention, published):
+    d = json.loads(run("summary", "resnet50", "--convention", convention, "-f", "json").output)
+    assert d["convention"] == convention
+    assert d["flops"] == published
+    assert sum(layer["flops"] for layer in d["layers"]) == published
+
+
+def test_bad_convention():
+    r = run("flops", "alexnet", "--convention", "fvcore2")
+    assert r.exit_code == 2 and "--convention = 'fvcore2'" in r.output
