@@ -33,105 +33,105 @@ from ._errors import (
 from ._errors import (
     UnsupportedError as UnsupportedError,
 )
-from .graph import Builder as Builder
-from .graph import Model as Model
-from .graph import Node as Node
-from .graph import sequential as sequential
-from .heads import apply_head as apply_head
-from .layers import (
+from .engine.graph import Builder as Builder
+from .engine.graph import Model as Model
+from .engine.graph import Node as Node
+from .engine.graph import sequential as sequential
+from .engine.heads import apply_head as apply_head
+from .engine.shapes import symbol as symbol
+from .kinds import (
     GELU as GELU,
 )
-from .layers import (
+from .kinds import (
     GLOBAL as GLOBAL,
 )
-from .layers import (
+from .kinds import (
     LAYER_KINDS as LAYER_KINDS,
 )
-from .layers import (
+from .kinds import (
     AdaptiveAvgPool2d as AdaptiveAvgPool2d,
 )
-from .layers import (
+from .kinds import (
     Add as Add,
 )
-from .layers import (
+from .kinds import (
     AvgPool2d as AvgPool2d,
 )
-from .layers import (
+from .kinds import (
     BatchNorm2d as BatchNorm2d,
 )
-from .layers import (
+from .kinds import (
     Concat as Concat,
 )
-from .layers import (
+from .kinds import (
     Conv2d as Conv2d,
 )
-from .layers import (
+from .kinds import (
     ConvTranspose2d as ConvTranspose2d,
 )
-from .layers import (
+from .kinds import (
     CoordAugment as CoordAugment,
 )
-from .layers import (
+from .kinds import (
     Dropout as Dropout,
 )
-from .layers import (
+from .kinds import (
     Flatten as Flatten,
 )
-from .layers import (
+from .kinds import (
     GlobalAvgPool as GlobalAvgPool,
 )
-from .layers import (
+from .kinds import (
     Hardsigmoid as Hardsigmoid,
 )
-from .layers import (
+from .kinds import (
     Hardswish as Hardswish,
 )
-from .layers import (
+from .kinds import (
     Identity as Identity,
 )
-from .layers import (
+from .kinds import (
     Layer as Layer,
 )
-from .layers import (
+from .kinds import (
     LayerNorm2d as LayerNorm2d,
 )
-from .layers import (
+from .kinds import (
     LayerScale as LayerScale,
 )
-from .layers import (
+from .kinds import (
     LeakyReLU as LeakyReLU,
 )
-from .layers import (
+from .kinds import (
     Linear as Linear,
 )
-from .layers import (
+from .kinds import (
     MaxPool2d as MaxPool2d,
 )
-from .layers import (
+from .kinds import (
     Mul as Mul,
 )
-from .layers import (
+from .kinds import (
     ReLU as ReLU,
 )
-from .layers import (
+from .kinds import (
     ReLU6 as ReLU6,
 )
-from .layers import (
+from .kinds import (
     Sigmoid as Sigmoid,
 )
-from .layers import (
+from .kinds import (
     SiLU as SiLU,
 )
-from .layers import (
+from .kinds import (
     StochasticDepth as StochasticDepth,
 )
-from .layers import (
+from .kinds import (
     Tanh as Tanh,
 )
-from .layers import (
+from .kinds import (
     Upsample as Upsample,
 )
-from .shapes import symbol as symbol
 from .summary import Summary as Summary
 from .summary import load_model as load_model
 from .summary import summary as summary

@@ -12,44 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from ._errors import ArchcalcError, OptionError, UnknownModelError
+from ._errors import ArchcalcError, OptionError
 from ._math import is_symbolic
-from .flops import count_flops
-from .graph import INPUT, Model
-from .heads import apply_head, last_spatial_node
-from .memory import MemoryReport, memory_report
-from .params import count_params
-from .receptive import RF, receptive_fields
-from .shapes import infer_shapes, resolve_input
+from .engine.flops import count_flops
+from .engine.graph import INPUT, Model
+from .engine.heads import apply_head, last_spatial_node
+from .engine.memory import MemoryReport, memory_report
+from .engine.params import count_params
+from .engine.receptive import RF, receptive_fields
+from .engine.shapes import infer_shapes, resolve_input
+from .load.resolve import load_model
 
 __all__ = ["summary", "Summary", "LayerRow", "load_model", "jsonable"]
-
-
-def load_model(model: Model | str, input: Any = None) -> Model:
-    """A :class:`Model`, a zoo name, the path of a spec file (``.yaml``/``.yml``/``.toml``/
-    ``.json``), or a Python factory ``path/to/file.py:factory`` returning an ``nn.Module``
-    (traced with torch at ``input``; needs the torch extra)."""
-    if isinstance(model, Model):
-        return model
-    if isinstance(model, str) and ".py:" in model:
-        from ._cli_import import load_python_factory
-
-        return load_python_factory(model, input)
-    if not isinstance(model, str):
-        raise UnknownModelError(f"model = {model!r}: give a zoo name, a spec file or a Model")
-    from . import zoo
-
-    if model in zoo.names():
-        return zoo.get(model)
-    path = Path(model)
-    if path.suffix.lower() in (".yaml", ".yml", ".toml", ".json") or path.exists():
-        from .specfile import load_spec
-
-        return load_spec(path)
-    raise UnknownModelError(zoo.unknown_message(model))
 
 
 @dataclass(frozen=True)
@@ -252,7 +228,7 @@ def summary(
         )
     params = _sum(p for p, _ in par.values())
     buffers = _sum(bf for _, bf in par.values())
-    from .memory import itemsize
+    from .engine.memory import itemsize
 
     rf_layer = last_spatial_node(m)
     if rf_layer == INPUT:
@@ -284,7 +260,7 @@ def _batch(batch: Any) -> Any:
         if b.isdigit():
             batch = int(b)
         elif b.isidentifier():
-            from .shapes import symbol
+            from .engine.shapes import symbol
 
             return symbol(b)
     if is_symbolic(batch):

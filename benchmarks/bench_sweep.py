@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import archcalc  # noqa: E402
-from archcalc.sweep import build, evaluate, sweep  # noqa: E402
+from archcalc.design.sweep import build, evaluate, sweep  # noqa: E402
 
 DEPTHS, WIDTHS = range(1, 101), range(16, 1025, 16)  # 100 x 64
 KERNELS, RESOLUTIONS = (1, 3, 5, 7, 9), range(32, 545, 32)  # x 5 x 17
@@ -63,7 +63,7 @@ def main() -> None:
         f"configurations/s** on one core ({n:,} configurations in {t_sweep:.3f} s; "
         f"{budget.n_on_budget:,} on budget, {len(budget.front)} on the Pareto front)"
     )
-    print(f"- closed forms alone (`archcalc.sweep.evaluate`): {n / t_eval / 1e6:.1f} M/s")
+    print(f"- closed forms alone (`archcalc.design.sweep.evaluate`): {n / t_eval / 1e6:.1f} M/s")
     print(
         f"- Python-int fallback (object arrays, past 2^63 − 1): "
         f"{len(small[0]) / t_obj / 1e6:.2f} M/s"

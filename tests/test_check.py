@@ -8,9 +8,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 
 import archcalc  # noqa: E402
-from archcalc.check import check  # noqa: E402
 from archcalc.cli import app  # noqa: E402
-from archcalc.layers import Conv2d  # noqa: E402
+from archcalc.kinds import Conv2d  # noqa: E402
+from archcalc.torch.check import check  # noqa: E402
 
 
 def small_input(name: str) -> tuple[int, int, int]:

@@ -67,9 +67,9 @@ from archcalc import (
     zoo,
 )
 from archcalc.conventions import CONVENTIONS, count, rule_kinds, total
-from archcalc.graph import Model
-from archcalc.layers import LAYER_KINDS, Layer
-from archcalc.shapes import infer_shapes
+from archcalc.engine.graph import Model
+from archcalc.engine.shapes import infer_shapes
+from archcalc.kinds import LAYER_KINDS, Layer
 
 torch = pytest.importorskip("torch")
 at = pytest.importorskip("archcalc.torch")
@@ -100,7 +100,7 @@ FOREIGN = [c for c in CONVENTIONS if c != "archcalc"]
 
 # ---------------------------------------------------------------- running the tools
 
-_CHANNEL_LINEAR = getattr(at, "ChannelLinear", None)
+_CHANNEL_LINEAR = getattr(at.build, "ChannelLinear", None)
 
 
 def _ptflops_linear(module, inputs, output):

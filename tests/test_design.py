@@ -29,7 +29,7 @@ from archcalc import (
     OptionError,
     ReLU,
 )
-from archcalc._cli_design import register
+from archcalc.cli.design import register
 from archcalc.design import (
     EXAM_Q4B,
     explain_cost,
@@ -41,7 +41,7 @@ from archcalc.design import (
     schedule_model,
     windows,
 )
-from archcalc.sweep import build, evaluate, parse_amount, parse_values, sweep
+from archcalc.design.sweep import build, evaluate, parse_amount, parse_values, sweep
 
 # ================================================================ schedule planner (Q4b)
 
@@ -361,7 +361,7 @@ def test_finetune_tiny_by_hand():
 def test_finetune_saved_equals_torch_saved_tensors():
     """Bytes of the tensors autograd packs (parameters excluded) in one training forward."""
     torch = pytest.importorskip("torch")
-    from archcalc.torch_groups import param_groups
+    from archcalc.torch.groups import param_groups
 
     for freeze in (0, 1, 2):
         net = torch.nn.Sequential(
@@ -445,7 +445,7 @@ def test_resolve_freeze_by_name_and_prefix():
 
 def test_param_groups_on_a_torch_sequential():
     torch = pytest.importorskip("torch")
-    from archcalc.torch_groups import param_groups
+    from archcalc.torch.groups import param_groups
 
     net = torch.nn.Sequential(
         torch.nn.Conv2d(3, 4, 3),
@@ -630,8 +630,8 @@ def test_cli_errors_are_one_line(cli, args, message):
 
 def test_design_modules_do_not_import_torch():
     code = (
-        "import sys, archcalc, archcalc.design, archcalc.sweep, archcalc._cli_design; "
-        "print('torch' in sys.modules, 'archcalc.torch_groups' in sys.modules)"
+        "import sys, archcalc, archcalc.design, archcalc.design.sweep, archcalc.cli.design; "
+        "print('torch' in sys.modules, 'archcalc.torch.groups' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

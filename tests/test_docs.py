@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archcalc.docsgen import generate
+from archcalc.cli.docsgen import generate
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = {k: v for k, v in generate().items() if isinstance(v, str)}

@@ -14,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from archcalc import OptionError
-from archcalc._cli_exam import register
+from archcalc.cli.exam import register
 from archcalc.exam import (
     QUESTIONS,
     VERDICTS,
@@ -373,7 +373,7 @@ def test_cli_bad_options(cli):
 
 def test_import_is_light():
     code = (
-        "import sys, archcalc.exam, archcalc._cli_exam; "
+        "import sys, archcalc.exam, archcalc.cli.exam; "
         "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -21,7 +21,7 @@ from archcalc import (
     ShapeError,
     SpecError,
 )
-from archcalc.layers import LAYER_KINDS, layer_from_dict
+from archcalc.kinds import LAYER_KINDS, layer_from_dict
 
 
 def test_conv_shape_params_macs():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import archcalc
-from archcalc.specfile import load_spec, model_to_dict
+from archcalc.load.specfile import load_spec, model_to_dict
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "examples"
 

@@ -61,11 +61,11 @@ from archcalc import (  # noqa: E402
     sequential,
 )
 from archcalc._errors import ArchcalcError, ShapeError, SpecError  # noqa: E402
-from archcalc.graph import INPUT, Model  # noqa: E402
-from archcalc.heads import last_spatial_node  # noqa: E402
-from archcalc.layers import LAYER_KINDS, Extra, Layer  # noqa: E402
-from archcalc.receptive import receptive_fields  # noqa: E402
-from archcalc.shapes import infer_shapes  # noqa: E402
+from archcalc.engine.graph import INPUT, Model  # noqa: E402
+from archcalc.engine.heads import last_spatial_node  # noqa: E402
+from archcalc.engine.receptive import receptive_fields  # noqa: E402
+from archcalc.engine.shapes import infer_shapes  # noqa: E402
+from archcalc.kinds import LAYER_KINDS, Extra, Layer  # noqa: E402
 from archcalc.torch import (  # noqa: E402
     measure,
     probe_module,
@@ -231,9 +231,9 @@ def check_rf(
 
 
 def check_clipped_boxes(model: Model, node: str | None = None) -> None:
-    """:func:`archcalc.receptive.clipped_boxes` (exact per-unit boxes, clipped to the pixels
+    """:func:`archcalc.engine.receptive.clipped_boxes` (exact per-unit boxes, clipped to the pixels
     read) against the input-gradient support, for every unit (sampled on large maps)."""
-    from archcalc.receptive import clipped_boxes
+    from archcalc.engine.receptive import clipped_boxes
 
     shapes = infer_shapes(model)
     node = node or model.output
@@ -606,7 +606,7 @@ def test_clipped_boxes_dilation_holes(model: Model) -> None:
 
 
 def test_clipped_boxes_se_gate() -> None:
-    from archcalc.receptive import clipped_boxes
+    from archcalc.engine.receptive import clipped_boxes
 
     m = _se((3, 6, 5))
     boxes = clipped_boxes(m, infer_shapes(m))

@@ -1,4 +1,4 @@
-"""Importing torch modules: :func:`archcalc.torch_import.from_torch` and the
+"""Importing torch modules: :func:`archcalc.torch.importer.from_torch` and the
 ``file.py:factory`` loader.
 
 1. Round trip: ``from_torch(to_torch(m))`` has the figures of ``m`` for the whole zoo, layer
@@ -43,10 +43,10 @@ from archcalc import (  # noqa: E402
     UnsupportedError,
     zoo,
 )
-from archcalc._cli_import import load_python_factory  # noqa: E402
 from archcalc._errors import FileFormatError, UnknownModelError  # noqa: E402
 from archcalc.torch import to_torch  # noqa: E402
-from archcalc.torch_import import from_torch, import_torch  # noqa: E402
+from archcalc.torch.factory import load_python_factory  # noqa: E402
+from archcalc.torch.importer import from_torch, import_torch  # noqa: E402
 from archcalc.zoo.resnet import _basic  # noqa: E402
 
 THIS = Path(__file__).name

@@ -12,8 +12,8 @@ import pytest
 
 import archcalc
 from archcalc import zoo
-from archcalc.layers import StochasticDepth
-from archcalc.shapes import infer_shapes
+from archcalc.engine.shapes import infer_shapes
+from archcalc.kinds import StochasticDepth
 
 #: name -> (torchvision's published parameter count, its published GFLOPS)
 PUBLISHED = {

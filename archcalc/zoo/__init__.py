@@ -1,6 +1,6 @@
 """The zoo: builders that mirror torchvision's reference architectures layer for layer,
 and the exam's own networks. Builders are pure functions returning a
-:class:`~archcalc.graph.Model`; modules are imported only when a model is asked for.
+:class:`~archcalc.engine.graph.Model`; modules are imported only when a model is asked for.
 
 >>> from archcalc import zoo
 >>> "resnet50" in zoo.names()
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache
 
 from .._errors import UnknownModelError
-from ..graph import Model
+from ..engine.graph import Model
 
 __all__ = ["names", "get", "REGISTRY", "unknown_message"]
 

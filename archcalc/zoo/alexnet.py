@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU
+from ..engine.graph import Builder, Model
+from ..kinds import AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU
 
 
 def alexnet(num_classes: int = 1000) -> Model:

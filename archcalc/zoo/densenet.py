@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm2d,

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     Add,
     BatchNorm2d,

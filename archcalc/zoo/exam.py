@@ -7,8 +7,8 @@ the builder's docstring.
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     Add,
     BatchNorm2d,

@@ -4,8 +4,8 @@ without the auxiliary heads: 6,624,904 params.
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     BatchNorm2d,
     Concat,

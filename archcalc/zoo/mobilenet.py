@@ -7,8 +7,8 @@ Also the building blocks shared with :mod:`archcalc.zoo.efficientnet`: torchvisi
 
 from __future__ import annotations
 
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     Add,
     BatchNorm2d,

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 from .._errors import SpecError
-from ..graph import Builder, Model
-from ..layers import AdaptiveAvgPool2d, Concat, Conv2d, Dropout, Flatten, MaxPool2d, ReLU
+from ..engine.graph import Builder, Model
+from ..kinds import AdaptiveAvgPool2d, Concat, Conv2d, Dropout, Flatten, MaxPool2d, ReLU
 
 __all__ = ["squeezenet", "FIRES"]
 

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 from .._errors import SpecError
-from ..graph import Builder, Model
-from ..layers import (
+from ..engine.graph import Builder, Model
+from ..kinds import (
     AdaptiveAvgPool2d,
     BatchNorm2d,
     Conv2d,

@@ -1,0 +1,70 @@
+"""The registry of layer kinds: every kind is one frozen dataclass in one module of this package.
+
+A kind's class holds everything about it (see :class:`~archcalc.kinds._base.Layer`); the engine,
+the conventions, the torch bridge, the spec files and the docs read :data:`LAYER_KINDS`.
+
+>>> LAYER_KINDS["Conv2d"].__module__
+'archcalc.kinds.conv'
+"""
+
+from __future__ import annotations
+
+from ._base import GLOBAL, LAYER_KINDS, Extra, Layer, layer_from_dict, register
+from .activation import (
+    GELU,
+    Hardsigmoid,
+    Hardswish,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Tanh,
+)
+from .conv import Conv2d, ConvTranspose2d
+from .coord import CoordAugment
+from .linear import Linear
+from .merge import Add, Concat, Mul
+from .norm import BatchNorm2d, LayerNorm2d
+from .pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
+from .regularize import Dropout, LayerScale, StochasticDepth
+from .resample import Upsample
+from .reshape import Flatten
+
+__all__ = [
+    "Layer",
+    "LAYER_KINDS",
+    "GLOBAL",
+    "Extra",
+    "register",
+    "layer_from_dict",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Linear",
+    "BatchNorm2d",
+    "LayerNorm2d",
+    "Identity",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "SiLU",
+    "GELU",
+    "Sigmoid",
+    "Hardswish",
+    "Hardsigmoid",
+    "Tanh",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "GlobalAvgPool",
+    "Flatten",
+    "Dropout",
+    "StochasticDepth",
+    "LayerScale",
+    "Upsample",
+    "CoordAugment",
+    "Add",
+    "Concat",
+    "Mul",
+]

@@ -1,0 +1,253 @@
+"""The base of every layer kind, its validation helpers, and the one registry of kinds.
+
+Each kind states its rules once, as methods that the quantity modules call:
+
+=================  ==========================================================
+``out_shape``      shape of the output, per sample: ``(C, H, W)`` or ``(F,)``
+``params``         trainable parameters (what ``numel`` of ``parameters()`` counts)
+``buffers``        non-trainable state (BatchNorm running statistics)
+``macs``           multiply-accumulates of conv / linear layers, per sample
+``flops``          FLOPs per sample under archcalc's convention (docs/conventions.md)
+``geometry``       the receptive-field step: kernel extent, stride, start of unit 0
+``saved``          what autograd keeps for backward in a training step
+=================  ==========================================================
+
+Shapes are per sample; batch and dtype are applied by :mod:`archcalc.engine.memory`.
+Every field accepts an ``int`` or a sympy expression (symbolic mode).
+
+>>> from archcalc.kinds import Conv2d
+>>> Conv2d(3, 64, 7, stride=2, padding=3).out_shape(((3, 224, 224),))
+(64, 112, 112)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._errors import ShapeError, SpecError
+from .._math import Num, ceildiv, floordiv, is_symbolic, known_lt, minimum
+
+__all__ = ["Layer", "LAYER_KINDS", "GLOBAL", "Extra", "register", "layer_from_dict"]
+
+Shape = tuple[Any, ...]
+Shapes = tuple[Shape, ...]
+Pair = tuple[Any, Any]
+#: receptive-field step of one axis: (kernel extent in input units, stride, start of unit 0)
+AxisGeom = tuple[Any, Any, Any]
+
+LAYER_KINDS: dict[str, type[Layer]] = {}
+
+
+class _Global:
+    """Marker: every output unit sees the whole input (global pooling, flatten, linear)."""
+
+    def __repr__(self) -> str:
+        return "GLOBAL"
+
+
+GLOBAL = _Global()
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """A tensor autograd saves that is neither an input nor the output of the layer.
+
+    ``elements`` counts the whole batch; ``itemsize`` is its bytes per element, ``None``
+    for the activation dtype, or ``"acc"`` for the accumulate dtype (float32, or float64 for
+    float64 activations).
+    """
+
+    elements: Any
+    itemsize: int | str | None
+    what: str
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Add a layer class to :data:`LAYER_KINDS` under its class name."""
+    LAYER_KINDS[cls.__name__] = cls
+    return cls
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _check_int(kind: str, name: str, value: Any, minimum: int) -> Any:
+    if is_symbolic(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(
+            f"{kind}.{name} = {value!r}: must be an integer >= {minimum} "
+            f"(or a pair of them where a pair is allowed)"
+        )
+    if value < minimum:
+        raise SpecError(f"{kind}.{name} = {value!r}: must be >= {minimum}")
+    return value
+
+
+def _pair(kind: str, name: str, value: Any, minimum: int = 1) -> Pair:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise SpecError(
+                f"{kind}.{name} = {value!r}: must be an integer or a pair (h, w), "
+                f"got {len(value)} values"
+            )
+        return (
+            _check_int(kind, name, value[0], minimum),
+            _check_int(kind, name, value[1], minimum),
+        )
+    v = _check_int(kind, name, value, minimum)
+    return (v, v)
+
+
+def _set(obj: object, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _eq_known_false(a: Any, b: Any) -> bool:
+    """True when ``a != b`` is certain (ints differ, or sympy proves it)."""
+    if is_symbolic(a) or is_symbolic(b):
+        diff = a - b
+        return bool(getattr(diff, "is_zero", None) is False)
+    return bool(a != b)
+
+
+def _check_probability(kind: str, p: Any) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise SpecError(f"{kind}.p = {p!r}: must be a probability in [0, 1]")
+
+
+def _spatial(kind: str, ins: Shapes, i: int = 0) -> Shape:
+    s = ins[i]
+    if len(s) != 3:
+        raise ShapeError(
+            f"{kind} needs a (C, H, W) feature map, got shape {_fmt(s)} "
+            f"(a flattened vector); put it before Flatten"
+        )
+    return s
+
+
+def _fmt(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def _window_out(
+    kind: str,
+    axis: str,
+    size: Any,
+    k: Any,
+    s: Any,
+    lo: Any,
+    hi: Any,
+    d: Any,
+    ceil_mode: bool = False,
+) -> Any:
+    """Output length of a sliding window (torch's formula, ceil_mode's last-window rule)."""
+    span = size + lo + hi - d * (k - 1) - 1
+    if known_lt(span, 0):
+        raise ShapeError(
+            f"{kind}: kernel extent {d * (k - 1) + 1} is larger than the padded input "
+            f"{axis} {size + lo + hi}; use a smaller kernel, more padding or a larger input"
+        )
+    if not ceil_mode:
+        return floordiv(span, s) + 1
+    # torch: ceil, then drop the last window if it starts in the right padding; the same as
+    # capping the count so that the last start (out - 1)·s stays below size + lo
+    # (checked exhaustively against torch's rule for small sizes in tests/test_layers.py)
+    return minimum(ceildiv(span, s) + 1, floordiv(size + lo - 1, s) + 1)
+
+
+# ---------------------------------------------------------------- base class
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """Base of every layer kind. Subclasses are frozen dataclasses registered by name."""
+
+    #: number of inputs; ``None`` means ``min_inputs`` or more
+    arity: ClassVar[int | None] = 1
+    min_inputs: ClassVar[int] = 2
+    #: output shares storage with input 0 in an inference pass (a view)
+    alias: ClassVar[bool] = False
+    #: a conv/linear layer: contributes MACs and is "trainable weight" for heads
+    weighted: ClassVar[bool] = False
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        raise NotImplementedError
+
+    def params(self, ins: Shapes) -> Num:
+        return 0
+
+    def buffers(self, ins: Shapes) -> Num:
+        return 0
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return 0
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        raise NotImplementedError
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        """Receptive-field step (per axis) of a single-input layer."""
+        return ((1, 1, 0), (1, 1, 0))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        """Tensors autograd keeps: ``"in0"``, ``"in1"``, ``"out"`` or :class:`Extra`."""
+        raise NotImplementedError
+
+    def taps(self) -> Pair:
+        """Spacing of the kernel's taps per axis (dilation; 1 for dense windows)."""
+        return (1, 1)
+
+    def is_view(self, training: bool) -> bool:
+        """Whether the output shares its input's storage (a view) in this mode."""
+        return self.alias
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data, ``{"kind": ..., field: value}``."""
+        d: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            d[f.name] = list(v) if isinstance(v, tuple) else v
+        return d
+
+
+# ---------------------------------------------------------------- from plain data
+
+
+def layer_from_dict(d: dict[str, Any]) -> Layer:
+    """Build a layer from ``{"kind": "Conv2d", "in_channels": 3, ...}``.
+
+    >>> layer_from_dict({"kind": "MaxPool2d", "kernel_size": 2}).stride
+    (2, 2)
+    """
+    if not isinstance(d, dict):
+        raise SpecError(f"a layer must be a mapping with a 'kind', got {d!r}")
+    kind = d.get("kind")
+    cls = LAYER_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise SpecError(
+            f"kind = {kind!r}: unknown layer kind; valid kinds: {', '.join(sorted(LAYER_KINDS))}"
+        )
+    names = {f.name for f in dataclasses.fields(cls)}
+    extra = set(d) - names - {"kind", "name", "inputs"}
+    if extra:
+        raise SpecError(
+            f"{kind}: unknown field(s) {', '.join(sorted(extra))}; "
+            f"valid fields: {', '.join(sorted(names)) or '(none)'}"
+        )
+    args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+    try:
+        return cls(**args)
+    except TypeError as e:
+        required = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        raise SpecError(f"{kind}: {e}; required fields: {', '.join(required)}") from None

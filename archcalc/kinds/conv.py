@@ -1,0 +1,253 @@
+"""Convolutions: ``Conv2d`` and ``ConvTranspose2d``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from .._errors import ShapeError, SpecError, UnsupportedError
+from .._math import Num, ceildiv, floordiv, is_symbolic, known_lt, prod
+from ._base import (
+    AxisGeom,
+    Extra,
+    Layer,
+    Pair,
+    Shape,
+    Shapes,
+    _check_int,
+    _eq_known_false,
+    _pair,
+    _set,
+    _spatial,
+    _window_out,
+    register,
+)
+
+# ---------------------------------------------------------------- weighted layers
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Conv2d(Layer):
+    """2-D convolution, as ``torch.nn.Conv2d``.
+
+    ``padding`` is an int, a pair, ``"same"`` (stride 1 only, as in torch; an odd total is
+    padded one more at the bottom/right) or ``"valid"``.
+
+    >>> Conv2d(64, 64, 3, padding=1, bias=False).params(((64, 56, 56),))
+    36864
+    """
+
+    in_channels: Any
+    out_channels: Any
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = True
+
+    weighted: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "in_channels", self.in_channels, 1)
+        _check_int(k, "out_channels", self.out_channels, 1)
+        _set(self, "kernel_size", _pair(k, "kernel_size", self.kernel_size))
+        _set(self, "stride", _pair(k, "stride", self.stride))
+        _set(self, "dilation", _pair(k, "dilation", self.dilation))
+        _check_int(k, "groups", self.groups, 1)
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise SpecError(
+                    f"{k}.padding = {self.padding!r}: must be an integer, a pair, 'same' or 'valid'"
+                )
+            if self.padding == "same" and self.stride != (1, 1):
+                raise SpecError(
+                    f"{k}.padding = 'same' needs stride 1 (as in torch), got stride={self.stride}"
+                )
+        else:
+            _set(self, "padding", _pair(k, "padding", self.padding, minimum=0))
+        for name in ("in_channels", "out_channels"):
+            v = getattr(self, name)
+            if not is_symbolic(v) and not is_symbolic(self.groups) and v % self.groups:
+                raise SpecError(f"{k}.{name} (={v}) must be divisible by groups (={self.groups})")
+        if not isinstance(self.bias, bool):
+            raise SpecError(f"{k}.bias = {self.bias!r}: must be true or false")
+
+    def pads(self) -> tuple[Pair, Pair]:
+        """((top, bottom), (left, right)) padding actually applied."""
+        if self.padding == "valid":
+            return ((0, 0), (0, 0))
+        if self.padding == "same":
+            out = []
+            for k, d in zip(self.kernel_size, self.dilation):
+                total = d * (k - 1)
+                lo = floordiv(total, 2)
+                out.append((lo, total - lo))
+            return (out[0], out[1])
+        ph, pw = self.padding
+        return ((ph, ph), (pw, pw))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        if _eq_known_false(c, self.in_channels):
+            raise ShapeError(
+                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
+            )
+        (pt, pb), (pl, pr) = self.pads()
+        ho = _window_out(
+            self.kind, "height", h, self.kernel_size[0], self.stride[0], pt, pb, self.dilation[0]
+        )
+        wo = _window_out(
+            self.kind, "width", w, self.kernel_size[1], self.stride[1], pl, pr, self.dilation[1]
+        )
+        return (self.out_channels, ho, wo)
+
+    def params(self, ins: Shapes) -> Num:
+        # weight: C_out x (C_in / groups) x kh x kw, plus one bias per output channel
+        kh, kw = self.kernel_size
+        w = (
+            self.out_channels
+            * (
+                self.in_channels // self.groups
+                if not is_symbolic(self.groups)
+                else self.in_channels / self.groups
+            )
+            * kh
+            * kw
+        )
+        return w + (self.out_channels if self.bias else 0)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        # every output element: (C_in / groups) * kh * kw multiply-accumulates
+        kh, kw = self.kernel_size
+        cin_g = (
+            self.in_channels // self.groups
+            if not is_symbolic(self.groups)
+            else (self.in_channels / self.groups)
+        )
+        return prod(out) * cin_g * kh * kw
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        (pt, _), (pl, _) = self.pads()
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return ((dh * (kh - 1) + 1, sh, -pt), (dw * (kw - 1) + 1, sw, -pl))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.padding == "same":
+            (pt, pb), (pl, pr) = self.pads()
+            dh, dw = pb - pt, pr - pl
+            if dh != 0 or dw != 0:
+                # torch pads a copy by the odd remainder and convolves that: the copy is kept
+                c, h, w = ins[0]
+                return (Extra(batch * c * (h + dh) * (w + dw), None, "padded input copy"),)
+        return ("in0",)
+
+    def taps(self) -> Pair:
+        """Spacing of the kernel's taps per axis (the dilation)."""
+        return self.dilation
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ConvTranspose2d(Layer):
+    """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d``.
+
+    >>> ConvTranspose2d(8, 4, 4, stride=2, padding=1).out_shape(((8, 16, 16),))
+    (4, 32, 32)
+    """
+
+    in_channels: Any
+    out_channels: Any
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    output_padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = True
+
+    weighted: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "in_channels", self.in_channels, 1)
+        _check_int(k, "out_channels", self.out_channels, 1)
+        _set(self, "kernel_size", _pair(k, "kernel_size", self.kernel_size))
+        _set(self, "stride", _pair(k, "stride", self.stride))
+        _set(self, "padding", _pair(k, "padding", self.padding, minimum=0))
+        _set(self, "output_padding", _pair(k, "output_padding", self.output_padding, minimum=0))
+        _set(self, "dilation", _pair(k, "dilation", self.dilation))
+        _check_int(k, "groups", self.groups, 1)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if not (is_symbolic(op) or is_symbolic(s) or is_symbolic(d)) and op >= max(s, d):
+                raise SpecError(
+                    f"{k}.output_padding = {op}: must be smaller than stride ({s}) or dilation ({d})"
+                )
+        for name in ("in_channels", "out_channels"):
+            v = getattr(self, name)
+            if not is_symbolic(v) and not is_symbolic(self.groups) and v % self.groups:
+                raise SpecError(f"{k}.{name} (={v}) must be divisible by groups (={self.groups})")
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        if _eq_known_false(c, self.in_channels):
+            raise ShapeError(
+                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
+            )
+        dims = []
+        for n, k, s, p, op, d, ax in zip(
+            (h, w),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.dilation,
+            ("height", "width"),
+        ):
+            o = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+            if known_lt(o, 1):
+                raise ShapeError(f"{self.kind}: output {ax} would be {o}; reduce padding")
+            dims.append(o)
+        return (self.out_channels, dims[0], dims[1])
+
+    def params(self, ins: Shapes) -> Num:
+        # weight: C_in x (C_out / groups) x kh x kw, plus bias C_out
+        kh, kw = self.kernel_size
+        return self.in_channels * (self.out_channels // self.groups) * kh * kw + (
+            self.out_channels if self.bias else 0
+        )
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        # every input element is scattered into (C_out / groups) * kh * kw outputs
+        kh, kw = self.kernel_size
+        return prod(ins[0]) * (self.out_channels // self.groups) * kh * kw
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        axes = []
+        for k, s, p, d in zip(self.kernel_size, self.stride, self.padding, self.dilation):
+            if any(is_symbolic(v) for v in (k, s, p, d)):
+                raise UnsupportedError(
+                    f"{self.kind}: receptive field with symbolic kernel/stride/padding"
+                )
+            # output j reads input i when j = i*s - p + d*t, t in [0, k)
+            extent = 1
+            for phase in range(s):
+                ts = [t for t in range(k) if (phase + p - d * t) % s == 0]
+                if ts:
+                    extent = max(extent, d * (max(ts) - min(ts)) // s + 1)
+            ts0 = [t for t in range(k) if (p - d * t) % s == 0]
+            start = min((p - d * t) // s for t in ts0) if ts0 else ceildiv(p - d * (k - 1), s)
+            axes.append((extent, Fraction(1, s), start))
+        return (axes[0], axes[1])
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)

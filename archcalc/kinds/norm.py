@@ -1,0 +1,95 @@
+"""Normalisation: ``BatchNorm2d`` and ``LayerNorm2d``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import ShapeError
+from .._math import Num, prod
+from ._base import (
+    Extra,
+    Layer,
+    Shape,
+    Shapes,
+    _check_int,
+    _eq_known_false,
+    _spatial,
+    register,
+)
+
+# ---------------------------------------------------------------- normalisation
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class BatchNorm2d(Layer):
+    """Batch normalisation over channels, as ``torch.nn.BatchNorm2d`` (affine, tracked stats).
+
+    Params 2C (weight, bias); buffers 2C + 1 (running mean and variance, num_batches_tracked).
+    """
+
+    num_features: Any
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "num_features", self.num_features, 1)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = _spatial(self.kind, ins)[0]
+        if _eq_known_false(c, self.num_features):
+            raise ShapeError(
+                f"{self.kind}.num_features = {self.num_features} but the input has {c} channels"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return 2 * self.num_features
+
+    def buffers(self, ins: Shapes) -> Num:
+        return 2 * self.num_features + 1
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # inference: y = x * scale + shift per element (scale, shift folded per channel)
+        return 2 * prod(out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        # input, running mean and var (model dtype), save_mean and save_invstd (float32)
+        c = self.num_features
+        return (
+            "in0",
+            Extra(2 * c, None, "running stats"),
+            Extra(2 * c, "acc", "batch mean/invstd"),
+        )
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class LayerNorm2d(Layer):
+    """Layer normalisation over the channels of each position (ConvNeXt's LayerNorm2d).
+
+    Params 2C (weight, bias).
+    """
+
+    num_channels: Any
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "num_channels", self.num_channels, 1)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = ins[0][0]
+        if _eq_known_false(c, self.num_channels):
+            raise ShapeError(
+                f"{self.kind}.num_channels = {self.num_channels} but the input has {c} channels"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return 2 * self.num_channels
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
+        return 8 * prod(out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        positions = batch * prod(ins[0][1:])
+        return ("in0", Extra(2 * positions, "acc", "mean/rstd"))

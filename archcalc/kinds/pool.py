@@ -1,0 +1,227 @@
+"""Pooling: max, average, adaptive and global average pooling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .._errors import SpecError, UnsupportedError
+from .._math import Num, is_symbolic, prod
+from ._base import (
+    GLOBAL,
+    AxisGeom,
+    Extra,
+    Layer,
+    Pair,
+    Shape,
+    Shapes,
+    _Global,
+    _pair,
+    _set,
+    _spatial,
+    _window_out,
+    register,
+)
+
+# ---------------------------------------------------------------- pooling
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool(Layer):
+    kernel_size: Any = 2
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+
+    def _validate(self, dilation: Pair) -> None:
+        k = self.kind
+        _set(self, "kernel_size", _pair(k, "kernel_size", self.kernel_size))
+        _set(
+            self,
+            "stride",
+            _pair(k, "stride", self.stride if self.stride is not None else self.kernel_size),
+        )
+        _set(self, "padding", _pair(k, "padding", self.padding, minimum=0))
+        for p, kk in zip(self.padding, self.kernel_size):
+            # torch checks the nominal kernel, whatever the dilation
+            if not any(is_symbolic(v) for v in (p, kk)) and 2 * p > kk:
+                raise SpecError(
+                    f"{k}.padding = {p}: must be at most half the kernel size {kk} "
+                    f"(padding <= {kk // 2}), as torch requires"
+                )
+        if not isinstance(self.ceil_mode, bool):
+            raise SpecError(f"{k}.ceil_mode = {self.ceil_mode!r}: must be true or false")
+
+    def _dil(self) -> Pair:
+        return (1, 1)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        d = self._dil()
+        p = self.padding
+        ho = _window_out(
+            self.kind,
+            "height",
+            h,
+            self.kernel_size[0],
+            self.stride[0],
+            p[0],
+            p[0],
+            d[0],
+            self.ceil_mode,
+        )
+        wo = _window_out(
+            self.kind,
+            "width",
+            w,
+            self.kernel_size[1],
+            self.stride[1],
+            p[1],
+            p[1],
+            d[1],
+            self.ceil_mode,
+        )
+        return (c, ho, wo)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self._dil(),
+        )
+        return ((dh * (kh - 1) + 1, sh, -ph), (dw * (kw - 1) + 1, sw, -pw))
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class MaxPool2d(_Pool):
+    """Max pooling, as ``torch.nn.MaxPool2d`` (stride defaults to the kernel size).
+
+    FLOPs: kh·kw − 1 comparisons per output (the nominal window). Training keeps the input
+    and int64 indices of the maxima.
+
+    >>> MaxPool2d(3, 2, ceil_mode=True).out_shape(((64, 112, 112),))
+    (64, 56, 56)
+    """
+
+    dilation: Any = 1
+
+    def __post_init__(self) -> None:
+        _set(self, "dilation", _pair(self.kind, "dilation", self.dilation))
+        self._validate(self.dilation)
+
+    def _dil(self) -> Pair:
+        return self.dilation
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out) * (self.kernel_size[0] * self.kernel_size[1] - 1)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0", Extra(batch * prod(out), 8, "argmax indices"))
+
+    def taps(self) -> Pair:
+        return self.dilation
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class AvgPool2d(_Pool):
+    """Average pooling, as ``torch.nn.AvgPool2d`` (``count_include_pad=True``).
+
+    FLOPs: kh·kw per output (kh·kw − 1 adds and one divide, nominal window).
+    """
+
+    def __post_init__(self) -> None:
+        self._validate((1, 1))
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out) * self.kernel_size[0] * self.kernel_size[1]
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)
+
+
+def _adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
+    """torch's adaptive pooling windows: [floor(i·n/o), ceil((i+1)·n/o))."""
+    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class AdaptiveAvgPool2d(Layer):
+    """Adaptive average pooling to ``output_size``, as ``torch.nn.AdaptiveAvgPool2d``.
+
+    FLOPs: the sum of all window sizes (each window: size − 1 adds and one divide).
+    """
+
+    output_size: Any = 1
+
+    def __post_init__(self) -> None:
+        _set(self, "output_size", _pair(self.kind, "output_size", self.output_size))
+
+    def is_global(self) -> bool:
+        return self.output_size == (1, 1)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = _spatial(self.kind, ins)[0]
+        return (c, *self.output_size)
+
+    def _window_sum(self, n: Any, o: Any) -> Any:
+        if o == 1:
+            return n
+        if is_symbolic(n) or is_symbolic(o):
+            raise UnsupportedError(
+                f"{self.kind}(output_size={o}): its window sizes on a symbolic input size "
+                f"have no closed form; give a numeric --input (only output size 1 is symbolic)"
+            )
+        return sum(e - s for s, e in _adaptive_windows(n, o))
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        c, h, w = ins[0]
+        return (
+            c * self._window_sum(h, self.output_size[0]) * self._window_sum(w, self.output_size[1])
+        )
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        if self.is_global():
+            return GLOBAL
+        axes = []
+        for n, o in zip(ins[0][1:], self.output_size):
+            if is_symbolic(n) or is_symbolic(o):
+                raise UnsupportedError(
+                    f"{self.kind}: receptive field of output size {o} on a symbolic input size"
+                )
+            if n % o == 0:
+                axes.append((n // o, n // o, 0))
+            else:
+                # windows of unequal size and spacing: report the largest window and the
+                # mean spacing n/o (flagged as non-uniform by the receptive-field module)
+                wins = _adaptive_windows(n, o)
+                axes.append((max(e - s for s, e in wins), Fraction(n, o), 0))
+        return (axes[0], axes[1])
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        # a 1x1 output is computed by torch as mean(), whose backward keeps only sizes
+        return () if self.is_global() else ("in0",)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class GlobalAvgPool(Layer):
+    """Global average pooling to ``(C, 1, 1)`` (exam Q2); same as ``AdaptiveAvgPool2d(1)``."""
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = _spatial(self.kind, ins)[0]
+        return (c, 1, 1)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # H·W − 1 adds and one divide per channel
+        return prod(ins[0])
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ()

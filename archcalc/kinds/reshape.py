@@ -1,0 +1,39 @@
+"""Reshaping: ``Flatten``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._math import Num, prod
+from ._base import (
+    GLOBAL,
+    Extra,
+    Layer,
+    Shape,
+    Shapes,
+    _Global,
+    register,
+)
+
+# ---------------------------------------------------------------- reshaping
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Flatten(Layer):
+    """Flatten ``(C, H, W)`` to ``(C·H·W,)``; a view, no FLOPs, nothing saved."""
+
+    alias: ClassVar[bool] = True
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return (prod(ins[0]),)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 0
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ()

@@ -1,0 +1,1 @@
+"""Loading models: spec files (:mod:`.specfile`) and the resolution of a model argument."""

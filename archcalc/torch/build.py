@@ -1,0 +1,576 @@
+"""Run archcalc models in PyTorch and measure them: the cross-check of every analytic rule.
+
+The torch package is the only part of archcalc that imports torch; ``import archcalc`` never loads it
+(install the extra: ``pip install 'archcalc[torch]'``).
+
+* :func:`to_torch` — a runnable ``nn.Module`` for any :class:`~archcalc.engine.graph.Model` (zoo or
+  spec file), executing the graph node by node.
+* :func:`measure` — one training-mode forward pass: per-layer output shapes, parameter and
+  buffer counts, and the bytes autograd keeps for backward.
+* :func:`rf_by_gradient` — the input region an output unit depends on, as the bounding box of
+  the support of the input gradient in a linear, positive probe network.
+
+Module names. Every node gets a module, and ``named_modules()`` yields the node names
+exactly: a dotted name such as ``layer1.0.conv1`` is registered nested (``layer1`` →
+``0`` → ``conv1``), with plain container modules for the prefixes that are not nodes
+themselves (a node whose name is a prefix of another, ``a`` and ``a.b``, holds the other as a
+child; its own parameters are ``parameters(recurse=False)``). So ``state_dict()`` keys read
+like torchvision's (``layer1.0.conv1.weight``). A name that torch cannot register (an empty
+segment, or one that clashes with an attribute such as ``training``) is registered as
+``_renamed.node<i>`` instead; :attr:`ArchcalcModule.module_names` maps every node to its
+registered name.
+
+Parameters are stored as torch stores them (``Linear.weight`` is ``out × in``); the extra
+kinds use: ``LayerNorm2d`` — an ``nn.LayerNorm`` (``weight``, ``bias``, eps 1e-6) applied
+channels-last; ``LayerScale`` — ``weight`` of shape ``(C, 1, 1)``, initialised to 1e-6 as in
+torchvision's ConvNeXt.
+
+>>> from archcalc import Conv2d, ReLU, sequential
+>>> m = sequential("tiny", [Conv2d(3, 8, 3, padding=1), ReLU()], input_shape=(3, 8, 8))
+>>> net = to_torch(m)
+>>> [name for name, _ in net.named_modules()][1:]
+['0', '1']
+>>> r = measure(m, batch=2)
+>>> r["shapes"]["1"], r["params"]["0"]
+((8, 8, 8), 224)
+>>> r["saved_bytes"]  # conv input 2·3·8·8 + relu output 2·8·8·8 floats, 4 bytes each
+5632
+>>> rf_by_gradient(m, unit=(0, 0))    # unit (0, 0) of a padded 3x3 conv: rows/cols 0..1
+(0, 0, 1, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+try:
+    import torch
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "archcalc.torch needs PyTorch: pip install 'archcalc[torch]' (or torch alone)"
+    ) from e
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .._errors import SpecError, UnsupportedError
+from .._math import is_symbolic
+from ..engine.graph import INPUT, Model
+from ..engine.shapes import resolve_input
+from ..kinds import LAYER_KINDS, Layer
+
+__all__ = [
+    "ArchcalcModule",
+    "to_torch",
+    "torch_layer",
+    "measure",
+    "saved_tensors",
+    "probe_module",
+    "rf_by_gradient",
+    "TORCH_DTYPES",
+]
+
+#: archcalc dtype names that torch can run a forward pass in
+TORCH_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+# ---------------------------------------------------------------- layers torch lacks
+
+
+class ChannelLinear(nn.Linear):
+    """``nn.Linear``; on a ``(N, C, H, W)`` map it acts on the channels of every position.
+
+    A map laid out channels-last (ConvNeXt's blocks after a ``LayerNorm2d``) is permuted to
+    ``(N, H, W, C)``, passed through ``F.linear`` and permuted back, exactly torchvision's
+    ops. A map laid out ``NCHW`` is run as the equivalent 1×1 convolution (same weights,
+    same MACs): ``F.linear`` on its permuted view would save a channels-last *copy* of the
+    input for backward, a second storage that no analytic rule means to count."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 2:
+            return F.linear(x, self.weight, self.bias)
+        xl = x.permute(0, 2, 3, 1)
+        if xl.is_contiguous():
+            return F.linear(xl, self.weight, self.bias).permute(0, 3, 1, 2)
+        return F.conv2d(x, self.weight[:, :, None, None], self.bias)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """Layer normalisation over the channels of every position (torchvision's
+    ``LayerNorm2d``: permute to channels-last, ``F.layer_norm``, permute back)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.layer_norm(
+            x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps
+        )
+        return y.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """Per-channel learned scale: ``weight * x`` with ``weight`` of shape ``(C, 1, 1)``."""
+
+    def __init__(self, channels: int, init: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels, 1, 1), init))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.weight * x
+
+
+class StochasticDepth(nn.Module):
+    """Row-mode stochastic depth as ``torchvision.ops.stochastic_depth``: in training each
+    sample is kept with probability ``1 - p`` and rescaled by ``1 / (1 - p)``; inference and
+    ``p = 0`` return the input itself."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.dim() - 1)
+        noise = torch.bernoulli(torch.full(size, survival, dtype=x.dtype, device=x.device))
+        if survival > 0.0:
+            noise = noise / survival
+        return x * noise
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class CoordAugment(nn.Module):
+    """Append two channels: the row and the column coordinate, each ``linspace(-1, 1)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, _, h, w = x.shape
+        rows = torch.linspace(-1.0, 1.0, h, dtype=x.dtype, device=x.device)
+        cols = torch.linspace(-1.0, 1.0, w, dtype=x.dtype, device=x.device)
+        rr = rows.view(1, 1, h, 1).expand(n, 1, h, w)
+        cc = cols.view(1, 1, 1, w).expand(n, 1, h, w)
+        return torch.cat([x, rr, cc], dim=1)
+
+
+class GlobalAvgPool(nn.Module):
+    """``adaptive_avg_pool2d(x, 1)``: ``(N, C, H, W)`` → ``(N, C, 1, 1)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, 1)
+
+
+class Add(nn.Module):
+    """Sum of two or more tensors."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        out = xs[0]
+        for t in xs[1:]:
+            out = out + t
+        return out
+
+
+class Mul(nn.Module):
+    """Product of two or more tensors (broadcasting a ``(N, C, 1, 1)`` gate)."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        out = xs[0]
+        for t in xs[1:]:
+            out = out * t
+        return out
+
+
+class Concat(nn.Module):
+    """Concatenation along channels."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return torch.cat(xs, dim=1)
+
+
+class WindowSum(nn.Module):
+    """Probe stand-in for a max pool: the sum over each pooling window (a depthwise conv of
+    ones with the pool's kernel, stride, padding, dilation and ceil-mode output size)."""
+
+    def __init__(self, pool: Any) -> None:
+        super().__init__()
+        self.k, self.s, self.p = pool.kernel_size, pool.stride, pool.padding
+        self.d, self.ceil_mode = pool.dilation, pool.ceil_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        c, h, w = x.shape[1:]
+        target = F.max_pool2d(
+            x.detach(), self.k, self.s, self.p, self.d, ceil_mode=self.ceil_mode
+        ).shape[2:]
+        extra = []
+        for n, o, k, s, p, d in zip((h, w), target, self.k, self.s, self.p, self.d):
+            extra.append(max(p, (o - 1) * s + d * (k - 1) + 1 - n - p))
+        xp = F.pad(x, (self.p[1], extra[1], self.p[0], extra[0]))
+        ones = torch.ones(c, 1, *self.k, dtype=x.dtype, device=x.device)
+        y = F.conv2d(xp, ones, stride=self.s, dilation=self.d, groups=c)
+        return y[:, :, : target[0], : target[1]]
+
+
+class _Container(nn.Module):
+    """Holds the modules of nodes whose names share a dotted prefix."""
+
+
+# ---------------------------------------------------------------- one layer
+
+
+def _check_numeric(layer: Layer) -> None:
+    for k, v in layer.to_dict().items():
+        vals = v if isinstance(v, list) else [v]
+        if any(is_symbolic(x) for x in vals):
+            raise UnsupportedError(
+                f"{layer.kind}.{k} = {v}: a symbolic field cannot be run in torch; "
+                f"substitute numbers first"
+            )
+
+
+def _upsample(layer: Any) -> nn.Module:
+    sf = (float(layer.scale_factor[0]), float(layer.scale_factor[1]))
+    if layer.mode == "bilinear":
+        return nn.Upsample(scale_factor=sf, mode="bilinear", align_corners=False)
+    return nn.Upsample(scale_factor=sf, mode="nearest")
+
+
+_BUILDERS: dict[str, Callable[[Any], nn.Module]] = {
+    "Conv2d": lambda s: nn.Conv2d(
+        s.in_channels,
+        s.out_channels,
+        s.kernel_size,
+        stride=s.stride,
+        padding=s.padding,
+        dilation=s.dilation,
+        groups=s.groups,
+        bias=s.bias,
+    ),
+    "ConvTranspose2d": lambda s: nn.ConvTranspose2d(
+        s.in_channels,
+        s.out_channels,
+        s.kernel_size,
+        stride=s.stride,
+        padding=s.padding,
+        output_padding=s.output_padding,
+        groups=s.groups,
+        bias=s.bias,
+        dilation=s.dilation,
+    ),
+    "Linear": lambda s: ChannelLinear(s.in_features, s.out_features, bias=s.bias),
+    "BatchNorm2d": lambda s: nn.BatchNorm2d(s.num_features),
+    "LayerNorm2d": lambda s: LayerNorm2d(s.num_channels, eps=1e-6),
+    "Identity": lambda s: nn.Identity(),
+    "ReLU": lambda s: nn.ReLU(),
+    "ReLU6": lambda s: nn.ReLU6(),
+    "LeakyReLU": lambda s: nn.LeakyReLU(s.negative_slope),
+    "SiLU": lambda s: nn.SiLU(),
+    "GELU": lambda s: nn.GELU(),
+    "Sigmoid": lambda s: nn.Sigmoid(),
+    "Hardswish": lambda s: nn.Hardswish(),
+    "Hardsigmoid": lambda s: nn.Hardsigmoid(),
+    "Tanh": lambda s: nn.Tanh(),
+    "MaxPool2d": lambda s: nn.MaxPool2d(
+        s.kernel_size, s.stride, s.padding, dilation=s.dilation, ceil_mode=s.ceil_mode
+    ),
+    "AvgPool2d": lambda s: nn.AvgPool2d(
+        s.kernel_size, s.stride, s.padding, ceil_mode=s.ceil_mode, count_include_pad=True
+    ),
+    "AdaptiveAvgPool2d": lambda s: nn.AdaptiveAvgPool2d(s.output_size),
+    "GlobalAvgPool": lambda s: GlobalAvgPool(),
+    "Flatten": lambda s: nn.Flatten(1),
+    "Dropout": lambda s: nn.Dropout(s.p),
+    "StochasticDepth": lambda s: StochasticDepth(s.p),
+    "LayerScale": lambda s: LayerScale(s.channels),
+    "Upsample": _upsample,
+    "CoordAugment": lambda s: CoordAugment(),
+    "Add": lambda s: Add(),
+    "Concat": lambda s: Concat(),
+    "Mul": lambda s: Mul(),
+}
+
+#: kinds that the receptive-field probe replaces by the identity (pointwise, no mixing)
+_PROBE_IDENTITY = {
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "SiLU",
+    "GELU",
+    "Sigmoid",
+    "Hardswish",
+    "Hardsigmoid",
+    "Tanh",
+    "LayerNorm2d",
+    "Dropout",
+    "StochasticDepth",
+}
+
+
+def torch_layer(layer: Layer, probe: bool = False) -> nn.Module:
+    """The ``nn.Module`` of one layer spec (``probe``: the receptive-field probe's linear
+    stand-in). Unknown kinds raise :class:`~archcalc.UnsupportedError`."""
+    kind = layer.kind
+    if kind not in _BUILDERS or kind not in LAYER_KINDS:
+        raise UnsupportedError(f"{kind}: no torch equivalent known to archcalc.torch")
+    _check_numeric(layer)
+    if probe and kind in _PROBE_IDENTITY:
+        return nn.Identity()
+    if probe and kind == "MaxPool2d":
+        return WindowSum(layer)
+    return _BUILDERS[kind](layer)
+
+
+# ---------------------------------------------------------------- the graph module
+
+
+class ArchcalcModule(nn.Module):
+    """An archcalc :class:`~archcalc.engine.graph.Model` as an ``nn.Module``.
+
+    ``forward(x)`` returns the model output; :meth:`run` returns every node's output.
+    """
+
+    module_names: dict[str, str]
+
+    def __init__(self, model: Model, *, seed: int = 0, probe: bool = False) -> None:
+        super().__init__()
+        self._archcalc_model = model
+        nodes = model.live_nodes()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            mods = {n.name: torch_layer(n.layer, probe) for n in nodes}
+        self._node_modules = mods  # plain dict: registration is below
+        self.module_names = {}
+        renamed: nn.ModuleDict | None = None
+        for i, n in enumerate(nodes):
+            try:
+                self.module_names[n.name] = self._register(n.name, mods)
+            except (KeyError, ValueError, TypeError):
+                if renamed is None:
+                    renamed = nn.ModuleDict()
+                    self.add_module("_renamed", renamed)
+                renamed[f"node{i}"] = mods[n.name]
+                self.module_names[n.name] = f"_renamed.node{i}"
+        # inputs of each node, and which tensors to drop after it (their last use)
+        last: dict[str, int] = {}
+        for i, n in enumerate(nodes):
+            for s in n.inputs:
+                last[s] = i
+        drops: dict[int, list[str]] = {}
+        for s, i in last.items():
+            if s != model.output:
+                drops.setdefault(i, []).append(s)
+        self._plan = [(n, mods[n.name], tuple(drops.get(i, ()))) for i, n in enumerate(nodes)]
+
+    def _register(self, name: str, mods: dict[str, nn.Module]) -> str:
+        """Register node ``name``'s module nested under its dotted prefixes (a prefix that
+        is a node itself is that node's module, else a container); returns its name."""
+        parts = name.split(".")
+        if any(not p for p in parts):
+            raise ValueError(name)
+        parent: nn.Module = self
+        for depth in range(1, len(parts) + 1):
+            path, seg = ".".join(parts[:depth]), parts[depth - 1]
+            existing = parent._modules.get(seg)
+            if existing is None:
+                existing = mods[path] if path in mods else _Container()
+                if hasattr(parent, seg):
+                    raise KeyError(seg)
+                parent.add_module(seg, existing)
+            elif path in mods and existing is not mods[path]:
+                raise KeyError(seg)
+            parent = existing
+        return name
+
+    @property
+    def model(self) -> Model:
+        """The archcalc model this module runs."""
+        return self._archcalc_model
+
+    def node_module(self, name: str) -> nn.Module:
+        """The module of node ``name``."""
+        try:
+            return self._node_modules[name]
+        except KeyError:
+            raise SpecError(f"model '{self.model.name}' has no layer '{name}'") from None
+
+    def run(self, x: Tensor, keep: Iterable[str] | None = None) -> dict[str, Tensor]:
+        """Every node's output (``keep=None``), or only the named ones plus the output."""
+        env: dict[str, Tensor] = {INPUT: x}
+        kept = None if keep is None else {*keep, self.model.output}
+        for node, mod, drop in self._plan:
+            env[node.name] = mod(*[env[s] for s in node.inputs])
+            if kept is not None:
+                for s in drop:
+                    if s not in kept:
+                        env.pop(s, None)
+        return env
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.run(x, keep=())[self.model.output]
+
+
+def to_torch(model: Model | str, *, seed: int = 0) -> ArchcalcModule:
+    """A runnable ``nn.Module`` for ``model`` (a Model, zoo name or spec-file path), its
+    weights initialised by torch's defaults under ``torch.manual_seed(seed)`` (the global
+    random state is left untouched). Dead branches are not built."""
+    from ..load.resolve import load_model
+
+    return ArchcalcModule(load_model(model), seed=seed)
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def _input(model: Model, input_shape: Any, batch: int, dtype: torch.dtype, seed: int) -> Tensor:
+    shape = resolve_input(model, input_shape)
+    if any(is_symbolic(d) for d in shape):
+        raise UnsupportedError(f"input {shape}: torch needs numbers, not symbols")
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn((batch, *shape), generator=g).to(dtype)
+
+
+def _storage_key(t: Tensor) -> tuple[int, int]:
+    st = t.untyped_storage()
+    return (st.data_ptr(), st.nbytes())
+
+
+def saved_tensors(
+    fn: Callable[[], Any], exclude: Iterable[Tensor] = ()
+) -> tuple[Any, dict[tuple[int, int], list[tuple[tuple[int, ...], torch.dtype]]]]:
+    """Run ``fn()`` recording what autograd saves for backward: ``(result, storages)`` where
+    ``storages`` maps each distinct storage ``(data_ptr, nbytes)`` to the ``(shape, dtype)``
+    of the tensors saved in it. Storages of ``exclude`` (the parameters) are left out.
+
+    A saved tensor keeps its whole storage alive, so a view (a channels-last permute, the
+    transposed weight of a linear layer) is charged the bytes of its storage, once."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    storages: dict[tuple[int, int], list[tuple[tuple[int, ...], torch.dtype]]] = {}
+
+    def pack(t: Tensor) -> Tensor:
+        key = _storage_key(t)
+        if key[0] not in skip or key[1] == 0:
+            storages.setdefault(key, []).append((tuple(t.shape), t.dtype))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        result = fn()
+    return result, storages
+
+
+def measure(
+    model: Model | str,
+    input_shape: Any = None,
+    batch: int = 1,
+    *,
+    dtype: str = "float32",
+    seed: int = 0,
+    input_requires_grad: bool = False,
+) -> dict[str, Any]:
+    """What torch sees in one training-mode forward pass of ``model``.
+
+    Returns a dict:
+
+    * ``shapes`` — per-sample output shape of every live node, and of ``"input"``;
+    * ``params`` / ``buffers`` — per node, ``numel`` of that node's own parameters / buffers;
+    * ``saved_bytes`` — bytes of the distinct storages autograd keeps for backward
+      (parameters excluded; buffers such as BatchNorm's running statistics included), with
+      the input not requiring grad unless ``input_requires_grad``;
+    * ``saved`` — those storages: ``{(data_ptr, nbytes): [(shape, dtype), ...]}``.
+    """
+    from ..load.resolve import load_model
+
+    m = load_model(model)
+    if dtype not in TORCH_DTYPES:
+        raise UnsupportedError(f"dtype {dtype!r}: torch runs {', '.join(TORCH_DTYPES)}")
+    tdtype = TORCH_DTYPES[dtype]
+    net = ArchcalcModule(m, seed=seed).to(tdtype).train()
+    x = _input(m, input_shape, batch, tdtype, seed)
+    if input_requires_grad:
+        x.requires_grad_(True)
+    env, storages = saved_tensors(lambda: net.run(x), exclude=list(net.parameters()))
+    shapes = {k: tuple(v.shape[1:]) for k, v in env.items()}
+    params, buffers = {}, {}
+    for n in m.live_nodes():
+        mod = net.node_module(n.name)
+        params[n.name] = sum(p.numel() for p in mod.parameters(recurse=False))
+        buffers[n.name] = sum(b.numel() for b in mod.buffers(recurse=False))
+    saved_bytes = sum(nbytes for _, nbytes in storages)
+    del env
+    return {
+        "shapes": shapes,
+        "params": params,
+        "buffers": buffers,
+        "saved_bytes": saved_bytes,
+        "saved": storages,
+    }
+
+
+# ---------------------------------------------------------------- receptive field probe
+
+
+def probe_module(model: Model, *, seed: int = 0, eps: float = 1e-2) -> ArchcalcModule:
+    """The receptive-field probe of ``model``: float64, eval mode, pointwise nonlinearities
+    (and LayerNorm, Dropout, StochasticDepth) replaced by the identity, max pools by window
+    sums of the same geometry, weights ``|w| + eps`` and biases zero. Every remaining map is
+    linear with non-negative coefficients, so on a positive input no gradient cancels: the
+    input gradient of an output unit is nonzero exactly on the pixels it depends on."""
+    net = ArchcalcModule(model, seed=seed, probe=True).to(torch.float64).eval()
+    with torch.no_grad():
+        for mod in net.modules():
+            for pname, p in mod.named_parameters(recurse=False):
+                if pname == "bias":
+                    p.zero_()
+                else:
+                    p.copy_(p.abs() + eps)
+            if isinstance(mod, nn.BatchNorm2d):
+                assert mod.running_mean is not None and mod.running_var is not None
+                mod.running_mean.zero_()
+                mod.running_var.fill_(1.0)
+    return net
+
+
+def rf_by_gradient(
+    model: Model | str,
+    input_shape: Any = None,
+    unit: Sequence[int] | None = (0, 0),
+    *,
+    node: str | None = None,
+    seed: int = 0,
+    net: ArchcalcModule | None = None,
+) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(top, left, bottom, right)`` (inclusive, input pixels) of the input
+    pixels that output unit ``unit = (i, j)`` of ``node`` (default: the model output)
+    depends on, summed over channels; ``None`` if it depends on none.
+
+    For a flat ``(F,)`` output ``unit`` is ignored and the sum of all features is used.
+    Pass ``net=probe_module(model)`` to reuse one probe for many units.
+    """
+    from ..load.resolve import load_model
+
+    m = load_model(model)
+    target = node if node is not None else m.output
+    net = net if net is not None else probe_module(m, seed=seed)
+    x = _input(m, input_shape, 1, torch.float64, seed).abs() + 0.5
+    x.requires_grad_(True)
+    out = net.run(x, keep=(target,))[target]
+    if out.dim() == 4:
+        if unit is None:
+            raise SpecError(f"layer '{target}' has a spatial output; give unit=(i, j)")
+        i, j = unit
+        if not (0 <= i < out.shape[2] and 0 <= j < out.shape[3]):
+            raise SpecError(
+                f"unit ({i}, {j}) is outside layer '{target}''s {out.shape[2]}x{out.shape[3]} map"
+            )
+        y = out[0, :, i, j].sum()
+    else:
+        y = out.sum()
+    (grad,) = torch.autograd.grad(y, x)
+    support = grad[0].abs().sum(dim=0) > 0
+    rows = torch.nonzero(support.any(dim=1)).flatten()
+    cols = torch.nonzero(support.any(dim=0)).flatten()
+    if rows.numel() == 0:
+        return None
+    return (int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1]))
