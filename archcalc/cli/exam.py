@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     def exam(question: QuestionOpt = None, format: ExamFormatOpt = "table") -> None:
         """Audit every numeric claim of the exam's worked answers against archcalc."""
         from .._errors import OptionError
-        from ..exam import audit, exam_markdown
+        from ..exam import VERDICTS, audit, exam_markdown
 
         if format not in EXAM_FORMATS:
             raise OptionError(f"--format = {format!r}: must be one of {', '.join(EXAM_FORMATS)}")
@@ -55,6 +55,9 @@ def register(app: typer.Typer) -> None:
                 ]
                 for c in claims
             ]
-            n = {v: sum(c.verdict == v for c in claims) for v in ("agrees", "differs")}
-            title = f"exam audit: {len(claims)} claims, {n['agrees']} agree, {n['differs']} differ"
+            n = {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
+            title = (
+                f"exam audit: {len(claims)} claims, {n['agrees']} agree, {n['differs']} differ, "
+                f"{n['ambiguous']} ambiguous"
+            )
             _emit(render_rows(header, rows, "table", title))
