@@ -109,7 +109,7 @@ class ArchcalcError(Exception):
         """The message, with argument names translated through ``names`` (Python → CLI flag)."""
         where = self._where()
         body = self.text if self.text is not None else self._body(names or {})
-        if self.text is not None and names and self.argument in names:
+        if self.text is not None and names and self.argument is not None and self.argument in names:
             body = body.replace(f"`{self.argument}`", names[self.argument])
         return f"{where}: {body}" if where else body
 

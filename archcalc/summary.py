@@ -16,6 +16,7 @@ from typing import Any
 
 from ._errors import ArchcalcError, OptionError
 from ._math import is_symbolic
+from .display import SummaryDisplay
 from .engine.flops import count_flops
 from .engine.graph import INPUT, Model
 from .engine.heads import apply_head, last_spatial_node
@@ -46,8 +47,8 @@ class LayerRow:
     rf: RF | None
 
 
-@dataclass(frozen=True)
-class Summary:
+@dataclass(frozen=True, repr=False)
+class Summary(SummaryDisplay):
     """Every figure of a model at one input size, batch, dtype and head."""
 
     model: Model
@@ -123,21 +124,16 @@ class Summary:
 
 def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = False) -> Any:
     if rf is None:
-        return (
-            None
-            if short
-            else {"size": None, "stride": None, "offset": None, "layer": layer, "unavailable": gap}
-        )
+        none = {"size": None, "stride": None, "offset": None, "global": False}
+        return none if short else {**none, "layer": layer, "unavailable": gap}
     if rf.is_global:
-        return (
-            "global"
-            if short
-            else {"size": None, "stride": None, "offset": None, "layer": layer, "global": True}
-        )
+        glob = {"size": None, "stride": None, "offset": None, "global": True}
+        return glob if short else {**glob, "layer": layer}
     d: dict[str, Any] = {
         "size": list(rf.size),
         "stride": list(rf.stride),
         "offset": list(rf.offset),
+        "global": False,
     }
     if not short:
         d["layer"] = layer
