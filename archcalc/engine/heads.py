@@ -18,31 +18,13 @@ from dataclasses import replace
 from typing import Any
 
 from .._errors import OptionError, UnsupportedError
-from ..kinds import (
-    AdaptiveAvgPool2d,
-    AvgPool2d,
-    BatchNorm2d,
-    Conv2d,
-    Dropout,
-    Flatten,
-    GlobalAvgPool,
-    Layer,
-    LayerNorm2d,
-    Linear,
-)
-from ..kinds.activation import _Elementwise
+from ..kinds import AdaptiveAvgPool2d, AvgPool2d, Flatten, Layer, Linear
 from .graph import INPUT, Model, Node
 from .shapes import infer_shapes
 
 __all__ = ["HEADS", "apply_head", "features_node", "last_spatial_node", "set_classes"]
 
 HEADS = ("fc", "gap", "conv")
-
-
-def _is_global_pool(layer: Layer) -> bool:
-    return isinstance(layer, GlobalAvgPool) or (
-        isinstance(layer, AdaptiveAvgPool2d) and layer.is_global()
-    )
 
 
 def features_node(model: Model) -> str:
@@ -59,7 +41,7 @@ def last_spatial_node(model: Model) -> str:
     by_name = {n.name: n for n in model.nodes}
     for name in model.trunk():
         layer = by_name[name].layer
-        if _is_global_pool(layer) or isinstance(layer, Flatten):
+        if layer.is_global_pool() or layer.flattens:
             return by_name[name].inputs[0]
     return model.output
 
@@ -73,13 +55,11 @@ def set_classes(model: Model, classes: int | None) -> Model:
     nodes = list(model.nodes)
     for i in range(len(nodes) - 1, -1, -1):
         layer = nodes[i].layer
-        if isinstance(layer, Linear):
-            nodes[i] = replace(nodes[i], layer=replace(layer, out_features=classes))
-            return model.with_nodes(nodes, model.output)
-        if isinstance(layer, Conv2d):
-            if layer.groups != 1:
+        if layer.classifier:
+            resized = layer.with_outputs(classes)
+            if resized is None:
                 break
-            nodes[i] = replace(nodes[i], layer=replace(layer, out_channels=classes))
+            nodes[i] = replace(nodes[i], layer=resized)
             return model.with_nodes(nodes, model.output)
     raise OptionError(
         f"--classes: model '{model.name}' has no final linear or conv layer to resize"
@@ -150,27 +130,24 @@ def _conv(model: Model) -> Model:
     for node in head:
         layer = node.layer
         new: Layer | None = layer
-        if _is_global_pool(layer):
+        if layer.is_global_pool():
             new = AvgPool2d(spatial, stride=1)
             spatial = (1, 1)
-        elif isinstance(layer, AdaptiveAvgPool2d):
-            if tuple(layer.output_size) != tuple(spatial):
+        elif layer.head_role == "resize_pool":
+            if not layer.identity_at(spatial):
                 raise UnsupportedError(
-                    f"--head conv: '{node.name}' AdaptiveAvgPool2d{layer.output_size} is not the "
-                    f"identity at the training size {spatial}; no fixed-kernel equivalent"
+                    f"--head conv: '{node.name}' {layer} is not the identity at the training "
+                    f"size {spatial}; no fixed-kernel equivalent"
                 )
             new = None
-        elif isinstance(layer, Flatten):
+        elif layer.flattens:
             flat = (shapes[node.inputs[0]][0], *spatial)
             new = None
-        elif isinstance(layer, Linear):
+        elif layer.head_role == "dense":
+            new = layer.as_conv(flat)
             if flat is not None:
-                cin, fh, fw = flat
-                new = Conv2d(cin, layer.out_features, (fh, fw), bias=layer.bias)
                 flat, spatial = None, (1, 1)
-            else:
-                new = Conv2d(layer.in_features, layer.out_features, 1, bias=layer.bias)
-        elif isinstance(layer, (Conv2d, Dropout, _Elementwise, BatchNorm2d, LayerNorm2d)):
+        elif layer.head_role == "keep":
             # per-position layers work unchanged on a map
             new = layer
         else:

@@ -28,7 +28,7 @@ from typing import Any
 
 from .._errors import OptionError
 from .._math import is_symbolic, prod
-from ..kinds import Extra, Mul
+from ..kinds import Extra
 from .graph import INPUT, Model, Node, each_node
 
 __all__ = ["DTYPES", "itemsize", "memory_report", "MemoryReport", "saved_for_backward"]
@@ -173,7 +173,7 @@ def saved_for_backward(
                 )
                 extra = extra + item.elements * per
                 continue
-            if item != "out" and isinstance(n.layer, Mul):
+            if item != "out" and n.layer.operands_for_each_other:
                 # a product keeps an operand only for the gradient of another one
                 k = int(item[2:])
                 if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):

@@ -32,7 +32,7 @@ from typing import Any
 
 from .._errors import UnsupportedError
 from .._math import is_symbolic, maximum, minimum
-from ..kinds import GLOBAL, AdaptiveAvgPool2d, ConvTranspose2d, Upsample
+from ..kinds import GLOBAL
 from .graph import INPUT, Model, Node, each_node
 
 __all__ = ["RF", "receptive_fields"]
@@ -78,10 +78,9 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
         stride.append(st * s)
     notes = rf.notes
     layer = node.layer
-    if isinstance(layer, (ConvTranspose2d, Upsample)):
-        notes += (f"{node.name}: fractional stride; size is the largest over output phases",)
-    if isinstance(layer, AdaptiveAvgPool2d) and any(not isinstance(g[1], int) for g in geom):
-        notes += (f"{node.name}: adaptive windows of unequal size; largest window, mean spacing",)
+    note = layer.rf_note(geom)
+    if note:
+        notes += (f"{node.name}: {note}",)
     return RF(
         tuple(size),
         tuple(stride),

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 from .._errors import ShapeError, SpecError
 from .._math import Num, ceildiv, floordiv, is_symbolic, known_lt, minimum
+from ._rules import KindRules
 
 __all__ = ["Layer", "LAYER_KINDS", "GLOBAL", "Extra", "register", "layer_from_dict"]
 
@@ -162,7 +163,7 @@ def _window_out(
 
 
 @dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(KindRules):
     """Base of every layer kind. Subclasses are frozen dataclasses registered by name."""
 
     #: number of inputs; ``None`` means ``min_inputs`` or more

@@ -23,6 +23,7 @@ class _Elementwise(Layer):
     flops_per_element: ClassVar[int] = 0
     #: which tensor autograd saves: "in0" or "out"
     saves: ClassVar[str] = "in0"
+    head_role: ClassVar[str | None] = "keep"
 
     def out_shape(self, ins: Shapes) -> Shape:
         return ins[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -49,6 +50,12 @@ class Conv2d(Layer):
     bias: bool = True
 
     weighted: ClassVar[bool] = True
+    classifier: ClassVar[bool] = True
+    head_role: ClassVar[str | None] = "keep"
+
+    def with_outputs(self, n: int) -> Layer | None:
+        """This convolution with ``n`` output channels (not a grouped one)."""
+        return None if self.groups != 1 else dataclasses.replace(self, out_channels=n)
 
     def __post_init__(self) -> None:
         k = self.kind
@@ -173,6 +180,9 @@ class ConvTranspose2d(Layer):
     bias: bool = True
 
     weighted: ClassVar[bool] = True
+
+    def rf_note(self, geom: Any) -> str | None:
+        return "fractional stride; size is the largest over output phases"
 
     def __post_init__(self) -> None:
         k = self.kind

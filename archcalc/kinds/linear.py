@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from ._base import (
     _Global,
     register,
 )
+from .conv import Conv2d
 
 
 @register
@@ -39,6 +41,20 @@ class Linear(Layer):
     bias: bool = True
 
     weighted: ClassVar[bool] = True
+    classifier: ClassVar[bool] = True
+    head_role: ClassVar[str | None] = "dense"
+
+    def with_outputs(self, n: int) -> Layer | None:
+        """This layer with ``n`` output features."""
+        return dataclasses.replace(self, out_features=n)
+
+    def as_conv(self, flat: tuple[Any, Any, Any] | None) -> Layer:
+        """The same weights as a convolution: ``Conv2d(C, out, (h, w))`` after a Flatten of a
+        ``(C, h, w)`` map, else a 1×1 convolution."""
+        if flat is not None:
+            cin, fh, fw = flat
+            return Conv2d(cin, self.out_features, (fh, fw), bias=self.bias)
+        return Conv2d(self.in_features, self.out_features, 1, bias=self.bias)
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "in_features", self.in_features, 1)

@@ -50,6 +50,7 @@ class Mul(Layer):
     """Elementwise product; an input of shape (C, 1, 1) is broadcast (squeeze-excitation)."""
 
     arity: ClassVar[int | None] = None
+    operands_for_each_other: ClassVar[bool] = True
 
     def out_shape(self, ins: Shapes) -> Shape:
         out = max(ins, key=lambda s: (len(s), not all(d == 1 for d in s[1:])))

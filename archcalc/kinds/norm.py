@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .._errors import ShapeError
 from .._math import Num, prod
@@ -30,6 +30,8 @@ class BatchNorm2d(Layer):
     """
 
     num_features: Any
+
+    head_role: ClassVar[str | None] = "keep"
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "num_features", self.num_features, 1)
@@ -71,6 +73,8 @@ class LayerNorm2d(Layer):
     """
 
     num_channels: Any
+
+    head_role: ClassVar[str | None] = "keep"
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "num_channels", self.num_channels, 1)

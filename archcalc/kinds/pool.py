@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from .._errors import SpecError, UnsupportedError
 from .._math import Num, is_symbolic, prod
@@ -161,8 +161,21 @@ class AdaptiveAvgPool2d(Layer):
     def __post_init__(self) -> None:
         _set(self, "output_size", _pair(self.kind, "output_size", self.output_size))
 
+    head_role: ClassVar[str | None] = "resize_pool"
+
     def is_global(self) -> bool:
         return self.output_size == (1, 1)
+
+    def is_global_pool(self) -> bool:
+        return self.is_global()
+
+    def identity_at(self, spatial: tuple[Any, Any]) -> bool:
+        return tuple(self.output_size) == tuple(spatial)
+
+    def rf_note(self, geom: Any) -> str | None:
+        if geom is not GLOBAL and any(not isinstance(g[1], int) for g in geom):
+            return "adaptive windows of unequal size; largest window, mean spacing"
+        return None
 
     def out_shape(self, ins: Shapes) -> Shape:
         c = _spatial(self.kind, ins)[0]
@@ -211,6 +224,9 @@ class AdaptiveAvgPool2d(Layer):
 @dataclass(frozen=True, slots=True)
 class GlobalAvgPool(Layer):
     """Global average pooling to ``(C, 1, 1)`` (exam Q2); same as ``AdaptiveAvgPool2d(1)``."""
+
+    def is_global_pool(self) -> bool:
+        return True
 
     def out_shape(self, ins: Shapes) -> Shape:
         c = _spatial(self.kind, ins)[0]

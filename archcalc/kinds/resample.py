@@ -30,6 +30,9 @@ class Upsample(Layer):
     scale_factor: Any = 2
     mode: str = "nearest"
 
+    def rf_note(self, geom: Any) -> str | None:
+        return "fractional stride; size is the largest over output phases"
+
     def __post_init__(self) -> None:
         _set(self, "scale_factor", _pair(self.kind, "scale_factor", self.scale_factor))
         if self.mode not in ("nearest", "bilinear"):

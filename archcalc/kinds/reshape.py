@@ -25,6 +25,7 @@ class Flatten(Layer):
     """Flatten ``(C, H, W)`` to ``(C·H·W,)``; a view, no FLOPs, nothing saved."""
 
     alias: ClassVar[bool] = True
+    flattens: ClassVar[bool] = True
 
     def out_shape(self, ins: Shapes) -> Shape:
         return (prod(ins[0]),)
