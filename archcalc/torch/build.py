@@ -453,7 +453,9 @@ def saved_tensors(
         key = _storage_key(t)
         if key[0] not in skip or key[1] == 0:
             storages.setdefault(key, []).append((tuple(t.shape), t.dtype))
-        return t
+        # detached: a saved output that held its own grad_fn would form a cycle through C++
+        # that gc cannot see, leaking the graph and every parameter (pytorch/pytorch#115255)
+        return t.detach()
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         result = fn()
