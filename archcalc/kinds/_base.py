@@ -26,11 +26,21 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError, SpecError
+from .._errors import ShapeError, SpecError, UnsupportedError
 from .._math import Num, ceildiv, floordiv, is_symbolic, known_lt, minimum
 from ._rules import KindRules
 
-__all__ = ["Layer", "LAYER_KINDS", "GLOBAL", "Extra", "register", "layer_from_dict"]
+__all__ = [
+    "Layer",
+    "LAYER_KINDS",
+    "GLOBAL",
+    "Extra",
+    "register",
+    "layer_from_dict",
+    "TorchCall",
+    "TensorArg",
+    "torch_size",
+]
 
 Shape = tuple[Any, ...]
 Shapes = tuple[Shape, ...]
@@ -159,6 +169,91 @@ def _window_out(
     return minimum(ceildiv(span, s) + 1, floordiv(size + lo - 1, s) + 1)
 
 
+# ---------------------------------------------------------------- the torch side of a kind
+# (kinds never import torch: the torch objects come in as arguments; read by archcalc/torch/)
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """A tensor among a torch call's arguments, as :class:`TorchCall` shows it to a kind.
+
+    ``shape`` is torch's (batch first for an activation); ``param`` the dotted name of the
+    parameter or buffer it is (or a view of), ``None`` for an activation; ``is_param`` whether
+    that is a trainable parameter; ``index`` its position among :attr:`TorchCall.inputs` (an
+    activation), else ``None``.
+    """
+
+    shape: tuple[int, ...]
+    param: str | None = None
+    is_param: bool = False
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class TorchCall:
+    """One call a torch model made, as the importer shows it to a kind's ``from_torch``.
+
+    ``op`` names what was called (``"nn.Conv2d"``, ``"torch.nn.functional.relu"``,
+    ``"Tensor.mean"``), ``called_as`` is ``"module"``, ``"function"`` or ``"method"``,
+    ``module`` the ``nn.Module`` of a module call (read its attributes), ``args``/``kwargs``
+    the arguments as called with tensors replaced by :class:`TensorArg`, ``inputs`` the
+    per-sample archcalc shapes of the traced tensor inputs and ``layouts`` theirs (``"std"``:
+    as archcalc's; ``"nhwc"``: torch holds the ``(C, H, W)`` map channels-last; ``"bcast"``:
+    an ``expand`` of it), ``output`` torch's per-sample result in archcalc's orientation.
+    """
+
+    op: str
+    called_as: str
+    module: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    inputs: tuple[Shape, ...]
+    layouts: tuple[str, ...]
+    output: Shape
+
+    def arg(self, i: int, name: str, default: Any = None) -> Any:
+        """Argument ``name``, passed by keyword or at position ``i`` (a method's ``self`` is
+        position 0)."""
+        if name in self.kwargs:
+            return self.kwargs[name]
+        if i < len(self.args):
+            return self.args[i]
+        return default
+
+    def need_map(self, kind: str) -> Shape:
+        """The ``(C, H, W)`` of input 0, which must be an ``(N, C, H, W)`` map."""
+        if not self.inputs or self.layouts[0] != "std" or len(self.inputs[0]) != 3:
+            got = self.inputs[0] if self.inputs else ()
+            raise UnsupportedError(
+                f"{kind} needs an (N, C, H, W) map, got a {self.layouts[0] if self.inputs else ''}"
+                f" tensor of per-sample shape {got}"
+            )
+        return self.inputs[0]
+
+    def params(self) -> tuple[TensorArg, ...]:
+        """The parameters and buffers among the arguments."""
+        found: list[TensorArg] = []
+        for v in (*self.args, *self.kwargs.values()):
+            for t in v if isinstance(v, (list, tuple)) else (v,):
+                if isinstance(t, TensorArg) and t.param is not None:
+                    found.append(t)
+        return tuple(found)
+
+
+def torch_size(v: Any, what: str) -> Any:
+    """An int, or a pair of ints, read from a torch size argument (``3``, ``(3, 3)``,
+    ``[3]``); anything else raises :class:`UnsupportedError` naming ``what``."""
+    if isinstance(v, bool):
+        raise UnsupportedError(f"{what} = {v!r} is not a size")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, (list, tuple)) and all(
+        isinstance(x, int) and not isinstance(x, bool) for x in v
+    ):
+        return tuple(v) if len(v) != 1 else (v[0], v[0])
+    raise UnsupportedError(f"{what} = {v!r} is not an integer size")
+
+
 # ---------------------------------------------------------------- base class
 
 
@@ -208,6 +303,35 @@ class Layer(KindRules):
     def is_view(self, training: bool) -> bool:
         """Whether the output shares its input's storage (a view) in this mode."""
         return self.alias
+
+    # ------------------------------------------------------------ torch (see PLAN/docs)
+    #: torch module classes importing as this kind: a qualified name ("torch.nn.Conv2d",
+    #: subclasses match too) or a bare class name ("LayerNorm2d", matched in the MRO)
+    torch_modules: ClassVar[tuple[str, ...]] = ()
+    #: functions and tensor methods importing as this kind ("torch.nn.functional.relu",
+    #: "torch.relu", "Tensor.relu_"; ``a + b`` arrives as "Tensor.add"); several kinds may
+    #: list one: they are tried in registry order, the first that accepts wins
+    torch_functions: ClassVar[tuple[str, ...]] = ()
+    #: the receptive-field probe replaces this kind by the identity (pointwise)
+    probe_identity: ClassVar[bool] = False
+    #: a function call making this kind from a parameter is named after the parameter
+    torch_named_after_parameter: ClassVar[bool] = False
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Layer | tuple[Layer, ...] | None:
+        """The spec of one torch call this kind lists (:class:`TorchCall`); raises
+        :class:`UnsupportedError` saying why when the call has no spec of this kind, returns
+        ``None`` when the result is input 0 itself (``x + 0``), or a chain of layers."""
+        raise UnsupportedError(f"archcalc's {cls.__name__} is not imported from torch")
+
+    def to_torch(self, tb: Any) -> Any:
+        """An ``nn.Module`` computing this layer; ``tb`` is :mod:`archcalc.torch.build`
+        (``tb.nn``, ``tb.F``, ``tb.torch`` and archcalc's own modules)."""
+        raise UnsupportedError(f"{self.kind}: no torch equivalent known to archcalc.torch")
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        """The receptive-field probe's linear stand-in (the identity for pointwise kinds)."""
+        return tb.nn.Identity() if self.probe_identity else self.to_torch(tb)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data, ``{"kind": ..., field: value}``."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .._errors import UnsupportedError
 from .._math import Num, prod
 from ._base import (
     Extra,
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     register,
 )
 
@@ -45,6 +47,15 @@ class Identity(_Elementwise):
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Identity",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Identity()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,40 @@ class ReLU(_Elementwise):
     flops_per_element: ClassVar[int] = 1
     saves: ClassVar[str] = "out"
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.ReLU",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.relu",
+        "torch.nn.functional.relu_",
+        "torch.relu",
+        "torch.relu_",
+        "Tensor.relu",
+        "Tensor.relu_",
+        "torch.clamp",
+        "torch.clamp_",
+        "torch.clip",
+        "torch.clamp_min",
+        "Tensor.clamp",
+        "Tensor.clamp_",
+        "Tensor.clip",
+        "Tensor.clamp_min",
+        "Tensor.clamp_min_",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if "clamp" in call.op or "clip" in call.op:
+            lo, hi = call.arg(1, "min"), call.arg(2, "max")
+            if not (lo == 0 and hi is None):
+                raise UnsupportedError(
+                    f"clamp(min={lo!r}, max={hi!r}): only clamp(min=0) (ReLU) and clamp(0, 6)"
+                    f" (ReLU6) have archcalc layers"
+                )
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.ReLU()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -61,6 +106,46 @@ class ReLU6(_Elementwise):
     """min(max(x, 0), 6): two comparisons; autograd keeps the input (hardtanh)."""
 
     flops_per_element: ClassVar[int] = 2
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Hardtanh",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.relu6",
+        "torch.nn.functional.hardtanh",
+        "torch.nn.functional.hardtanh_",
+        "torch.clamp",
+        "torch.clamp_",
+        "torch.clip",
+        "Tensor.clamp",
+        "Tensor.clamp_",
+        "Tensor.clip",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            lo, hi = m.min_val, m.max_val
+        elif "relu6" in call.op:
+            lo, hi = 0.0, 6.0
+        elif "hardtanh" in call.op:
+            lo, hi = call.arg(1, "min_val", -1.0), call.arg(2, "max_val", 1.0)
+        else:
+            lo, hi = call.arg(1, "min"), call.arg(2, "max")
+            if not (lo == 0 and hi == 6):
+                raise UnsupportedError(
+                    f"clamp(min={lo!r}, max={hi!r}): only clamp(min=0) (ReLU) and clamp(0, 6)"
+                    f" (ReLU6) have archcalc layers"
+                )
+            return cls()
+        if (lo, hi) != (0.0, 6.0):
+            raise UnsupportedError(
+                f"hardtanh({lo}, {hi}): only hardtanh(0, 6), i.e. ReLU6, has an archcalc layer"
+            )
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.ReLU6()
 
 
 @register
@@ -71,6 +156,22 @@ class LeakyReLU(_Elementwise):
     negative_slope: float = 0.01
     flops_per_element: ClassVar[int] = 2
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.LeakyReLU",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.leaky_relu",
+        "torch.nn.functional.leaky_relu_",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        slope = m.negative_slope if m is not None else call.arg(1, "negative_slope", 0.01)
+        return cls(float(slope))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.LeakyReLU(self.negative_slope)
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -79,6 +180,17 @@ class SiLU(_Elementwise):
 
     flops_per_element: ClassVar[int] = 5
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.SiLU",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.silu",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.SiLU()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -86,6 +198,17 @@ class GELU(_Elementwise):
     """Gaussian error linear unit: 5 FLOPs per element by convention; keeps the input."""
 
     flops_per_element: ClassVar[int] = 5
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.GELU",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.gelu",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.GELU()
 
 
 @register
@@ -96,6 +219,23 @@ class Sigmoid(_Elementwise):
     flops_per_element: ClassVar[int] = 4
     saves: ClassVar[str] = "out"
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Sigmoid",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.sigmoid",
+        "torch.sigmoid_",
+        "torch.nn.functional.sigmoid",
+        "Tensor.sigmoid",
+        "Tensor.sigmoid_",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Sigmoid()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -103,6 +243,17 @@ class Hardswish(_Elementwise):
     """x·relu6(x + 3)/6: 5 FLOPs per element by convention; autograd keeps the input."""
 
     flops_per_element: ClassVar[int] = 5
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Hardswish",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.hardswish",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Hardswish()
 
 
 @register
@@ -112,6 +263,17 @@ class Hardsigmoid(_Elementwise):
 
     flops_per_element: ClassVar[int] = 4
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Hardsigmoid",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.hardsigmoid",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Hardsigmoid()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -120,3 +282,20 @@ class Tanh(_Elementwise):
 
     flops_per_element: ClassVar[int] = 1
     saves: ClassVar[str] = "out"
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Tanh",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.tanh",
+        "torch.tanh_",
+        "torch.nn.functional.tanh",
+        "Tensor.tanh",
+        "Tensor.tanh_",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Tanh()

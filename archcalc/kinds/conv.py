@@ -16,6 +16,7 @@ from ._base import (
     Pair,
     Shape,
     Shapes,
+    TorchCall,
     _check_int,
     _eq_known_false,
     _pair,
@@ -23,6 +24,7 @@ from ._base import (
     _spatial,
     _window_out,
     register,
+    torch_size,
 )
 
 # ---------------------------------------------------------------- weighted layers
@@ -159,6 +161,61 @@ class Conv2d(Layer):
         """Spacing of the kernel's taps per axis (the dilation)."""
         return self.dilation
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Conv2d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.conv2d", "torch.conv2d")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        c = call.need_map("Conv2d")
+        m = call.module
+        if m is not None:
+            if m.padding_mode != "zeros":
+                raise UnsupportedError(
+                    f"padding_mode={m.padding_mode!r}: archcalc's Conv2d pads with zeros"
+                )
+            padding = m.padding if isinstance(m.padding, str) else torch_size(m.padding, "padding")
+            return cls(
+                m.in_channels,
+                m.out_channels,
+                torch_size(m.kernel_size, "kernel_size"),
+                stride=torch_size(m.stride, "stride"),
+                padding=padding,
+                dilation=torch_size(m.dilation, "dilation"),
+                groups=m.groups,
+                bias=m.bias is not None,
+            )
+        w, bias = call.arg(1, "weight"), call.arg(2, "bias")
+        if getattr(w, "param", None) is None or (
+            bias is not None and getattr(bias, "param", None) is None
+        ):
+            raise UnsupportedError("conv2d with weights that are not parameters")
+        cout, cin_g, kh, kw = w.shape
+        groups = int(call.arg(6, "groups", 1))
+        padding = call.arg(4, "padding", 0)
+        return cls(
+            cin_g * groups if cin_g * groups == c[0] else c[0],
+            cout,
+            (kh, kw),
+            stride=torch_size(call.arg(3, "stride", 1), "stride"),
+            padding=padding if isinstance(padding, str) else torch_size(padding, "padding"),
+            dilation=torch_size(call.arg(5, "dilation", 1), "dilation"),
+            groups=groups,
+            bias=bias is not None,
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.Conv2d(
+            s.in_channels,
+            s.out_channels,
+            s.kernel_size,
+            stride=s.stride,
+            padding=s.padding,
+            dilation=s.dilation,
+            groups=s.groups,
+            bias=s.bias,
+        )
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -261,3 +318,49 @@ class ConvTranspose2d(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.ConvTranspose2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m.padding_mode != "zeros":
+            raise UnsupportedError(f"padding_mode={m.padding_mode!r}")
+        x = call.need_map("ConvTranspose2d")
+        k = _pair2(m.kernel_size)
+        s, d = _pair2(m.stride), _pair2(m.dilation)
+        p = _pair2(torch_size(m.padding, "padding"))
+        # output_padding from the output torch made (also when forward got output_size)
+        op = tuple(
+            o - ((i - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + 1)
+            for o, i, k_, s_, p_, d_ in zip(call.output[1:], x[1:], k, s, p, d)
+        )
+        return cls(
+            m.in_channels,
+            m.out_channels,
+            k,
+            stride=s,
+            padding=p,
+            output_padding=op,
+            dilation=d,
+            groups=m.groups,
+            bias=m.bias is not None,
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.ConvTranspose2d(
+            s.in_channels,
+            s.out_channels,
+            s.kernel_size,
+            stride=s.stride,
+            padding=s.padding,
+            output_padding=s.output_padding,
+            groups=s.groups,
+            bias=s.bias,
+            dilation=s.dilation,
+        )
+
+
+def _pair2(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))

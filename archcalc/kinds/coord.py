@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .._math import Num
 from ._base import (
@@ -11,6 +11,7 @@ from ._base import (
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     _spatial,
     register,
 )
@@ -31,3 +32,12 @@ class CoordAugment(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.CoordAugment",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.CoordAugment()

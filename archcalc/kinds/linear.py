@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
     GLOBAL,
@@ -15,6 +15,7 @@ from ._base import (
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     _check_int,
     _eq_known_false,
     _fmt,
@@ -84,3 +85,36 @@ class Linear(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Linear",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.linear",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            fin, fout, bias = m.in_features, m.out_features, m.bias is not None
+        else:
+            w, b = call.arg(1, "weight"), call.arg(2, "bias")
+            if getattr(w, "param", None) is None or (
+                b is not None and getattr(b, "param", None) is None
+            ):
+                raise UnsupportedError("F.linear with weights that are not parameters")
+            (fout, fin), bias = w.shape, b is not None
+        x, layout = call.inputs[0], call.layouts[0]
+        channel = m is not None and type(m).__name__ == "ChannelLinear"
+        if not (
+            (layout == "std" and len(x) == 1)
+            or layout == "nhwc"
+            or (channel and layout == "std" and len(x) == 3)
+        ):
+            raise UnsupportedError(
+                f"a linear layer on the last axis of a tensor of per-sample shape {x} "
+                f"({layout}); archcalc maps it on vectors (N, F) and on channels-last maps "
+                f"(N, H, W, C)"
+            )
+        return cls(fin, fout, bias=bias)
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.ChannelLinear(s.in_features, s.out_features, bias=s.bias)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
     Extra,
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     _eq_known_false,
     _fmt,
     register,
@@ -42,6 +43,33 @@ class Add(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.Add",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.add",
+        "Tensor.add_",
+        "Tensor.__radd__",
+        "torch.add",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls()
+        alpha = call.arg(2, "alpha", 1)
+        if alpha != 1:
+            raise UnsupportedError(f"add with alpha={alpha!r}")
+        if len(call.inputs) == 1:
+            other = _other_operand(call)
+            if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 0:
+                return None  # x + 0 (sum() starts with 0)
+            raise UnsupportedError(f"an addition of {_describe(other)}; archcalc adds tensors")
+        if len(set(call.layouts)) != 1:
+            raise UnsupportedError("an addition of tensors in different layouts")
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.Add()
 
 
 @register
@@ -75,6 +103,33 @@ class Mul(Layer):
         partial = Extra((len(ins) - 2) * batch * prod(out), None, "partial products")
         return (*(f"in{i}" for i in range(len(ins))), *((partial,) if len(ins) > 2 else ()))
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.Mul",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.mul",
+        "Tensor.mul_",
+        "Tensor.__rmul__",
+        "Tensor.multiply",
+        "torch.mul",
+        "torch.multiply",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls()
+        if len(call.inputs) == 2:
+            layouts = {"std" if v == "bcast" else v for v in call.layouts}
+            if len(layouts) != 1:
+                raise UnsupportedError("a product of tensors in different layouts")
+            return cls()
+        other = _other_operand(call)
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 1:
+            return None
+        raise UnsupportedError(f"a product with {_describe(other)}; archcalc multiplies tensors")
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.Mul()
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -103,3 +158,38 @@ class Concat(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.Concat",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.cat", "torch.concat", "torch.concatenate")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls()
+        dim = call.arg(1, "dim", 0)
+        if call.kwargs.get("axis") is not None:
+            dim = call.kwargs["axis"]
+        ndim = len(call.inputs[0]) + 1
+        if not isinstance(dim, int) or dim % ndim != 1 or any(v != "std" for v in call.layouts):
+            raise UnsupportedError(
+                f"a concatenation along dim {dim}; archcalc concatenates channels"
+            )
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.Concat()
+
+
+def _other_operand(call: TorchCall) -> Any:
+    for v in (call.arg(0, "input"), call.arg(1, "other")):
+        if getattr(v, "index", None) is None:
+            return v
+    return None
+
+
+def _describe(v: Any) -> str:
+    if getattr(v, "param", None) is not None:
+        return f"the {'parameter' if v.is_param else 'buffer'} '{v.param}'"
+    if isinstance(v, (int, float)):
+        return f"the constant {v!r}"
+    return f"a {type(v).__name__}"

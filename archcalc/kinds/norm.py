@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
     Extra,
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     _check_int,
     _eq_known_false,
     _spatial,
@@ -63,6 +64,22 @@ class BatchNorm2d(Layer):
             Extra(2 * c, "acc", "batch mean/invstd"),
         )
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.BatchNorm2d", "torch.nn.SyncBatchNorm")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if not (m.affine and m.track_running_stats):
+            raise UnsupportedError(
+                "archcalc's BatchNorm2d is affine with tracked running statistics "
+                f"(affine={m.affine}, track_running_stats={m.track_running_stats})"
+            )
+        call.need_map("BatchNorm2d")
+        return cls(int(m.num_features))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.BatchNorm2d(self.num_features)
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -97,3 +114,38 @@ class LayerNorm2d(Layer):
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         positions = batch * prod(ins[0][1:])
         return ("in0", Extra(2 * positions, "acc", "mean/rstd"))
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.LayerNorm", "LayerNorm2d")
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.layer_norm",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None and type(m).__name__ == "LayerNorm2d":
+            c = call.need_map("LayerNorm2d")
+            return cls(c[0])
+        if m is not None:
+            normalized = tuple(m.normalized_shape)
+            if not m.elementwise_affine or m.bias is None:
+                raise UnsupportedError("LayerNorm without a weight and a bias")
+        else:
+            w, b = call.arg(2, "weight"), call.arg(3, "bias")
+            if getattr(w, "param", None) is None or getattr(b, "param", None) is None:
+                raise UnsupportedError("F.layer_norm without a weight and a bias parameter")
+            ns = call.arg(1, "normalized_shape")
+            normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
+        if len(normalized) != 1:
+            raise UnsupportedError(
+                f"LayerNorm over {normalized}: archcalc normalises over channels"
+            )
+        x, layout = call.inputs[0], call.layouts[0]
+        if layout == "nhwc" or (layout == "std" and len(x) == 1):
+            return cls(normalized[0])
+        raise UnsupportedError(
+            f"LayerNorm over the last axis of a tensor of per-sample shape {x}: archcalc "
+            f"normalises over the channels of a channels-last map or of a vector"
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.LayerNorm2d(self.num_channels, eps=1e-6)

@@ -16,13 +16,16 @@ from ._base import (
     Pair,
     Shape,
     Shapes,
+    TorchCall,
     _Global,
     _pair,
     _set,
     _spatial,
     _window_out,
     register,
+    torch_size,
 )
+from .reshape import Flatten
 
 # ---------------------------------------------------------------- pooling
 
@@ -124,6 +127,49 @@ class MaxPool2d(_Pool):
     def taps(self) -> Pair:
         return self.dilation
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.MaxPool2d",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.max_pool2d",
+        "torch.max_pool2d",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("MaxPool2d")
+        m = call.module
+        if m is not None:
+            k, s, p, d, ceil, ri = (
+                m.kernel_size,
+                m.stride,
+                m.padding,
+                m.dilation,
+                m.ceil_mode,
+                m.return_indices,
+            )
+        else:
+            k = call.arg(1, "kernel_size")
+            s = call.arg(2, "stride") or k
+            p, d = call.arg(3, "padding", 0), call.arg(4, "dilation", 1)
+            ceil, ri = call.arg(5, "ceil_mode", False), call.arg(6, "return_indices", False)
+        if ri:
+            raise UnsupportedError("max pooling with return_indices")
+        return cls(
+            torch_size(k, "kernel_size"),
+            torch_size(s, "stride"),
+            torch_size(p, "padding"),
+            dilation=torch_size(d, "dilation"),
+            ceil_mode=bool(ceil),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.MaxPool2d(
+            s.kernel_size, s.stride, s.padding, dilation=s.dilation, ceil_mode=s.ceil_mode
+        )
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        return tb.WindowSum(self)
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -141,6 +187,42 @@ class AvgPool2d(_Pool):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.AvgPool2d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.avg_pool2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("AvgPool2d")
+        m = call.module
+        if m is not None:
+            k, s, p, ceil = m.kernel_size, m.stride, m.padding, m.ceil_mode
+            inc, div = m.count_include_pad, m.divisor_override
+        else:
+            k = call.arg(1, "kernel_size")
+            s = call.arg(2, "stride") or k
+            p, ceil = call.arg(3, "padding", 0), call.arg(4, "ceil_mode", False)
+            inc, div = call.arg(5, "count_include_pad", True), call.arg(6, "divisor_override")
+        if div is not None:
+            raise UnsupportedError(f"average pooling with divisor_override={div}")
+        p = torch_size(p, "padding")
+        if not inc and p not in (0, (0, 0)):
+            raise UnsupportedError(
+                "average pooling with count_include_pad=False and padding: archcalc's "
+                "AvgPool2d counts the padding"
+            )
+        return cls(
+            torch_size(k, "kernel_size"),
+            torch_size(s, "stride"),
+            p,
+            ceil_mode=bool(ceil),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.AvgPool2d(
+            s.kernel_size, s.stride, s.padding, ceil_mode=s.ceil_mode, count_include_pad=True
+        )
 
 
 def _adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
@@ -219,6 +301,18 @@ class AdaptiveAvgPool2d(Layer):
         # a 1x1 output is computed by torch as mean(), whose backward keeps only sizes
         return () if self.is_global() else ("in0",)
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.AdaptiveAvgPool2d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.adaptive_avg_pool2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("AdaptiveAvgPool2d")
+        _, oh, ow = call.output
+        return cls(oh if oh == ow else (oh, ow))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.AdaptiveAvgPool2d(self.output_size)
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -241,3 +335,25 @@ class GlobalAvgPool(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.GlobalAvgPool",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.mean", "torch.mean")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls()
+        dims = call.arg(1, "dim")
+        if call.layouts[0] != "std" or len(call.inputs[0]) != 3 or dims is None:
+            raise UnsupportedError(
+                "a mean that is not over the spatial axes of an (N, C, H, W) map"
+            )
+        dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+        if sorted(d % 4 for d in dims) != [2, 3]:
+            raise UnsupportedError(f"a mean over dims {dims}; archcalc pools over (2, 3)")
+        if call.arg(2, "keepdim", False):
+            return cls()
+        return (cls(), Flatten())
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.GlobalAvgPool()

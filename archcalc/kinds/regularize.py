@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
     Extra,
     Shape,
     Shapes,
+    TorchCall,
     _check_int,
     _check_probability,
     _eq_known_false,
@@ -41,6 +42,36 @@ class Dropout(_Elementwise):
     def is_view(self, training: bool) -> bool:
         return not training or self.p == 0
 
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torch.nn.Dropout",
+        "torch.nn.Dropout1d",
+        "torch.nn.Dropout2d",
+        "torch.nn.Dropout3d",
+        "torch.nn.AlphaDropout",
+        "torch.nn.FeatureAlphaDropout",
+    )
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.dropout",
+        "torch.nn.functional.dropout1d",
+        "torch.nn.functional.dropout2d",
+        "torch.nn.functional.dropout3d",
+        "torch.nn.functional.alpha_dropout",
+        "torch.nn.functional.feature_alpha_dropout",
+        "torch.dropout",
+        "torch.alpha_dropout",
+        "torch.feature_dropout",
+    )
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        p = m.p if m is not None else call.arg(1, "p", 0.5)
+        return cls(float(p))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Dropout(self.p)
+
 
 @register
 @dataclass(frozen=True, slots=True)
@@ -61,6 +92,21 @@ class StochasticDepth(_Elementwise):
 
     def is_view(self, training: bool) -> bool:
         return not training or self.p == 0
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("StochasticDepth", "DropPath")
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        mode = getattr(m, "mode", "row")
+        if mode != "row":
+            raise UnsupportedError(f"StochasticDepth(mode={mode!r}): archcalc models row mode")
+        p = getattr(m, "p", getattr(m, "drop_prob", 0.0))
+        return cls(float(p or 0.0))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.StochasticDepth(self.p)
 
 
 @register
@@ -83,3 +129,36 @@ class LayerScale(_Elementwise):
 
     def params(self, ins: Shapes) -> Num:
         return self.channels
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.LayerScale",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.mul", "Tensor.mul_", "torch.mul")
+    #: a product with a parameter is named after the parameter (``features.1.0.layer_scale``)
+    torch_named_after_parameter: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(int(call.module.weight.numel()))
+        ps = call.params()
+        if len(ps) != 1 or len(call.inputs) != 1:
+            raise UnsupportedError("not a product of one tensor and one parameter")
+        p = ps[0]
+        if not p.is_param:
+            raise UnsupportedError(f"a product with the buffer '{p.param}' (not a parameter)")
+        shape = tuple(p.shape)
+        while len(shape) > 1 and shape[0] == 1:
+            shape = shape[1:]
+        x, layout = call.inputs[0], call.layouts[0]
+        c = x[0] if x else None
+        if not (
+            (layout == "std" and len(x) == 3 and shape == (c, 1, 1))
+            or (layout == "nhwc" and shape == (c,))
+        ):
+            raise UnsupportedError(
+                f"a product with the parameter '{p.param}' of shape {p.shape}; archcalc's "
+                f"LayerScale is one scale per channel ((C, 1, 1), or (C,) channels-last)"
+            )
+        return cls(int(x[0]))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.LayerScale(self.channels)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from .._errors import SpecError, UnsupportedError
 from .._math import Num, is_symbolic, prod
@@ -14,6 +14,7 @@ from ._base import (
     Layer,
     Shape,
     Shapes,
+    TorchCall,
     _pair,
     _set,
     _spatial,
@@ -59,3 +60,46 @@ class Upsample(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Upsample",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.interpolate",
+        "torch.nn.functional.upsample",
+        "torch.nn.functional.upsample_nearest",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        x = call.need_map("Upsample")
+        m = call.module
+        if m is not None:
+            mode, align = m.mode, m.align_corners
+        else:
+            if call.arg(6, "antialias", False):
+                raise UnsupportedError("interpolation with antialias=True")
+            mode = "nearest" if "nearest" in call.op else call.arg(3, "mode", "nearest")
+            align = call.arg(4, "align_corners")
+        scale = []
+        for o, i in zip(call.output[1:], x[1:]):
+            if o % i:
+                raise UnsupportedError(
+                    f"upsampling {tuple(x[1:])} to {tuple(call.output[1:])}: archcalc's "
+                    f"Upsample has an integer factor"
+                )
+            scale.append(o // i)
+        if mode in ("nearest", "nearest-exact"):
+            # for an integer factor nearest-exact picks the same pixels as nearest
+            mode = "nearest"
+        elif mode == "bilinear":
+            if align:
+                raise UnsupportedError("bilinear with align_corners=True")
+        else:
+            raise UnsupportedError(f"mode={mode!r}: archcalc upsamples nearest or bilinear")
+        return cls(scale[0] if scale[0] == scale[1] else tuple(scale), mode)
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        sf = (float(s.scale_factor[0]), float(s.scale_factor[1]))
+        if s.mode == "bilinear":
+            return tb.nn.Upsample(scale_factor=sf, mode="bilinear", align_corners=False)
+        return tb.nn.Upsample(scale_factor=sf, mode="nearest")

@@ -38,3 +38,6 @@ class Flatten(Layer):
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.Flatten(1)

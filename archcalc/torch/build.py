@@ -41,6 +41,7 @@ torchvision's ConvNeXt.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -231,96 +232,19 @@ def _check_numeric(layer: Layer) -> None:
             )
 
 
-def _upsample(layer: Any) -> nn.Module:
-    sf = (float(layer.scale_factor[0]), float(layer.scale_factor[1]))
-    if layer.mode == "bilinear":
-        return nn.Upsample(scale_factor=sf, mode="bilinear", align_corners=False)
-    return nn.Upsample(scale_factor=sf, mode="nearest")
-
-
-_BUILDERS: dict[str, Callable[[Any], nn.Module]] = {
-    "Conv2d": lambda s: nn.Conv2d(
-        s.in_channels,
-        s.out_channels,
-        s.kernel_size,
-        stride=s.stride,
-        padding=s.padding,
-        dilation=s.dilation,
-        groups=s.groups,
-        bias=s.bias,
-    ),
-    "ConvTranspose2d": lambda s: nn.ConvTranspose2d(
-        s.in_channels,
-        s.out_channels,
-        s.kernel_size,
-        stride=s.stride,
-        padding=s.padding,
-        output_padding=s.output_padding,
-        groups=s.groups,
-        bias=s.bias,
-        dilation=s.dilation,
-    ),
-    "Linear": lambda s: ChannelLinear(s.in_features, s.out_features, bias=s.bias),
-    "BatchNorm2d": lambda s: nn.BatchNorm2d(s.num_features),
-    "LayerNorm2d": lambda s: LayerNorm2d(s.num_channels, eps=1e-6),
-    "Identity": lambda s: nn.Identity(),
-    "ReLU": lambda s: nn.ReLU(),
-    "ReLU6": lambda s: nn.ReLU6(),
-    "LeakyReLU": lambda s: nn.LeakyReLU(s.negative_slope),
-    "SiLU": lambda s: nn.SiLU(),
-    "GELU": lambda s: nn.GELU(),
-    "Sigmoid": lambda s: nn.Sigmoid(),
-    "Hardswish": lambda s: nn.Hardswish(),
-    "Hardsigmoid": lambda s: nn.Hardsigmoid(),
-    "Tanh": lambda s: nn.Tanh(),
-    "MaxPool2d": lambda s: nn.MaxPool2d(
-        s.kernel_size, s.stride, s.padding, dilation=s.dilation, ceil_mode=s.ceil_mode
-    ),
-    "AvgPool2d": lambda s: nn.AvgPool2d(
-        s.kernel_size, s.stride, s.padding, ceil_mode=s.ceil_mode, count_include_pad=True
-    ),
-    "AdaptiveAvgPool2d": lambda s: nn.AdaptiveAvgPool2d(s.output_size),
-    "GlobalAvgPool": lambda s: GlobalAvgPool(),
-    "Flatten": lambda s: nn.Flatten(1),
-    "Dropout": lambda s: nn.Dropout(s.p),
-    "StochasticDepth": lambda s: StochasticDepth(s.p),
-    "LayerScale": lambda s: LayerScale(s.channels),
-    "Upsample": _upsample,
-    "CoordAugment": lambda s: CoordAugment(),
-    "Add": lambda s: Add(),
-    "Concat": lambda s: Concat(),
-    "Mul": lambda s: Mul(),
-}
-
-#: kinds that the receptive-field probe replaces by the identity (pointwise, no mixing)
-_PROBE_IDENTITY = {
-    "ReLU",
-    "ReLU6",
-    "LeakyReLU",
-    "SiLU",
-    "GELU",
-    "Sigmoid",
-    "Hardswish",
-    "Hardsigmoid",
-    "Tanh",
-    "LayerNorm2d",
-    "Dropout",
-    "StochasticDepth",
-}
-
-
 def torch_layer(layer: Layer, probe: bool = False) -> nn.Module:
     """The ``nn.Module`` of one layer spec (``probe``: the receptive-field probe's linear
-    stand-in). Unknown kinds raise :class:`~archcalc.UnsupportedError`."""
-    kind = layer.kind
-    if kind not in _BUILDERS or kind not in LAYER_KINDS:
-        raise UnsupportedError(f"{kind}: no torch equivalent known to archcalc.torch")
+    stand-in), as the kind builds it (its ``to_torch``/``to_torch_probe``, given this module
+    for torch and archcalc's own modules). Unknown kinds raise
+    :class:`~archcalc.UnsupportedError`."""
+    if layer.kind not in LAYER_KINDS:
+        raise UnsupportedError(f"{layer.kind}: no torch equivalent known to archcalc.torch")
     _check_numeric(layer)
-    if probe and kind in _PROBE_IDENTITY:
-        return nn.Identity()
-    if probe and kind == "MaxPool2d":
-        return WindowSum(layer)
-    return _BUILDERS[kind](layer)
+    this = sys.modules[__name__]
+    mod = layer.to_torch_probe(this) if probe else layer.to_torch(this)
+    if not isinstance(mod, nn.Module):  # pragma: no cover - a kind's bug
+        raise UnsupportedError(f"{layer.kind}.to_torch returned {type(mod).__name__}")
+    return mod
 
 
 # ---------------------------------------------------------------- the graph module

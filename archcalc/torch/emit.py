@@ -1,0 +1,516 @@
+"""Turn the calls of a meta run into archcalc layers: each call is offered to the kinds
+that list it (their ``torch_modules`` / ``torch_functions``), the first whose ``from_torch``
+accepts gives the layer, and every layer is checked against torch (output shape,
+parameters, buffers). Views (reshape, permute, ...) are followed here: they make no layer,
+except a flatten to ``(N, C·H·W)``."""
+
+from __future__ import annotations
+
+import importlib
+import linecache
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from torch import Tensor, nn
+
+from .. import kinds as K
+from .._errors import ArchcalcError
+from .._math import prod
+from ..engine.graph import INPUT, Node
+from ..kinds import LAYER_KINDS, Layer
+from ..kinds._base import TensorArg, TorchCall
+from .tracer import Event, op_name
+
+#: the batch of the meta run (2, so that the batch axis is told from a 1)
+BATCH = 2
+
+
+class Unmappable(Exception):
+    """An operation archcalc cannot map; the message is the reason."""
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class T:
+    """A tensor: archcalc node ``node`` of per-sample shape ``shape``, seen by torch as
+    ``tshape`` (batch first) in layout ``std`` (``(N, *shape)``), ``nhwc`` (the
+    channels-last permute of a ``(C, H, W)`` map), ``bcast`` (an ``expand`` of it, which
+    only a product takes) or ``view`` (any other view of it, which no layer takes)."""
+
+    node: str
+    shape: tuple[Any, ...]
+    layout: str
+    tshape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class P:
+    """A parameter or buffer (or a view of one)."""
+
+    target: str
+    is_param: bool
+    tshape: tuple[int, ...]
+    numel: int
+
+
+@dataclass(frozen=True)
+class X:
+    """A tensor left out by a partial import, or one made without the input (a constant)."""
+
+    tshape: tuple[int, ...]
+
+
+# ---------------------------------------------------------------- the registry, read once
+
+
+def _resolve(name: str) -> Any:
+    if name.startswith("Tensor."):
+        return name
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for p in parts[i:]:
+            obj = getattr(obj, p, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+@dataclass(frozen=True)
+class Registry:
+    functions: dict[str, tuple[type[Layer], ...]]
+    classes: dict[type, tuple[type[Layer], ...]]
+    names: dict[str, tuple[type[Layer], ...]]
+
+    def module_kinds(self, m: nn.Module) -> tuple[type[Layer], ...]:
+        for cls in type(m).__mro__:
+            found = self.classes.get(cls) or self.names.get(cls.__name__)
+            if found:
+                return found
+        return ()
+
+
+@cache
+def registry() -> Registry:
+    functions: dict[str, list[type[Layer]]] = {}
+    classes: dict[type, list[type[Layer]]] = {}
+    names: dict[str, list[type[Layer]]] = {}
+    for kind in LAYER_KINDS.values():
+        for fname in getattr(kind, "torch_functions", ()):
+            obj = _resolve(fname)
+            if obj is None:
+                continue
+            key = obj if isinstance(obj, str) else op_name(obj)[0]
+            functions.setdefault(key, []).append(kind)
+        for mname in getattr(kind, "torch_modules", ()):
+            if "." not in mname:
+                names.setdefault(mname, []).append(kind)
+                continue
+            obj = _resolve(mname)
+            if isinstance(obj, type):
+                classes.setdefault(obj, []).append(kind)
+    return Registry(
+        {k: tuple(v) for k, v in functions.items()},
+        {k: tuple(v) for k, v in classes.items()},
+        {k: tuple(v) for k, v in names.items()},
+    )
+
+
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
+
+
+def is_leaf(m: nn.Module) -> bool:
+    """Modules recorded as one call: those a kind lists, and torch.nn's own layers."""
+    if isinstance(m, _CONTAINERS):
+        return False
+    if registry().module_kinds(m):
+        return True
+    return type(m).__module__.startswith("torch.nn.")
+
+
+#: views and aliases, followed without a layer
+_VIEWS = {
+    **dict.fromkeys(
+        (
+            "Tensor.flatten",
+            "torch.flatten",
+            "Tensor.view",
+            "Tensor.reshape",
+            "torch.reshape",
+            "Tensor.squeeze",
+            "torch.squeeze",
+            "Tensor.unsqueeze",
+            "torch.unsqueeze",
+            "Tensor.unflatten",
+            "Tensor.view_as",
+            "Tensor.reshape_as",
+        ),
+        "reshape",
+    ),
+    "Tensor.permute": "permute",
+    "torch.permute": "permute",
+    "Tensor.transpose": "transpose",
+    "torch.transpose": "transpose",
+    "Tensor.contiguous": "alias",
+    "Tensor.detach": "alias",
+    "Tensor.to": "cast",
+    "Tensor.float": "cast",
+    "Tensor.type": "cast",
+    "Tensor.type_as": "cast",
+    "Tensor.expand": "expand",
+    "Tensor.expand_as": "expand",
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+#: in-place and alias spellings named as their plain operation (``out += x`` → ``add``)
+_SAME_NAME = {"iadd": "add", "imul": "mul", "concat": "cat", "concatenate": "cat"}
+
+
+def torch_shape(shape: tuple[Any, ...], layout: str) -> tuple[Any, ...]:
+    if layout == "nhwc":
+        c, h, w = shape
+        return (BATCH, h, w, c)
+    return (BATCH, *shape)
+
+
+def archcalc_shape(tshape: tuple[int, ...], layout: str) -> tuple[int, ...]:
+    if layout == "nhwc":
+        _, h, w, c = tshape
+        return (c, h, w)
+    return tuple(tshape[1:])
+
+
+def check_view(t: T) -> None:
+    if t.layout not in ("std", "nhwc", "bcast"):
+        raise Unmappable(
+            f"its input is a view of shape {tuple(t.tshape)} of archcalc's {tuple(t.shape)} "
+            f"tensor, which no archcalc layer takes"
+        )
+
+
+def _listify(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    return [v]
+
+
+def frame_text(frame: tuple[str, int] | None) -> str:
+    if frame is None:
+        return ""
+    path, line = frame
+    code = linecache.getline(path, line).strip()
+    return f"{path}:{line}: `{code}`"
+
+
+# ---------------------------------------------------------------- the conversion
+
+
+class Converter:
+    """Events → nodes. ``visit`` raises :class:`Unmappable` for a call archcalc cannot map;
+    the caller (:mod:`.importer`) decides what a partial import does then."""
+
+    def __init__(
+        self,
+        root: nn.Module,
+        params: dict[int, tuple[str, bool]],
+        originals: dict[int, Tensor],
+        renamed: dict[str, str],
+    ) -> None:
+        self.root = root
+        self.nodes: list[Node] = []
+        self.names: set[str] = {INPUT}
+        self.env: dict[int, Any] = {}
+        self.keep: list[Any] = []
+        self.used_params: set[str] = set()
+        self.calls: dict[str, int] = {}
+        self.renamed = renamed
+        for i, (name, is_param) in params.items():
+            t = originals[i]
+            self.env[i] = P(name, is_param, tuple(t.shape), t.numel())
+
+    # ------------------------------------------------------------ naming
+
+    def unique(self, base: str) -> str:
+        name, i = base, 0
+        while name in self.names:
+            i += 1
+            name = f"{base}_{i}"
+        self.names.add(name)
+        return name
+
+    def node_name(self, ev: Event) -> str:
+        if ev.called_as in ("module", "failed"):
+            return self.renamed.get(ev.path, ev.path)
+        base = ev.name.rsplit("_", 1)[0] if ev.name[-1].isdigit() and "_" in ev.name else ev.name
+        base = _SAME_NAME.get(base, base)
+        return f"{ev.path}.{base}" if ev.path else base
+
+    def where(self, ev: Event) -> str:
+        parts = []
+        if ev.called_as in ("module", "failed"):
+            parts.append(f"module '{self.renamed.get(ev.path, ev.path)}'")
+        else:
+            parts.append(f"call '{ev.name}'")
+            if ev.path:
+                parts.append(f"in module '{ev.path}' ({ev.owner})")
+            else:
+                parts.append(f"in {type(self.root).__name__}.forward")
+        text = frame_text(ev.frame)
+        if text:
+            parts.append(f"at {text}")
+        return ", ".join(parts)
+
+    # ------------------------------------------------------------ values
+
+    def value(self, a: Any) -> Any:
+        if isinstance(a, Tensor):
+            v = self.env.get(id(a))
+            return v if v is not None else X(tuple(a.shape))
+        if isinstance(a, (list, tuple)):
+            return type(a)(self.value(x) for x in a)
+        if isinstance(a, dict):
+            return {k: self.value(x) for k, x in a.items()}
+        return a
+
+    def bind(self, ev: Event, out: Any) -> None:
+        self.keep.append(ev.out)
+        self.env[id(ev.out)] = out
+
+    def tshape(self, ev: Event) -> tuple[int, ...]:
+        out = ev.out
+        if not isinstance(out, Tensor):
+            raise Unmappable("it returns several tensors (a tuple or a list)")
+        shape = tuple(int(d) for d in out.shape)
+        if not shape or shape[0] != BATCH:
+            raise Unmappable(
+                f"its result of shape {shape} has no batch axis first (the batch was {BATCH})"
+            )
+        return shape
+
+    # ------------------------------------------------------------ one event
+
+    def visit(self, ev: Event) -> Any:
+        """The value of ``ev``'s result (bound in the environment too)."""
+        if ev.called_as == "failed":
+            raise Unmappable(f"cannot trace its forward: {ev.reason}")
+        if ev.called_as == "module":
+            self.calls[ev.path] = self.calls.get(ev.path, 0) + 1
+        args = [self.value(a) for a in ev.args]
+        kwargs = {k: self.value(v) for k, v in ev.kwargs.items()}
+        flat = [v for v in _flatten((args, kwargs))]
+        traced = [v for v in flat if isinstance(v, T)]
+        if not isinstance(ev.out, Tensor):
+            if ev.called_as == "module" and isinstance(ev.module, nn.Module) and not traced:
+                raise Unmappable("it has no input tensor archcalc follows")
+            raise Unmappable("it returns several tensors (a tuple or a list)")
+        view = _VIEWS.get(ev.op)
+        if ev.called_as == "module" and isinstance(ev.module, (nn.Flatten, nn.Unflatten)):
+            view = "reshape"
+        if view is not None and not traced:
+            src = next((v for v in flat if isinstance(v, P)), None)
+            if src is not None and view in ("reshape", "alias", "cast"):
+                # a view of a parameter (timm's gamma.view(1, -1, 1, 1)): still that parameter
+                return P(src.target, src.is_param, tuple(ev.out.shape), src.numel)
+        if not traced:
+            if any(isinstance(v, (P, X)) for v in flat):
+                raise Unmappable("no archcalc layer does this (to a parameter or a constant)")
+            raise Unmappable("it makes a tensor from no input tensor (a constant)")
+        if any(isinstance(v, X) for v in flat):
+            raise Unmappable("an operand is a tensor left out earlier")
+        if view is not None:
+            return self.view(ev, view, args, traced[0])
+        reg = registry()
+        if ev.called_as == "module":
+            kinds = reg.module_kinds(ev.module)  # type: ignore[arg-type]
+        else:
+            kinds = reg.functions.get(ev.op, ())
+        if not kinds:
+            if ev.op in ("Tensor.__getitem__",):
+                raise Unmappable("indexing or an attribute of a tensor has no archcalc layer")
+            raise Unmappable("no archcalc layer does this")
+        for t in traced:
+            check_view(t)
+        return self.layer(ev, kinds, args, kwargs, traced)
+
+    def layer(
+        self,
+        ev: Event,
+        kinds: Sequence[type[Layer]],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        traced: list[T],
+    ) -> T:
+        tshape = self.tshape(ev)
+        layout = "std" if traced[0].layout == "bcast" else traced[0].layout
+        index = {id(t): i for i, t in reversed(list(enumerate(traced)))}
+
+        def arg(v: Any) -> Any:
+            if isinstance(v, T):
+                return TensorArg(v.tshape, None, False, index[id(v)])
+            if isinstance(v, P):
+                return TensorArg(v.tshape, v.target, v.is_param, None)
+            if isinstance(v, (list, tuple)):
+                return type(v)(arg(x) for x in v)
+            return v
+
+        if layout == "nhwc" and len(tshape) != 4:
+            raise Unmappable(f"a channels-last result of shape {tshape}")
+        call = TorchCall(
+            ev.display,
+            ev.called_as,
+            ev.module,
+            tuple(arg(a) for a in args),
+            {k: arg(v) for k, v in kwargs.items()},
+            tuple(t.shape for t in traced),
+            tuple(t.layout for t in traced),
+            archcalc_shape(tshape, layout),
+        )
+        reasons: list[str] = []
+        result: Any = ...
+        for kind in kinds:
+            try:
+                result = kind.from_torch(call)  # type: ignore[attr-defined]
+            except ArchcalcError as e:
+                if str(e) not in reasons:
+                    reasons.append(str(e))
+                continue
+            break
+        if result is ...:
+            raise Unmappable("; ".join(reasons) or "no archcalc layer does this")
+        if result is None:  # the result is input 0 itself
+            if tuple(tshape) != tuple(traced[0].tshape):
+                raise Unmappable(f"changes the shape {traced[0].tshape} to {tshape}")
+            return traced[0]
+        layers: tuple[Layer, ...] = result if isinstance(result, tuple) else (result,)
+        name = self.node_name(ev)
+        if ev.called_as != "module" and getattr(layers[0], "torch_named_after_parameter", False):
+            ps = call.params()
+            if len(ps) == 1 and ps[0].param:
+                name = ps[0].param
+        self.check_params(ev, call, layers, tuple(t.shape for t in traced))
+        ins = traced
+        out: T | None = None
+        for i, lay in enumerate(layers):
+            last = i == len(layers) - 1
+            shapes = tuple(t.shape for t in ins)
+            try:
+                shape = tuple(lay.out_shape(shapes))
+            except ArchcalcError as e:
+                raise Unmappable(f"archcalc's {lay.kind} rejects its input: {e}") from None
+            if last and shape != archcalc_shape(tshape, layout):
+                raise Unmappable(
+                    f"archcalc's {lay.kind} gives shape {shape} but torch gives "
+                    f"{archcalc_shape(tshape, layout)}"
+                )
+            nm = self.unique(name if i == 0 else f"{name}_{lay.kind.lower()}")
+            self.nodes.append(Node(nm, lay, tuple(t.node for t in ins)))
+            out = T(
+                nm, shape, layout if last else "std", tshape if last else torch_shape(shape, "std")
+            )
+            ins = [out]
+        assert out is not None
+        return out
+
+    def check_params(
+        self, ev: Event, call: TorchCall, layers: Sequence[Layer], ins: tuple[Any, ...]
+    ) -> None:
+        if ev.called_as == "module":
+            m = ev.module
+            assert m is not None
+            own = sum(p.numel() for p in m.parameters(recurse=False))
+            bufs = sum(b.numel() for b in m.buffers(recurse=False))
+            names = [
+                f"{ev.path}.{n}" if ev.path else n for n, _ in m.named_parameters(recurse=False)
+            ]
+        else:
+            seen: dict[str, Any] = {}
+            for t in call.params():
+                seen.setdefault(str(t.param), t)
+            own = sum(prod(t.shape) for t in seen.values() if t.is_param)
+            bufs = sum(prod(t.shape) for t in seen.values() if not t.is_param)
+            names = list(seen)
+        lay = layers[0]
+        counted = sum(x.params(ins) for x in layers[:1])
+        if counted != own:
+            raise Unmappable(f"it has {own} parameters but archcalc's {lay.kind} counts {counted}")
+        counted_b = sum(x.buffers(ins) for x in layers[:1])
+        if counted_b != bufs:
+            raise Unmappable(
+                f"it has {bufs} buffer elements but archcalc's {lay.kind} counts {counted_b}"
+            )
+        self.used_params.update(names)
+
+    # ------------------------------------------------------------ views
+
+    def view(self, ev: Event, view: str, args: list[Any], x: T) -> T:
+        tshape = self.tshape(ev)
+        if view == "reshape":
+            return self.reshape(ev, x, tshape)
+        if view in ("alias", "cast"):
+            if view == "cast" and ev.out.dtype != ev.args[0].dtype:
+                raise Unmappable("a change of dtype")
+            if tuple(tshape) != tuple(x.tshape):  # pragma: no cover - aliases keep shapes
+                raise Unmappable(f"changes the shape {x.tshape} to {tshape}")
+            return x
+        if view == "expand":
+            # a broadcast view (x * gate.expand_as(x)): only a product takes it, as the gate
+            if x.layout != "std":
+                raise Unmappable(f"an expansion of a {x.layout} view")
+            return T(x.node, x.shape, "bcast", tshape)
+        nd = len(x.tshape)
+        rest = args[1:]
+        if view == "transpose":
+            d0, d1 = int(rest[0]) % nd, int(rest[1]) % nd
+            perm = list(range(nd))
+            perm[d0], perm[d1] = perm[d1], perm[d0]
+        else:
+            dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else rest
+            if not dims and "dims" in ev.kwargs:
+                dims = ev.kwargs["dims"]
+            perm = [int(d) % nd for d in _listify(dims)]
+        if perm == list(range(nd)):
+            return x
+        if x.layout == "std" and nd == 4 and perm == [0, 2, 3, 1]:
+            return T(x.node, x.shape, "nhwc", tshape)
+        if x.layout == "nhwc" and perm == [0, 3, 1, 2]:
+            return T(x.node, x.shape, "std", tshape)
+        raise Unmappable(
+            f"a permutation {tuple(perm)} of a tensor of shape {x.tshape}; archcalc follows "
+            f"NCHW and its channels-last permute (0, 2, 3, 1) only"
+        )
+
+    def reshape(self, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
+        if x.layout == "nhwc":
+            if tuple(tshape) == tuple(x.tshape):
+                return x
+            raise Unmappable(f"a reshape of a channels-last view {x.tshape} to {tshape}")
+        std = torch_shape(x.shape, "std")
+        if tuple(tshape) == tuple(std):
+            return T(x.node, x.shape, "std", tshape)
+        if len(tshape) == 2 and len(x.shape) > 1 and tshape[1] == prod(x.shape):
+            name = self.unique(self.node_name(ev))
+            flat = K.Flatten()
+            self.nodes.append(Node(name, flat, (x.node,)))
+            return T(name, tuple(flat.out_shape((x.shape,))), "std", tshape)
+        return T(x.node, x.shape, "view", tshape)
+
+
+def _flatten(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _flatten(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _flatten(x)
+    else:
+        yield v
