@@ -1,0 +1,487 @@
+"""The memory timeline of one training step, walked analytically over the graph.
+
+One step of ``optimizer.zero_grad(set_to_none=True); loss = cross_entropy(model(x), y);
+loss.backward(); optimizer.step()`` — the steady-state second step (the optimizer's state
+exists) — as torch runs it on one device (docs/conventions.md, "Training memory"):
+
+* **always live**: parameters, buffers, the input and the integer target; the optimizer's
+  state (``momentum``: one buffer per parameter; ``adam``/``adamw``: two, plus a float32
+  ``step`` scalar per parameter tensor; ``sgd``: none).
+* **zero_grad** frees last step's gradients.
+* **forward**: each layer allocates its output (a view or an in-place activation allocates
+  nothing) and what its op creates for backward (batch-norm statistics, max-pool indices,
+  dropout noise); a tensor is freed when its last consumer has run and no backward node keeps
+  it. The peak is sampled after every op, when its inputs and outputs are live together.
+* **loss**: ``log_softmax`` (kept for backward), the loss and its ``total_weight`` scalars;
+  the logits are freed after the loss (``loss = criterion(model(x), y)``).
+* **backward**: nodes run in autograd's order (of the ready nodes, the one created last in
+  forward first); each allocates its input gradients and its parameter gradients (kept as
+  ``.grad``), then frees its output gradient and its saved tensors. Two gradients of one
+  tensor are summed in place when either is exclusively held, otherwise into a new tensor.
+* **optimizer.step()**: the for-loop implementation (torch's default on CPU) makes no
+  temporaries for sgd/momentum; Adam's ``denom = (exp_avg_sq.sqrt() / c).add_(eps)`` holds
+  two parameter-sized temporaries while the previous parameter's ``denom`` is alive. The
+  foreach implementation (CUDA's default) allocates ``sqrt`` of every state tensor at once.
+
+>>> from archcalc.kinds import Conv2d, ReLU, Flatten, Linear
+>>> from archcalc.engine.graph import sequential
+>>> m = sequential("t", [Conv2d(1, 2, 3), ReLU(), Flatten(), Linear(8, 3)], input_shape=(1, 4, 4))
+>>> r = training_step(m, batch=2, optimizer="sgd")
+>>> r.weights_bytes  # conv 2·1·3·3 + 2, linear 8·3 + 3 float32 parameters
+188
+>>> # peak in the ReLU's backward: weights, the linear's gradient (27 floats), the input
+>>> # (2·16 floats) and target (2 int64), the conv/ReLU output kept for backward (2·8 floats),
+>>> # the ReLU's incoming and outgoing gradients (2·8 floats each), the loss and the ones
+>>> # that start backward (one float each)
+>>> r.peak_bytes == 188 + 27 * 4 + 2 * 16 * 4 + 2 * 8 + 3 * (2 * 8 * 4) + 4 + 4
+True
+>>> r.peak_phase, r.peak_layer
+('backward', '1')
+>>> r.peak_bytes == r.weights_bytes + r.gradients_bytes + r.optimizer_state_bytes + r.other_bytes
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import OptionError
+from .._math import is_symbolic, prod
+from ..kinds import Add, Concat, Extra, Mul
+from .graph import INPUT, Model, Node
+from .memory import itemsize
+from .shapes import infer_shapes
+
+__all__ = [
+    "OPTIMIZERS",
+    "AMP",
+    "TrainingReport",
+    "training_step",
+    "torchvision_inplace",
+    "INPLACE_KINDS",
+]
+
+#: optimizer -> (state tensors per parameter, float32 step scalar per parameter tensor)
+OPTIMIZERS = {"sgd": (0, False), "momentum": (1, False), "adam": (2, True), "adamw": (2, True)}
+#: mixed-precision modes: autocast's lower-precision dtype
+AMP = {"bf16": "bfloat16", "fp16": "float16"}
+#: activations whose ``inplace=True`` form allocates nothing and keeps its result (torchvision
+#: builds ReLU so; archcalc's ``to_torch`` builds every kind out of place). torchvision's
+#: in-place ReLU6, SiLU and Hardswish are not listed: their backward needs the input, so
+#: autograd clones it first — they cost what the out-of-place op costs (measured).
+INPLACE_KINDS = frozenset({"ReLU", "LeakyReLU"})
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """Memory of one training step (the second: the optimizer state exists).
+
+    ``peak_bytes = weights_bytes + gradients_bytes + optimizer_state_bytes + other_bytes``,
+    where gradients are the parameter gradients live at the peak and ``other_bytes`` is the
+    rest of what is live then: the input and target, activations, of which
+    ``saved_activations_bytes`` are kept for backward, activation gradients, temporaries.
+    """
+
+    optimizer: str
+    batch: Any
+    dtype: str
+    amp: str | None
+    foreach: bool
+    peak_bytes: Any
+    peak_phase: str
+    peak_layer: str
+    weights_bytes: Any
+    gradients_bytes: Any
+    optimizer_state_bytes: Any
+    saved_activations_bytes: Any
+    other_bytes: Any
+    #: every parameter gradient (what is live after backward)
+    all_gradients_bytes: Any
+    #: what autograd keeps for backward, all of it (at the end of forward)
+    all_saved_bytes: Any
+    #: (live bytes, phase, layer) after each op of the step, in order
+    timeline: tuple[tuple[Any, str, str], ...] = field(repr=False, default=())
+    #: symbolic batch: the peak as max of these candidates (each linear in the batch)
+    candidates: tuple[Any, ...] = field(repr=False, default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "peak_bytes": self.peak_bytes,
+            "peak_phase": self.peak_phase,
+            "peak_layer": self.peak_layer,
+            "weights_bytes": self.weights_bytes,
+            "gradients_bytes": self.gradients_bytes,
+            "optimizer_state_bytes": self.optimizer_state_bytes,
+            "saved_activations_bytes": self.saved_activations_bytes,
+            "other_bytes": self.other_bytes,
+            "optimizer": self.optimizer,
+            "amp": self.amp,
+            "foreach": self.foreach,
+        }
+
+
+def torchvision_inplace(model: Model) -> frozenset[str]:
+    """Nodes torchvision runs in place: activations of :data:`INPLACE_KINDS` (not on the
+    model input), and a two-input residual ``Add`` whose first operand feeds only it and is
+    kept by no backward node (``out += identity``)."""
+    nodes = model.live_nodes()
+    uses: dict[str, int] = {}
+    for n in nodes:
+        for s in n.inputs:
+            uses[s] = uses.get(s, 0) + 1
+    out = set()
+    by_name = {n.name: n for n in nodes}
+    for n in nodes:
+        src = n.inputs[0]
+        if src == INPUT:
+            continue
+        if n.layer.kind in INPLACE_KINDS:
+            out.add(n.name)
+        elif isinstance(n.layer, Add) and len(n.inputs) == 2 and uses[src] == 1:
+            prod_node = by_name[src]
+            if not prod_node.layer.is_view(True) and "out" not in _saved_items(prod_node):
+                out.add(n.name)
+    return frozenset(out)
+
+
+def _saved_items(n: Node) -> tuple[Any, ...]:
+    try:
+        return tuple(i for i in n.layer.saved(((1, 1, 1),) * len(n.inputs), (1, 1, 1), 1))
+    except Exception:
+        return ()
+
+
+def _param_tensors(layer: Any, ins: tuple[Any, ...]) -> list[Any]:
+    """Element counts of a layer's parameter tensors, in torch's registration order."""
+    total = layer.params(ins)
+    if not is_symbolic(total) and total == 0:
+        return []
+    if getattr(layer, "bias", False) is True:
+        weight = dataclasses.replace(layer, bias=False).params(ins)
+        return [weight, total - weight]
+    width = getattr(layer, "num_features", None) or getattr(layer, "num_channels", None)
+    if width is not None and total == 2 * width:
+        return [width, width]  # a norm's weight and bias
+    return [total]
+
+
+class _Sim:
+    """Live storages with reference counts; samples of the live total."""
+
+    def __init__(self) -> None:
+        self.size: dict[int, Any] = {}
+        self.refs: dict[int, int] = {}
+        self.kind: dict[int, str] = {}
+        self.live: Any = 0
+        self.next = 0
+        self.samples: list[tuple[Any, str, str, dict[str, Any]]] = []
+
+    def new(self, nbytes: Any, kind: str, refs: int = 1) -> int:
+        s = self.next
+        self.next += 1
+        self.size[s], self.refs[s], self.kind[s] = nbytes, refs, kind
+        self.live = self.live + nbytes
+        if refs == 0:
+            self._free(s)
+        return s
+
+    def hold(self, s: int, n: int = 1) -> None:
+        self.refs[s] += n
+
+    def drop(self, s: int, n: int = 1) -> None:
+        self.refs[s] -= n
+        if self.refs[s] == 0:
+            self._free(s)
+
+    def _free(self, s: int) -> None:
+        self.live = self.live - self.size.pop(s)
+        del self.refs[s], self.kind[s]
+
+    def by_kind(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for s, k in self.kind.items():
+            out[k] = out.get(k, 0) + self.size[s]
+        return out
+
+    def sample(self, phase: str, layer: str) -> None:
+        self.samples.append((self.live, phase, layer, self.by_kind()))
+
+
+def training_step(
+    model: Model,
+    input_shape: Sequence[Any] | str | None = None,
+    batch: Any = 1,
+    *,
+    optimizer: str = "momentum",
+    dtype: str = "float32",
+    amp: str | None = None,
+    trainable: Callable[[Node], bool] | None = None,
+    inplace: Collection[str] | None = None,
+    foreach: bool = False,
+    classes_target: bool = True,
+) -> TrainingReport:
+    """The :class:`TrainingReport` of one training step of ``model``.
+
+    ``inplace``: names of the nodes that run in place (default :func:`torchvision_inplace`;
+    ``()`` for archcalc's ``to_torch`` build). ``trainable(node)``: whether a node's
+    parameters train (default: all); frozen parameters get no gradient and no state.
+    ``foreach``: model torch's foreach optimizer (CUDA's default) instead of the for-loop.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise OptionError(f"--optimizer = {optimizer!r}: unknown; valid: {', '.join(OPTIMIZERS)}")
+    if amp is not None and amp not in AMP:
+        raise OptionError(f"--amp = {amp!r}: unknown; valid: {', '.join(AMP)}")
+    if amp is not None and dtype != "float32":
+        raise OptionError(f"--amp = {amp!r} needs float32 parameters, got --dtype = {dtype!r}")
+    shapes = infer_shapes(model, input_shape)
+    nodes = model.live_nodes()
+    psize = itemsize(dtype)
+    asize = itemsize(AMP[amp]) if amp else psize  # activation dtype of autocast ops
+    place = torchvision_inplace(model) if inplace is None else frozenset(inplace)
+    sim = _Sim()
+    B = batch
+
+    def elems(name: str) -> Any:
+        return B * prod(shapes[name])
+
+    ins_of = {n.name: tuple(shapes[s] for s in n.inputs) for n in nodes}
+    ptensors = {n.name: _param_tensors(n.layer, ins_of[n.name]) for n in nodes}
+    is_trainable = trainable or (lambda n: True)
+    train = {n.name: bool(ptensors[n.name]) and is_trainable(n) for n in nodes}
+
+    # ---- always live: parameters, buffers, input, target
+    weights: Any = 0
+    for n in nodes:
+        weights = weights + sum(ptensors[n.name], 0) * psize
+        nb = n.layer.buffers(ins_of[n.name])
+        if is_symbolic(nb) or nb:
+            # running statistics in the parameter dtype; BatchNorm's +1 is an int64 counter
+            weights = weights + ((nb - 1) * psize + 8 if nb % 2 else nb * psize)
+    sim.new(weights, "weights")
+    # amp: the model input stays float32; autocast casts it per op
+    inp = sim.new(elems(INPUT) * psize, "input")
+    out_shape = shapes[model.output]
+    spatial = prod(out_shape[1:]) if len(out_shape) > 1 else 1
+    sim.new(B * spatial * 8, "input")  # int64 class targets
+    n_state, step_scalar = OPTIMIZERS[optimizer]
+    trained = [(n.name, t) for n in nodes if train[n.name] for t in ptensors[n.name]]
+    trained_bytes = sum((t for _, t in trained), 0) * psize
+    state = n_state * trained_bytes + (4 * len(trained) if step_scalar else 0)
+    sim.new(state, "optimizer")
+
+    # ---- forward
+    grad = {INPUT: False}
+    store: dict[str, int] = {INPUT: inp}
+    size: dict[str, Any] = {}
+    saved_by: dict[str, list[int]] = {}
+    uses: dict[str, int] = {}
+    for n in nodes:
+        for s in n.inputs:
+            uses[s] = uses.get(s, 0) + 1
+    uses[model.output] = uses.get(model.output, 0) + 1  # the loss
+    uses[INPUT] = uses.get(INPUT, 0) + 1  # the caller holds the input
+    sim.hold(inp, uses[INPUT] - 1)
+    cast_cache: dict[str, int] = {}
+    for n in nodes:
+        layer = n.layer
+        grad[n.name] = train[n.name] or any(grad[s] for s in n.inputs)
+        esize = asize
+        nbytes = elems(n.name) * esize
+        size[n.name] = nbytes
+        if layer.is_view(True) or n.name in place:
+            s_out = store[n.inputs[0]]
+            sim.hold(s_out, uses.get(n.name, 0))
+        else:
+            s_out = sim.new(nbytes, "activation", uses.get(n.name, 0))
+        store[n.name] = s_out
+        kept: list[int] = []
+        if grad[n.name]:
+            items = layer.saved(ins_of[n.name], shapes[n.name], B)
+            for item in items:
+                if isinstance(item, Extra):
+                    if "running" in item.what:  # buffers, counted in the weights
+                        continue
+                    per = (
+                        esize
+                        if item.itemsize is None
+                        else max(4, psize)
+                        if item.itemsize == "acc"
+                        else item.itemsize
+                    )
+                    kept.append(sim.new(item.elements * per, "saved"))
+                    continue
+                if item != "out" and isinstance(layer, Mul):
+                    k = int(item[2:])
+                    if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):
+                        continue
+                if n.name in place:
+                    st = s_out  # an in-place op keeps its result
+                else:
+                    st = s_out if item == "out" else store[n.inputs[int(item[2:])]]
+                if st not in kept:
+                    sim.hold(st)
+                    kept.append(st)
+        for st in kept:
+            if sim.kind[st] == "activation":
+                sim.kind[st] = "saved"
+        saved_by[n.name] = kept
+        sim.sample("forward", n.name)
+        for s in n.inputs:
+            sim.drop(store[s])
+    all_saved = sim.by_kind().get("saved", 0)
+    del cast_cache
+
+    # ---- loss: cross-entropy against integer targets
+    classes = elems(model.output)
+    logp = sim.new(classes * 4 if asize < 4 else classes * asize, "saved", 2)
+    loss = sim.new(4, "activation")
+    total_weight = sim.new(4, "saved")
+    sim.sample("loss", "cross_entropy")
+    sim.drop(store[model.output])
+
+    # ---- backward
+    ones = sim.new(4, "activation")
+    g_lp = sim.new(sim.size[logp], "grad")
+    sim.sample("backward", "cross_entropy")
+    sim.drop(total_weight)
+    sim.drop(logp)
+    g_out = sim.new(size[model.output], "grad")
+    sim.sample("backward", "cross_entropy")
+    sim.drop(g_lp)
+    sim.drop(logp)
+    index = {n.name: i for i, n in enumerate(nodes)}
+    by_name = {n.name: n for n in nodes}
+    # pending gradient contributions per tensor, and the buffer holding it
+    need: dict[str, int] = {}
+    for n in nodes:
+        if grad[n.name]:
+            for s in n.inputs:
+                if grad.get(s, False):
+                    need[s] = need.get(s, 0) + 1
+    need[model.output] = need.get(model.output, 0) + 1
+    buf: dict[str, tuple[int, bool]] = {}  # tensor -> (storage of its grad, is a view)
+
+    def deliver(name: str, s: int, view: bool) -> None:
+        if name in buf:
+            old, oview = buf[name]
+            if sim.refs[old] == 1 and not oview:
+                sim.drop(s)
+            elif sim.refs[s] == 1 and not view:
+                sim.drop(old)
+                buf[name] = (s, False)
+            else:
+                new = sim.new(sim.size[old] if not oview else size_grad(name), "grad")
+                sim.sample("backward", by_name[name].name if name in by_name else name)
+                sim.drop(old)
+                sim.drop(s)
+                buf[name] = (new, False)
+        else:
+            buf[name] = (s, view)
+        need[name] -= 1
+        if need[name] == 0 and name in by_name:
+            heapq.heappush(ready, -index[name])
+
+    def size_grad(name: str) -> Any:
+        return size[name]
+
+    ready: list[int] = []
+    deliver(model.output, g_out, False)
+    grads_made: Any = 0
+    while ready:
+        n = nodes[-heapq.heappop(ready)]
+        g, gview = buf.pop(n.name)
+        outs: list[tuple[str, int, bool]] = []
+        layer = n.layer
+        targets = [(k, s) for k, s in enumerate(n.inputs) if grad.get(s, False)]
+        if layer.is_view(True) or isinstance(layer, Add):
+            for _, s in targets:
+                sim.hold(g)
+                outs.append((s, g, gview))
+        elif isinstance(layer, Concat):
+            for _, s in targets:
+                sim.hold(g)
+                outs.append((s, g, True))
+        else:
+            for _, s in targets:
+                outs.append((s, sim.new(size[s] if s != INPUT else 0, "grad"), False))
+        if train[n.name]:
+            pg = sum(ptensors[n.name], 0) * psize
+            sim.new(pg, "gradients")
+            grads_made = grads_made + pg
+        sim.sample("backward", n.name)
+        sim.drop(g)
+        for st in saved_by[n.name]:
+            sim.drop(st)
+        for name, st, view in outs:
+            deliver(name, st, view)
+    sim.drop(ones)
+    sim.drop(loss)
+    for st, _ in buf.values():
+        sim.drop(st)
+    sim.sample("step", "start")
+
+    # ---- optimizer.step()
+    if optimizer in ("adam", "adamw"):
+        if foreach:
+            tmp = sim.new(trained_bytes, "temporary")
+            sim.sample("step", "foreach sqrt")
+            sim.drop(tmp)
+        else:
+            prev = None
+            for name, t in trained:
+                sq = sim.new(t * psize, "temporary")
+                dv = sim.new(t * psize, "temporary")
+                c = sim.new(8, "temporary")  # the float divisor, wrapped as a float64 scalar
+                sim.sample("step", name)
+                sim.drop(c)
+                sim.drop(sq)
+                if prev is not None:
+                    sim.drop(prev)
+                prev = dv
+            if prev is not None:
+                sim.drop(prev)
+
+    # ---- the peak
+    symbolic = is_symbolic(B) or any(is_symbolic(d) for d in shapes[INPUT])
+    cands = [s[0] for s in sim.samples]
+    if symbolic:
+        import sympy
+
+        uniq = list(dict.fromkeys(sympy.expand(c) for c in cands))
+        peak: Any = sympy.Max(*uniq, evaluate=False) if len(uniq) > 1 else uniq[0]
+        at = max(range(len(cands)), key=lambda i: _at_one(cands[i], B))
+    else:
+        at = max(range(len(cands)), key=lambda i: cands[i])
+        peak = cands[at]
+        uniq = cands
+    live, phase, where, kinds = sim.samples[at]
+    saved_now = kinds.get("saved", 0)
+    g_now = kinds.get("gradients", 0)
+    other = (live if not symbolic else peak) - weights - g_now - state
+    return TrainingReport(
+        optimizer=optimizer,
+        batch=B,
+        dtype=dtype,
+        amp=amp,
+        foreach=foreach,
+        peak_bytes=peak,
+        peak_phase=phase,
+        peak_layer=where,
+        weights_bytes=weights,
+        gradients_bytes=g_now,
+        optimizer_state_bytes=state,
+        saved_activations_bytes=saved_now,
+        other_bytes=other,
+        all_gradients_bytes=grads_made,
+        all_saved_bytes=all_saved,
+        timeline=tuple((s[0], s[1], s[2]) for s in sim.samples),
+        candidates=tuple(uniq),
+    )
+
+
+def _at_one(expr: Any, b: Any) -> Any:
+    return expr.subs(b, 1) if is_symbolic(b) else expr
