@@ -74,6 +74,7 @@ INVENTORY = {
     },
 }  # fmt: skip
 
+
 def claim(key):
     return CLAIMS[key]
 
