@@ -14,22 +14,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ._errors import ArchcalcError, OptionError
+from ._errors import OptionError
 from ._math import is_symbolic
 from .display import SummaryDisplay
-from .engine.flops import count_flops
 from .engine.graph import INPUT, Model
 from .engine.heads import apply_head, last_spatial_node
-from .engine.memory import MemoryReport, memory_report
-from .engine.params import count_params
-from .engine.receptive import RF, receptive_fields
-from .engine.shapes import infer_shapes, resolve_input
+from .engine.memory import MemoryReport, itemsize
+from .engine.receptive import RF
+from .engine.walk import walk
 from .load.resolve import load_model
 
 __all__ = ["summary", "Summary", "LayerRow", "load_model", "jsonable"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerRow:
     """Figures of one layer (per batch: MACs, FLOPs and activations include the batch)."""
 
@@ -101,25 +99,35 @@ class Summary(SummaryDisplay):
                 "saved_for_backward_bytes": m.saved_for_backward_bytes,
             },
             "receptive_field": _rf_dict(self.rf, self.rf_layer, self.rf_gap),
-            "layers": [
-                {
-                    "index": r.index,
-                    "name": r.name,
-                    "kind": r.kind,
-                    "inputs": list(r.inputs),
-                    "output_shape": list(r.output_shape),
-                    "params": r.params,
-                    "buffers": r.buffers,
-                    "macs": r.macs,
-                    "flops": r.flops,
-                    "activations": r.activation_elements,
-                    "activation_bytes": r.activation_bytes,
-                    "receptive_field": _rf_dict(r.rf, None, None, short=True),
-                }
-                for r in self.layers
-            ],
+            "layers": [_row_dict(r) for r in self.layers],
         }
-        return jsonable(d)  # type: ignore[no-any-return]
+        layers = d.pop("layers")
+        out: dict[str, Any] = jsonable(d)
+        out["layers"] = layers
+        return out
+
+
+def _plain(x: Any) -> Any:
+    """One value as JSON-ready data (the fast path of :func:`jsonable` for scalars)."""
+    return x if type(x) is int or x is None else jsonable(x)
+
+
+def _row_dict(r: LayerRow) -> dict[str, Any]:
+    shape = r.output_shape
+    return {
+        "index": r.index,
+        "name": r.name,
+        "kind": r.kind,
+        "inputs": list(r.inputs),
+        "output_shape": [_plain(v) for v in shape],
+        "params": _plain(r.params),
+        "buffers": _plain(r.buffers),
+        "macs": _plain(r.macs),
+        "flops": _plain(r.flops),
+        "activations": _plain(r.activation_elements),
+        "activation_bytes": _plain(r.activation_bytes),
+        "receptive_field": _rf_dict(r.rf, None, None, short=True),
+    }
 
 
 def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = False) -> Any:
@@ -130,15 +138,21 @@ def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = Fa
         glob = {"size": None, "stride": None, "offset": None, "global": True}
         return glob if short else {**glob, "layer": layer}
     d: dict[str, Any] = {
-        "size": list(rf.size),
-        "stride": list(rf.stride),
-        "offset": list(rf.offset),
+        "size": [_plain(v) for v in rf.size],
+        "stride": [_plain(v) for v in rf.stride],
+        "offset": [_plain(v) for v in rf.offset],
         "global": False,
     }
+    if not rf.exact:
+        d["phases"] = [_plain(v) for v in rf.phases]
+        d["holds_for"] = rf.holds_for
     if not short:
         d["layer"] = layer
         d["aligned"] = rf.aligned
         d["global_context"] = rf.global_context
+        d["exact"] = rf.exact
+        d["phases"] = [_plain(v) for v in rf.phases]
+        d["holds_for"] = rf.holds_for
         d["notes"] = list(rf.notes)
     return d
 
@@ -185,67 +199,64 @@ def summary(
     (an input gradient is wanted, e.g. for saliency).
     """
     m = apply_head(load_model(model, input), head, classes)
-    ishape = resolve_input(m, input)
     b = _batch(batch)
-    shapes = infer_shapes(m, ishape)
-    par = count_params(m, shapes)
-    fl = count_flops(m, shapes)
+    size = itemsize(dtype)
+    w = walk(m, input, b, dtype, input_requires_grad)
     foreign = None
     if convention != "archcalc":
         from .conventions import count
 
-        foreign = count(m, shapes, b, convention)
-    mem = memory_report(m, shapes, b, dtype, input_requires_grad)
-    rf_gap = None
-    try:
-        rfs: dict[str, RF] | None = receptive_fields(m, shapes)
-    except ArchcalcError as e:
-        rfs, rf_gap = None, str(e)
+        foreign = count(m, w.shapes, b, convention)
+    rfs, mem = w.rfs, w.memory
     rows = []
+    params: Any = 0
+    buffers: Any = 0
+    macs: Any = 0
+    flops: Any = 0
     for i, n in enumerate(m.live_nodes()):
-        p, buf = par[n.name]
-        mac, flop = fl[n.name]
-        el, by = mem.outputs[n.name]
+        f = w.figures[n.name]
+        o = mem.outputs[n.name]
+        mac = f.macs * b
+        flop = foreign[n.name] if foreign is not None else f.flops * b
+        params = params + f.params
+        buffers = buffers + f.buffers
+        macs = macs + mac
+        flops = flops + flop
         rows.append(
             LayerRow(
                 i,
                 n.name,
                 n.layer.kind,
                 n.inputs,
-                shapes[n.name],
-                p,
-                buf,
-                mac * b,
-                foreign[n.name] if foreign is not None else flop * b,
-                el,
-                by,
+                f.shape,
+                f.params,
+                f.buffers,
+                mac,
+                flop,
+                o.elements,
+                o.bytes,
                 rfs[n.name] if rfs else None,
             )
         )
-    params = _sum(p for p, _ in par.values())
-    buffers = _sum(bf for _, bf in par.values())
-    from .engine.memory import itemsize
-
     rf_layer = last_spatial_node(m)
     if rf_layer == INPUT:
         rf_layer = m.output
-    rf = rfs[rf_layer] if rfs else None
     return Summary(
         model=m,
-        input_shape=ishape,
+        input_shape=w.shapes[INPUT],
         batch=b,
         dtype=dtype,
         head=head,
         layers=tuple(rows),
         params=params,
         buffers=buffers,
-        macs=_sum(r.macs for r in rows),
-        flops=_sum(r.flops for r in rows),
+        macs=macs,
+        flops=flops,
         memory=mem,
-        weights_bytes=params * itemsize(dtype),
-        rf=rf,
+        weights_bytes=params * size,
+        rf=rfs[rf_layer] if rfs else None,
         rf_layer=rf_layer,
-        rf_gap=rf_gap,
+        rf_gap=w.rf_gap,
         convention=convention,
     )
 
@@ -253,7 +264,7 @@ def summary(
 def _batch(batch: Any) -> Any:
     if isinstance(batch, str):
         b = batch.strip()
-        if b.isdigit():
+        if b.isascii() and b.isdigit():
             batch = int(b)
         elif b.isidentifier():
             from .engine.shapes import symbol
@@ -262,5 +273,5 @@ def _batch(batch: Any) -> Any:
     if is_symbolic(batch):
         return batch
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise OptionError(f"--batch = {batch!r}: must be a positive integer")
+        raise OptionError(argument="batch", value=batch, reason="must be a positive integer")
     return batch

@@ -268,10 +268,15 @@ def test_errors_name_the_layer():
         r"but the input has 8 channels",
     ):
         archcalc.summary(m)
-    with pytest.raises(archcalc.OptionError, match="--batch = 0"):
+    # the library speaks its Python argument names (the CLI translates them to its flags)
+    with pytest.raises(archcalc.OptionError, match="^batch = 0: must be a positive integer") as e:
         archcalc.summary("alexnet", batch=0)
-    with pytest.raises(archcalc.OptionError, match="--head = 'big'"):
+    assert (e.value.argument, e.value.value) == ("batch", 0)
+    with pytest.raises(archcalc.OptionError, match="^head = 'big'") as e:
         archcalc.summary("alexnet", head="big")
+    assert e.value.argument == "head"
+    with pytest.raises(archcalc.OptionError, match="^dtype = 'f32'") as e:
+        archcalc.summary("alexnet", dtype="f32")
     with pytest.raises(archcalc.ShapeError, match="larger than the padded input"):
         archcalc.summary("alexnet", input=(3, 32, 32))
 

@@ -56,28 +56,52 @@ class Model:
     def __post_init__(self) -> None:
         seen = {INPUT}
         for i, n in enumerate(self.nodes):
-            where = f"layer {i} '{n.name}' ({n.layer.kind})"
+            if not isinstance(n, Node):
+                raise SpecError(layer_index=i, value=n, reason="is not a Node(name, layer, inputs)")
             if not isinstance(n.layer, Layer):
-                raise SpecError(f"{where}: {n.layer!r} is not a layer spec")
+                raise SpecError(
+                    layer_index=i,
+                    layer_name=n.name,
+                    field="layer",
+                    value=n.layer,
+                    reason="is not a layer spec (an instance of a kind in archcalc.kinds)",
+                )
+            ctx: dict[str, Any] = {"layer_index": i, "layer_name": n.name, "kind": n.layer.kind}
             if n.name in seen:
-                raise SpecError(f"{where}: name '{n.name}' is used twice; names must be unique")
+                raise SpecError(
+                    **ctx, field="name", value=n.name, reason="is used twice; names must be unique"
+                )
             for src in n.inputs:
                 if src not in seen:
                     raise SpecError(
-                        f"{where}: input '{src}' is not the model input or an earlier layer"
+                        **ctx,
+                        field="inputs",
+                        value=list(n.inputs),
+                        reason=f"input '{src}' is not the model input or an earlier layer",
                     )
             arity = n.layer.arity
             if arity is None and len(n.inputs) < n.layer.min_inputs:
                 raise SpecError(
-                    f"{where}: inputs = {list(n.inputs)}: needs {n.layer.min_inputs} or more inputs"
+                    **ctx,
+                    field="inputs",
+                    value=list(n.inputs),
+                    reason=f"needs {n.layer.min_inputs} or more inputs",
                 )
             if arity is not None and len(n.inputs) != arity:
                 raise SpecError(
-                    f"{where}: inputs = {list(n.inputs)}: needs exactly {arity} input(s)"
+                    **ctx,
+                    field="inputs",
+                    value=list(n.inputs),
+                    reason=f"needs exactly {arity} input(s)",
                 )
             seen.add(n.name)
         if not self.nodes:
             raise SpecError(f"model '{self.name}' has no layers")
+        if self.output == INPUT:
+            raise SpecError(
+                f"model '{self.name}': output = 'input' selects no layer; "
+                f"name a layer (default: the last one)"
+            )
         if self.output not in seen:
             raise SpecError(f"model '{self.name}': output '{self.output}' is not a layer name")
         if self.features is not None and self.features not in seen:
@@ -153,6 +177,13 @@ def where(i: int, node: Node) -> str:
     return f"layer {i} '{node.name}' ({node.layer.kind})"
 
 
+def locate(e: ArchcalcError, i: int, node: Node) -> ArchcalcError:
+    """``e`` with the layer it happened in (index, name, kind), unless it already names one."""
+    if e.layer_index is not None or e.layer_name is not None:
+        return e
+    return e.with_context(layer_index=i, layer_name=node.name, kind=node.layer.kind)
+
+
 def each_node(model: Model, fn: Callable[[int, Node], T]) -> list[T]:
     """Apply ``fn`` to every live node, re-raising archcalc errors with the layer named."""
     out = []
@@ -160,9 +191,7 @@ def each_node(model: Model, fn: Callable[[int, Node], T]) -> list[T]:
         try:
             out.append(fn(i, node))
         except ArchcalcError as e:
-            if str(e).startswith("layer "):
-                raise
-            raise e.with_context(where(i, node)) from None
+            raise locate(e, i, node) from None
     return out
 
 

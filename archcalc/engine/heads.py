@@ -51,7 +51,7 @@ def set_classes(model: Model, classes: int | None) -> Model:
     if classes is None:
         return model
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
-        raise OptionError(f"--classes = {classes!r}: must be a positive integer")
+        raise OptionError(argument="classes", value=classes, reason="must be a positive integer")
     nodes = list(model.nodes)
     for i in range(len(nodes) - 1, -1, -1):
         layer = nodes[i].layer
@@ -61,15 +61,13 @@ def set_classes(model: Model, classes: int | None) -> Model:
                 break
             nodes[i] = replace(nodes[i], layer=resized)
             return model.with_nodes(nodes, model.output)
-    raise OptionError(
-        f"--classes: model '{model.name}' has no final linear or conv layer to resize"
-    )
+    raise OptionError(f"classes: model '{model.name}' has no final linear or conv layer to resize")
 
 
 def apply_head(model: Model, head: str = "fc", classes: int | None = None) -> Model:
     """``model`` with the chosen head (``fc``, ``gap`` or ``conv``) and number of classes."""
     if head not in HEADS:
-        raise OptionError(f"--head = {head!r}: must be one of {', '.join(HEADS)}")
+        raise OptionError(argument="head", value=head, valid=HEADS)
     if head == "fc":
         return set_classes(model, classes)
     if head == "gap":
@@ -83,12 +81,12 @@ def _gap(model: Model, classes: int | None) -> Model:
     fshape = shapes[feat]
     if len(fshape) != 3:
         raise UnsupportedError(
-            f"--head gap: model '{model.name}' has no convolutional feature map before its head"
+            f"head='gap': model '{model.name}' has no convolutional feature map before its head"
         )
     if classes is None and len(shapes[model.output]) != 1:
         raise OptionError(
-            f"--head gap: model '{model.name}' has no classifier to take the number of classes "
-            f"from; give --classes N"
+            f"head='gap': model '{model.name}' has no classifier to take the number of classes "
+            f"from; give classes=N"
         )
     n_out = classes if classes is not None else _num_outputs(shapes[model.output])
     keep = model.ancestors(feat)
@@ -111,7 +109,7 @@ def _conv(model: Model) -> Model:
     feat = features_node(model)
     shapes = infer_shapes(model)
     if len(shapes[feat]) != 3:
-        raise UnsupportedError(f"--head conv: model '{model.name}' has no feature map")
+        raise UnsupportedError(f"head='conv': model '{model.name}' has no feature map")
     live = model.live_nodes()
     names = [n.name for n in live]
     start = names.index(feat) + 1 if feat != INPUT else 0
@@ -119,7 +117,7 @@ def _conv(model: Model) -> Model:
     for node in live[start:]:
         if node.inputs != (prev,):
             raise UnsupportedError(
-                f"--head conv: layer '{node.name}' after the feature map is not a simple chain"
+                f"head='conv': layer '{node.name}' after the feature map is not a simple chain"
             )
         head.append(node)
         prev = node.name
@@ -136,7 +134,7 @@ def _conv(model: Model) -> Model:
         elif layer.head_role == "resize_pool":
             if not layer.identity_at(spatial):
                 raise UnsupportedError(
-                    f"--head conv: '{node.name}' {layer} is not the identity at the training "
+                    f"head='conv': '{node.name}' {layer} is not the identity at the training "
                     f"size {spatial}; no fixed-kernel equivalent"
                 )
             new = None
@@ -152,7 +150,7 @@ def _conv(model: Model) -> Model:
             new = layer
         else:
             raise UnsupportedError(
-                f"--head conv: cannot convert '{node.name}' ({layer.kind}) to a convolution"
+                f"head='conv': cannot convert '{node.name}' ({layer.kind}) to a convolution"
             )
         if new is None:
             # dropped: rewire the next layer to this node's input

@@ -24,14 +24,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._errors import OptionError
 from .._math import is_symbolic, prod
 from ..kinds import Extra
 from .graph import INPUT, Model, Node, each_node
 
-__all__ = ["DTYPES", "itemsize", "memory_report", "MemoryReport", "saved_for_backward"]
+__all__ = [
+    "DTYPES",
+    "itemsize",
+    "memory_report",
+    "MemoryReport",
+    "MemoryWalk",
+    "OutputMemory",
+    "SavedWalk",
+    "saved_for_backward",
+    "saved_by_node",
+]
 
 #: bytes per element of the supported activation dtypes
 DTYPES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float8": 1}
@@ -41,8 +51,15 @@ def itemsize(dtype: str) -> int:
     """Bytes per element of ``dtype`` (one of :data:`DTYPES`)."""
     try:
         return DTYPES[dtype]
-    except KeyError:
-        raise OptionError(f"--dtype = {dtype!r}: unknown; valid: {', '.join(DTYPES)}") from None
+    except (KeyError, TypeError):
+        raise OptionError(argument="dtype", value=dtype, valid=tuple(DTYPES)) from None
+
+
+class OutputMemory(NamedTuple):
+    """One layer's output: its elements (whole batch) and the bytes it allocates (0 for a view)."""
+
+    elements: Any
+    bytes: Any
 
 
 @dataclass(frozen=True)
@@ -52,23 +69,184 @@ class MemoryReport:
     dtype: str
     batch: Any
     #: per layer: elements of its output (whole batch) and bytes it allocates (0 for a view)
-    outputs: dict[str, tuple[Any, Any]]
+    outputs: dict[str, OutputMemory]
     input_bytes: Any
     activations_bytes: Any
     peak_inference_bytes: Any
     saved_for_backward_bytes: Any
 
 
-def _is_alias(node: Node, training: bool) -> bool:
-    return node.layer.is_view(training)
+def _acc_itemsize(item: Extra, size: int) -> int:
+    if item.itemsize is None:
+        return size
+    if item.itemsize == "acc":
+        return max(4, size)  # the accumulate dtype of normalisation statistics
+    return int(item.itemsize)
 
 
-def _storages(nodes: tuple[Node, ...], training: bool) -> dict[str, str]:
-    """Which storage each tensor lives in (a view lives in its input's storage)."""
-    store = {INPUT: INPUT}
-    for n in nodes:
-        store[n.name] = store[n.inputs[0]] if _is_alias(n, training) else n.name
-    return store
+class SavedWalk:
+    """What autograd keeps for backward, accumulated node by node (each storage once).
+
+    Autograd records a layer only if its output requires grad: it has trainable parameters
+    (``trainable(node)``; default: any parameters), or an input that requires grad. A frozen
+    layer (``trainable`` false) on a path that needs no gradient keeps nothing.
+    ``per_node[name]`` is the bytes first kept at that node (a storage kept by two layers is
+    counted at the first); :attr:`total` is their sum.
+    """
+
+    def __init__(
+        self,
+        batch: Any,
+        size: int,
+        input_shape: tuple[Any, ...],
+        trainable: Callable[[Node], bool] | None = None,
+        input_requires_grad: bool = False,
+    ) -> None:
+        self.batch = batch
+        self.size = size
+        self.trainable = trainable
+        self.grad = {INPUT: input_requires_grad}
+        self.store = {INPUT: INPUT}  # which storage each tensor lives in (in training)
+        self.shape = {INPUT: input_shape}  # shape of each storage
+        self.kept: set[str] = set()
+        self.per_node: dict[str, Any] = {}
+        self.total: Any = 0
+
+    def visit(
+        self,
+        node: Node,
+        ins: tuple[tuple[Any, ...], ...],
+        out: tuple[Any, ...],
+        params: Any,
+        memo: dict[str, Any] | None = None,
+    ) -> Any:
+        """Record ``node`` (inputs of shapes ``ins``, output ``out``, ``params`` parameters);
+        returns the bytes it adds."""
+        layer = node.layer
+        self.store[node.name] = self.store[node.inputs[0]] if layer.is_view(True) else node.name
+        if self.store[node.name] == node.name:
+            self.shape[node.name] = out
+        own = (
+            self.trainable(node)
+            if self.trainable is not None
+            else bool(is_symbolic(params) or params > 0)
+        )
+        grad = self.grad
+        needs = own or any(grad[s] for s in node.inputs)
+        grad[node.name] = needs
+        if not needs:
+            return 0
+        items = memo.get("saved") if memo is not None else None
+        if items is None:
+            items = layer.saved(ins, out, self.batch)
+            if memo is not None:
+                memo["saved"] = items
+        added: Any = 0
+        for item in items:
+            if isinstance(item, Extra):
+                added = added + item.elements * _acc_itemsize(item, self.size)
+                continue
+            if item != "out" and layer.operands_for_each_other:
+                # a product keeps an operand only for the gradient of another one
+                k = int(item[2:])
+                if not any(grad[s] for j, s in enumerate(node.inputs) if j != k):
+                    continue
+            tensor = node.name if item == "out" else node.inputs[int(item[2:])]
+            storage = self.store[tensor]
+            if storage not in self.kept:
+                self.kept.add(storage)
+                added = added + self.batch * prod(self.shape[storage]) * self.size
+        if not (isinstance(added, int) and added == 0):
+            self.per_node[node.name] = added
+            self.total = self.total + added
+        return added
+
+
+class MemoryWalk:
+    """Activation memory accumulated node by node, in the order of ``model.live_nodes()``.
+
+    The peak of an inference pass needs to know when each tensor is freed (after its last
+    consumer); that comes from the graph's structure alone, read once at the start.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        input_shape: tuple[Any, ...],
+        batch: Any = 1,
+        dtype: str = "float32",
+        input_requires_grad: bool = False,
+        trainable: Callable[[Node], bool] | None = None,
+    ) -> None:
+        self.dtype = dtype
+        self.size = size = itemsize(dtype)
+        self.batch = batch
+        nodes = model.live_nodes()
+        # which storage each tensor lives in, in an inference pass, and each storage's last use
+        store = {INPUT: INPUT}
+        last_use: dict[str, int] = {}
+        for i, n in enumerate(nodes):
+            store[n.name] = store[n.inputs[0]] if n.layer.is_view(False) else n.name
+            last_use.setdefault(n.name, i)
+            for s in n.inputs:
+                last_use[store[s]] = i
+        last_use[store[model.output]] = len(nodes)
+        last_use[INPUT] = len(nodes)  # the caller holds the input
+        self.frees: dict[str, list[str]] = {}
+        for s, last in last_use.items():
+            if last < len(nodes):
+                self.frees.setdefault(nodes[last].name, []).append(s)
+        self.store = store
+        self.input_bytes = batch * prod(input_shape) * size
+        self.outputs: dict[str, OutputMemory] = {}
+        self.activations: Any = 0
+        self.live: Any = self.input_bytes
+        self.symbolic = is_symbolic(self.live)
+        self.peak: Any = self.live
+        self.candidates = [self.live]
+        self.saved = SavedWalk(batch, size, input_shape, trainable, input_requires_grad)
+
+    def visit(
+        self,
+        node: Node,
+        ins: tuple[tuple[Any, ...], ...],
+        out: tuple[Any, ...],
+        params: Any,
+        memo: dict[str, Any] | None = None,
+    ) -> None:
+        """Record ``node``'s output (allocated unless a view), frees and saved tensors."""
+        e = self.batch * prod(out)
+        owns = self.store[node.name] == node.name
+        b = e * self.size if owns else 0
+        self.outputs[node.name] = OutputMemory(e, b)
+        if owns:
+            self.activations = self.activations + b
+            self.live = self.live + b
+            if self.symbolic:
+                self.candidates.append(self.live)
+            elif self.live > self.peak:
+                self.peak = self.live
+        for s in self.frees.get(node.name, ()):
+            self.live = self.live - (self.input_bytes if s == INPUT else self.outputs[s].bytes)
+        self.saved.visit(node, ins, out, params, memo)
+
+    def report(self) -> MemoryReport:
+        peak = self.peak
+        if self.symbolic:
+            # an unevaluated Max: sympy's pairwise simplification of ~100 polynomials in floor()
+            # terms takes seconds; substituted numbers evaluate it exactly
+            import sympy
+
+            peak = sympy.Max(*dict.fromkeys(self.candidates), evaluate=False)
+        return MemoryReport(
+            self.dtype,
+            self.batch,
+            self.outputs,
+            self.input_bytes,
+            self.activations,
+            peak,
+            self.saved.total,
+        )
 
 
 def memory_report(
@@ -79,55 +257,36 @@ def memory_report(
     input_requires_grad: bool = False,
 ) -> MemoryReport:
     """Compute the :class:`MemoryReport` of ``model`` at the given shapes."""
-    size = itemsize(dtype)
-    nodes = model.live_nodes()
-
-    def elements(name: str) -> Any:
-        return batch * prod(shapes[name])
-
-    outputs = {}
+    mw = MemoryWalk(model, shapes[INPUT], batch, dtype, input_requires_grad)
 
     def one(i: int, n: Node) -> None:
-        e = elements(n.name)
-        outputs[n.name] = (e, 0 if _is_alias(n, False) else e * size)
+        ins = tuple(shapes[s] for s in n.inputs)
+        mw.visit(n, ins, shapes[n.name], n.layer.params(ins))
 
     each_node(model, one)
-    input_bytes = elements(INPUT) * size
-    activations = sum((b for _, b in outputs.values()), 0)
+    return mw.report()
 
-    # ---- peak of an inference pass
-    store = _storages(nodes, training=False)
-    last_use: dict[str, int] = {}
-    for i, n in enumerate(nodes):
-        last_use.setdefault(n.name, i)
-        for s in n.inputs:
-            last_use[store[s]] = i
-    last_use[store[model.output]] = len(nodes)
-    last_use[INPUT] = len(nodes)  # the caller holds the input
-    frees: dict[int, list[str]] = {}
-    for s, last in last_use.items():
-        frees.setdefault(last, []).append(s)
-    live = input_bytes
-    peak = live
-    symbolic = is_symbolic(live)
-    candidates = [live]
-    for i, n in enumerate(nodes):
-        if store[n.name] == n.name:
-            live = live + outputs[n.name][1]
-            candidates.append(live)
-            if not symbolic:
-                peak = max(peak, live)
-        for s in frees.get(i, ()):
-            live = live - (input_bytes if s == INPUT else outputs[s][1])
-    if symbolic:
-        # an unevaluated Max: sympy's pairwise simplification of ~100 polynomials in floor()
-        # terms takes seconds; substituted numbers evaluate it exactly
-        import sympy
 
-        peak = sympy.Max(*dict.fromkeys(candidates), evaluate=False)
+def saved_by_node(
+    model: Model,
+    shapes: dict[str, tuple[Any, ...]],
+    batch: Any,
+    size: int,
+    trainable: Callable[[Node], bool] | None = None,
+    input_requires_grad: bool = False,
+) -> SavedWalk:
+    """The :class:`SavedWalk` of ``model``: bytes kept for backward per node and in total.
 
-    saved_bytes = saved_for_backward(model, shapes, batch, size, None, input_requires_grad)
-    return MemoryReport(dtype, batch, outputs, input_bytes, activations, peak, saved_bytes)
+    ``trainable(node)`` says which layers' parameters train (a frozen layer's own parameters
+    need no gradient; default: every layer with parameters)."""
+    sw = SavedWalk(batch, size, shapes[INPUT], trainable, input_requires_grad)
+
+    def one(i: int, n: Node) -> None:
+        ins = tuple(shapes[s] for s in n.inputs)
+        sw.visit(n, ins, shapes[n.name], n.layer.params(ins) if trainable is None else 0)
+
+    each_node(model, one)
+    return sw
 
 
 def saved_for_backward(
@@ -143,43 +302,4 @@ def saved_for_backward(
     Autograd records a layer only if its output requires grad: it has trainable parameters
     (``trainable(node)``; default: any parameters), or an input that requires grad.
     """
-    nodes = model.live_nodes()
-    tstore = _storages(nodes, training=True)
-    kept: dict[str, Any] = {}
-    extra: Any = 0
-    grad = {INPUT: input_requires_grad}
-    acc = max(4, size)  # the accumulate dtype of normalisation statistics
-
-    def has_params(n: Node) -> bool:
-        p = n.layer.params(tuple(shapes[s] for s in n.inputs))
-        return bool(is_symbolic(p) or p > 0)
-
-    is_trainable = trainable or has_params
-
-    def saved(i: int, n: Node) -> None:
-        nonlocal extra
-        ins = tuple(shapes[s] for s in n.inputs)
-        grad[n.name] = is_trainable(n) or any(grad[s] for s in n.inputs)
-        if not grad[n.name]:
-            return
-        for item in n.layer.saved(ins, shapes[n.name], batch):
-            if isinstance(item, Extra):
-                per = (
-                    size
-                    if item.itemsize is None
-                    else acc
-                    if item.itemsize == "acc"
-                    else item.itemsize
-                )
-                extra = extra + item.elements * per
-                continue
-            if item != "out" and n.layer.operands_for_each_other:
-                # a product keeps an operand only for the gradient of another one
-                k = int(item[2:])
-                if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):
-                    continue
-            tensor = n.name if item == "out" else n.inputs[int(item[2:])]
-            kept[tstore[tensor]] = batch * prod(shapes[tstore[tensor]]) * size
-
-    each_node(model, saved)
-    return sum(kept.values(), 0) + extra
+    return saved_by_node(model, shapes, batch, size, trainable, input_requires_grad).total

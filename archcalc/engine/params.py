@@ -10,18 +10,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..kinds import Layer
 from .graph import Model, Node, each_node
 
-__all__ = ["count_params"]
+__all__ = ["ParamCount", "count_params", "node_params"]
 
 
-def count_params(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, Any]]:
+class ParamCount(NamedTuple):
+    """Trainable parameters and buffers (non-trainable state) of one layer."""
+
+    params: Any
+    buffers: Any
+
+
+def node_params(layer: Layer, ins: tuple[tuple[Any, ...], ...]) -> ParamCount:
+    """Parameters and buffers of ``layer`` on inputs of shapes ``ins``."""
+    return ParamCount(layer.params(ins), layer.buffers(ins))
+
+
+def count_params(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str, ParamCount]:
     """``{layer name: (params, buffers)}`` for every live node."""
 
-    def one(i: int, node: Node) -> tuple[str, tuple[Any, Any]]:
-        ins = tuple(shapes[s] for s in node.inputs)
-        return node.name, (node.layer.params(ins), node.layer.buffers(ins))
+    def one(i: int, node: Node) -> tuple[str, ParamCount]:
+        return node.name, node_params(node.layer, tuple(shapes[s] for s in node.inputs))
 
     return dict(each_node(model, one))

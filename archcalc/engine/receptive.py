@@ -28,6 +28,8 @@ fractional strides (:class:`fractions.Fraction`); their ``size`` is the largest 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
 from typing import Any
 
 from .._errors import UnsupportedError
@@ -35,16 +37,23 @@ from .._math import is_symbolic, maximum, minimum
 from ..kinds import GLOBAL
 from .graph import INPUT, Model, Node, each_node
 
-__all__ = ["RF", "receptive_fields"]
+__all__ = ["RF", "UNIT_RF", "receptive_fields", "rf_step", "clipped_boxes"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RF:
-    """Receptive field of one tensor, per axis ``(h, w)``."""
+    """Receptive field of one tensor, per spatial axis (``(h, w)`` for a map).
 
-    size: tuple[Any, Any]
-    stride: tuple[Any, Any]
-    offset: tuple[Any, Any]
+    Unit ``j`` of an axis sees input positions ``offset + j·stride … + size − 1`` when
+    ``phases`` is 1 on that axis. After a layer with a fractional stride (upsampling, a
+    transposed convolution) the units fall into ``phases`` classes (``j mod phases``) whose
+    regions differ: ``stride`` and ``offset`` then place phase 0 (units ``j ≡ 0``), and
+    ``size`` is the largest over the phases (:attr:`exact` is False).
+    """
+
+    size: tuple[Any, ...]
+    stride: tuple[Any, ...]
+    offset: tuple[Any, ...]
     #: strides agreed at every merge on the way (else figures hold for unit 0 only)
     aligned: bool = True
     #: a global branch (SE gate) also feeds it: truly every unit sees the whole input
@@ -52,30 +61,74 @@ class RF:
     #: caveats (non-uniform adaptive windows, fractional strides)
     notes: tuple[str, ...] = field(default=())
     is_global: bool = False
+    #: per axis, how many unit phases have different regions (1: the formula holds for all)
+    phases: tuple[Any, ...] = ()
 
     @property
-    def center(self) -> tuple[Any, Any]:
+    def exact(self) -> bool:
+        """Whether ``offset + j·stride`` and ``size`` hold for every unit ``j``."""
+        return self.aligned and all(p == 1 for p in self.phases)
+
+    @property
+    def holds_for(self) -> str:
+        """Which units the figures describe, in words."""
+        if not self.aligned:
+            return "unit 0 (the inputs of a merge have different strides)"
+        if not self.exact:
+            return (
+                f"phase 0 of {'x'.join(str(p) for p in self.phases)} (units whose index is a "
+                f"multiple of the phase count); size is the largest over the phases"
+            )
+        return "every unit"
+
+    @property
+    def center(self) -> tuple[Any, ...]:
         """Centre of unit 0's region, ``offset + (size − 1)/2``."""
         from fractions import Fraction
 
         def c(o: Any, r: Any) -> Any:
             return o + (r - 1) / 2 if is_symbolic(r) or is_symbolic(o) else o + Fraction(r - 1, 2)
 
-        return (c(self.offset[0], self.size[0]), c(self.offset[1], self.size[1]))
+        return tuple(c(o, r) for o, r in zip(self.offset, self.size))
 
 
 _GLOBAL_RF = RF((None, None), (None, None), (None, None), is_global=True)
-_UNIT = RF((1, 1), (1, 1), (0, 0))
+#: the model input: every unit sees itself, on any number of axes
+UNIT_RF = RF((), (), (), phases=())
+
+
+def _axes(rf: RF, n: int) -> RF:
+    """``rf`` with ``n`` axes (the input's rank-free unit field takes the rank it meets)."""
+    if len(rf.size) == n:
+        return rf
+    if rf.size == ():
+        return RF(
+            (1,) * n, (1,) * n, (0,) * n, rf.aligned, rf.global_context, rf.notes, phases=(1,) * n
+        )
+    raise UnsupportedError(
+        f"receptive field of {len(rf.size)} axes meets a layer of {n} spatial axes"
+    )
+
+
+def _period(p: Any, s: Any) -> Any:
+    """Phases after a step of stride ``s`` (a Fraction a/b) on a field of ``p`` phases."""
+    if is_symbolic(s) or is_symbolic(p):
+        return p
+    f = Fraction(s)
+    b = p * f.denominator
+    return b // gcd(f.numerator, b)
 
 
 def _step(rf: RF, geom: Any, node: Node) -> RF:
     if rf.is_global or geom is GLOBAL:
         return _GLOBAL_RF
-    size, stride, offset = [], [], []
-    for (k, s, a), r, st, o in zip(geom, rf.size, rf.stride, rf.offset):
+    rf = _axes(rf, len(geom))
+    size, stride, offset, phases = [], [], [], []
+    for (k, s, a), r, st, o, p in zip(geom, rf.size, rf.stride, rf.offset, rf.phases):
         size.append(r + (k - 1) * st)
         offset.append(o + a * st)
         stride.append(st * s)
+        phases.append(_period(p, s))
     notes = rf.notes
     layer = node.layer
     note = layer.rf_note(geom)
@@ -86,8 +139,9 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
         tuple(stride),
         tuple(offset),
         rf.aligned,
-        rf.global_context,  # type: ignore[arg-type]
+        rf.global_context,
         notes,
+        phases=tuple(phases),
     )
 
 
@@ -95,13 +149,15 @@ def _merge(rfs: list[RF], node: Node) -> RF:
     local = [r for r in rfs if not r.is_global]
     if not local:
         return _GLOBAL_RF
+    n = max(len(r.size) for r in local)
+    local = [_axes(r, n) for r in local]
     gctx = len(local) < len(rfs) or any(r.global_context for r in local)
-    size, stride, offset = [], [], []
+    size, stride, offset, phases = [], [], [], []
     aligned = all(r.aligned for r in local)
     notes: tuple[str, ...] = ()
     for r in local:
         notes += tuple(n for n in r.notes if n not in notes)
-    for ax in range(2):
+    for ax in range(n):
         strides = [r.stride[ax] for r in local]
         same = all(_same(s, strides[0]) for s in strides)
         if not same:
@@ -111,9 +167,20 @@ def _merge(rfs: list[RF], node: Node) -> RF:
         size.append(end - start)
         offset.append(start)
         stride.append(maximum(*strides) if not same else strides[0])
+        ps = [r.phases[ax] for r in local]
+        phases.append(ps[0] if all(_same(q, ps[0]) for q in ps) else _lcm(ps))
     if not aligned and all(r.aligned for r in local):
         notes += (f"{node.name}: inputs have different strides; figures hold for unit 0",)
-    return RF(tuple(size), tuple(stride), tuple(offset), aligned, gctx, notes)  # type: ignore[arg-type]
+    return RF(tuple(size), tuple(stride), tuple(offset), aligned, gctx, notes, phases=tuple(phases))
+
+
+def _lcm(ps: list[Any]) -> Any:
+    if any(is_symbolic(p) for p in ps):
+        return ps[0]
+    out = 1
+    for p in ps:
+        out = out * p // gcd(out, p)
+    return out
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -122,24 +189,41 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def rf_step(
+    node: Node,
+    in_rfs: list[RF],
+    ins: tuple[tuple[Any, ...], ...],
+    out: tuple[Any, ...],
+    memo: dict[str, Any] | None = None,
+) -> RF:
+    """The receptive field of ``node``'s output from its inputs' fields (``in_rfs``), input
+    shapes ``ins`` and output shape ``out``; ``memo`` keeps the layer's geometry for other
+    nodes with the same spec and shapes."""
+    if node.layer.arity is None:
+        return _merge(in_rfs, node)
+    if in_rfs[0].is_global:
+        return _GLOBAL_RF
+    geom = memo.get("geometry") if memo is not None else None
+    if geom is None:
+        geom = node.layer.geometry(ins, out)
+        if memo is not None:
+            memo["geometry"] = geom
+    if geom is not GLOBAL and in_rfs[0] is not UNIT_RF and _identity(geom, node):
+        return in_rfs[0]  # a pointwise layer: the same field (shared, not copied)
+    return _step(in_rfs[0], geom, node)
+
+
+def _identity(geom: Any, node: Node) -> bool:
+    return all(g == (1, 1, 0) for g in geom) and not node.layer.rf_note(geom)
+
+
 def receptive_fields(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str, RF]:
     """``{tensor name: RF}`` for the input and every live node."""
-    rfs: dict[str, RF] = {INPUT: _UNIT}
+    rfs: dict[str, RF] = {INPUT: UNIT_RF}
 
     def one(i: int, node: Node) -> None:
-        ins = [rfs[s] for s in node.inputs]
-        if node.layer.arity is None:
-            rfs[node.name] = _merge(ins, node)
-            return
-        shp = tuple(shapes[s] for s in node.inputs)
-        if ins[0].is_global:
-            rfs[node.name] = _GLOBAL_RF
-            return
-        try:
-            geom = node.layer.geometry(shp, shapes[node.name])
-        except UnsupportedError:
-            raise
-        rfs[node.name] = _step(ins[0], geom, node)
+        ins = tuple(shapes[s] for s in node.inputs)
+        rfs[node.name] = rf_step(node, [rfs[s] for s in node.inputs], ins, shapes[node.name])
 
     each_node(model, one)
     return rfs

@@ -1,0 +1,114 @@
+"""The one walk: every quantity of every live node, each node visited once.
+
+:func:`walk` runs through the live nodes in topological order. At each node it asks the
+quantity modules for their figures — :func:`~archcalc.engine.shapes.node_shape`,
+:func:`~archcalc.engine.params.node_params`, :func:`~archcalc.engine.flops.node_cost`, the
+receptive-field step of :mod:`archcalc.engine.receptive` and the memory accumulators of
+:mod:`archcalc.engine.memory` — so each quantity's rules stay combined in its own module.
+
+The per-sample figures of a layer depend only on its spec and its input shapes, so they are
+computed once per ``(spec, input shapes)`` and shared by repeated blocks (a ResNet stage, a
+200,000-layer chain of identical blocks). Numbers and sympy symbols go through the same walk.
+
+>>> from archcalc.kinds import Conv2d, ReLU
+>>> from archcalc.engine.graph import sequential
+>>> m = sequential("c", [Conv2d(8, 8, 3, padding=1), ReLU()] * 3, input_shape=(8, 8, 8))
+>>> w = walk(m)
+>>> w.figures["0"].params, w.figures["0"].macs      # 8·8·3·3 + 8, (8·8·8)·(8·3·3)
+(584, 36864)
+>>> w.figures["2"] is w.figures["0"]                 # a repeated (spec, shapes): computed once
+True
+>>> w.rfs["5"].size                                  # three 3×3 convs: 1 + 3·2
+(7, 7)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import ArchcalcError
+from .flops import node_cost
+from .graph import INPUT, Model, Node, locate
+from .memory import MemoryReport, MemoryWalk
+from .params import node_params
+from .receptive import RF, UNIT_RF, rf_step
+from .shapes import Shape, node_shape, resolve_input
+
+__all__ = ["LayerFigures", "Walk", "walk"]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFigures:
+    """Per-sample figures of one layer spec at one set of input shapes."""
+
+    shape: Shape
+    params: Any
+    buffers: Any
+    macs: Any
+    flops: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """Everything the walk found: shapes, per-layer figures, memory, receptive fields."""
+
+    model: Model
+    shapes: dict[str, Shape]
+    #: per live node, in order
+    figures: dict[str, LayerFigures]
+    memory: MemoryReport
+    #: receptive field of the input and of every live node; ``None`` when unavailable
+    rfs: dict[str, RF] | None
+    #: why the receptive fields are unavailable (an unsupported layer), else ``None``
+    rf_gap: str | None
+
+
+def walk(
+    model: Model,
+    input_shape: Sequence[Any] | str | None = None,
+    batch: Any = 1,
+    dtype: str = "float32",
+    input_requires_grad: bool = False,
+    trainable: Callable[[Node], bool] | None = None,
+) -> Walk:
+    """Visit every live node of ``model`` once and compute all of its figures.
+
+    ``input_shape`` as :func:`~archcalc.engine.shapes.resolve_input` takes it; ``batch`` and
+    ``dtype`` apply to memory; ``trainable(node)`` says which layers' parameters train
+    (default: every layer with parameters).
+    """
+    ishape = resolve_input(model, input_shape)
+    shapes: dict[str, Shape] = {INPUT: ishape}
+    figures: dict[str, LayerFigures] = {}
+    rfs: dict[str, RF] | None = {INPUT: UNIT_RF}
+    rf_gap: str | None = None
+    memory = MemoryWalk(model, ishape, batch, dtype, input_requires_grad, trainable)
+    cache: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
+    for i, node in enumerate(model.live_nodes()):
+        try:
+            layer = node.layer
+            ins = tuple([shapes[s] for s in node.inputs])
+            key = (layer, ins)
+            hit = cache.get(key)
+            if hit is None:
+                out = node_shape(layer, ins)
+                p = node_params(layer, ins)
+                c = node_cost(layer, ins, out)
+                hit = (LayerFigures(out, p.params, p.buffers, c.macs, c.flops), {})
+                cache[key] = hit
+            fig, memo = hit
+            shapes[node.name] = fig.shape
+            figures[node.name] = fig
+            memory.visit(node, ins, fig.shape, fig.params, memo)
+            if rfs is not None:
+                try:
+                    rfs[node.name] = rf_step(
+                        node, [rfs[s] for s in node.inputs], ins, fig.shape, memo
+                    )
+                except ArchcalcError as e:
+                    rfs, rf_gap = None, str(locate(e, i, node))
+        except ArchcalcError as e:
+            raise locate(e, i, node) from None
+    return Walk(model, shapes, figures, memory.report(), rfs, rf_gap)
