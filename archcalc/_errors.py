@@ -25,6 +25,7 @@ arguments:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -109,8 +110,8 @@ class ArchcalcError(Exception):
         """The message, with argument names translated through ``names`` (Python → CLI flag)."""
         where = self._where()
         body = self.text if self.text is not None else self._body(names or {})
-        if self.text is not None and names and self.argument is not None and self.argument in names:
-            body = body.replace(f"`{self.argument}`", names[self.argument])
+        if names:  # `name` in a message's text or reason: another argument, named the same way
+            body = re.sub(r"`(\w+)`", lambda m: names.get(m.group(1), m.group(0)), body)
         return f"{where}: {body}" if where else body
 
     def _where(self) -> str:

@@ -96,3 +96,16 @@ def as_int_or_expr(x: Num) -> Num:
     if is_symbolic(x) and getattr(x, "is_Integer", False):
         return int(x)
     return x
+
+
+def pair(value: Any) -> tuple[Any, Any]:
+    """``(h, w)`` from one number (both axes) or a sequence of two; ValueError otherwise.
+
+    >>> pair(3), pair((3, 5))
+    ((3, 3), (3, 5))
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"expected one value or a pair (h, w), got {len(value)} values")
+        return (value[0], value[1])
+    return (value, value)

@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -55,6 +55,7 @@ from .._errors import OptionError
 from ..engine.graph import Builder, Model
 from ..engine.memory import DTYPES, itemsize
 from ..kinds import Add, Conv2d, Flatten, GlobalAvgPool, Linear, ReLU
+from ._common import Raw, bad, limits, number, pos_int, show
 
 __all__ = [
     "FAMILIES",
@@ -66,6 +67,7 @@ __all__ = [
     "sweep",
     "parse_values",
     "parse_amount",
+    "Figures",
 ]
 
 FAMILIES = ("plain", "residual")
@@ -120,13 +122,31 @@ def build(
 
 def _check_family(family: str) -> None:
     if family not in FAMILIES:
-        raise OptionError(f"--family = {family!r}: must be one of {', '.join(FAMILIES)} or both")
+        raise bad("family", family, f"must be one of {', '.join(FAMILIES)} or both")
 
 
 def _max(a: Any, b: Any) -> Any:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.maximum(a, b)
     return max(a, b)
+
+
+class Figures(NamedTuple):
+    """Every figure of one configuration (or of arrays of them), per batch, memory in bytes."""
+
+    params: Any
+    macs: Any
+    flops: Any
+    #: bytes of every output
+    memory: Any
+    #: peak inference bytes
+    peak: Any
+    #: bytes saved for backward
+    saved: Any
+    #: receptive field size at the last map (pixels)
+    rf: Any
+    #: height of the last map
+    final: Any
 
 
 def _figures(
@@ -140,8 +160,9 @@ def _figures(
     cin: int,
     batch: int,
     size: int,
-) -> dict[str, Any]:
-    """The closed forms, written once for Python ints and integer arrays alike."""
+) -> Figures:
+    """The closed forms, written once for Python ints and integer arrays alike (a property
+    test holds them equal to :func:`archcalc.summary` of :func:`build`'s model)."""
     n = (r + (s0 - 1)) // s0  # ceil(R / s0): odd k, padding k // 2
     a = w * (n * n)  # elements of one body map
     i = cin * (r * r)  # elements of the input
@@ -158,27 +179,17 @@ def _figures(
     peak = batch * size * (i + _max(live, w + classes))  # the input stays live throughout
     saved = batch * size * (i + (convs + 1) * a + w)
     rf = k + convs * ((k - 1) * s0)
-    return {
-        "params": params,
-        "macs": macs,
-        "flops": flops,
-        "memory": memory,
-        "peak": peak,
-        "saved": saved,
-        "rf": rf,
-        "final": n,
-    }
+    return Figures(params, macs, flops, memory, peak, saved, rf, n)
 
 
 def _check_settings(stem_stride: int, classes: int, in_channels: int, batch: int) -> None:
     for name, v in (
-        ("--stem-stride", stem_stride),
-        ("--classes", classes),
-        ("--in-channels", in_channels),
-        ("--batch", batch),
+        ("stem_stride", stem_stride),
+        ("classes", classes),
+        ("in_channels", in_channels),
+        ("batch", batch),
     ):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise OptionError(f"{name} = {v!r}: must be a positive integer")
+        pos_int(v, name)
 
 
 def evaluate(
@@ -218,16 +229,20 @@ def evaluate(
         in_channels,
         batch,
         itemsize(dtype),
-    )
+    )._asdict()
 
 
 # ---------------------------------------------------------------- parsing helpers
 
 
-def parse_values(text: str | int | Iterable[int], option: str) -> tuple[int, ...]:
+def parse_values(text: str | int | Iterable[int], argument: str) -> tuple[int, ...]:
     """Positive ints from ``"1,3,5"``, ``"4:16"`` (inclusive), ``"16:256:16"`` or a mix.
 
-    >>> parse_values("1,3:7:2,16", "--kernel")
+    The number of values is counted before a range is expanded and bounded by
+    :attr:`Limits.sweep_configurations <archcalc.design.Limits.sweep_configurations>`; each
+    value by :attr:`Limits.size <archcalc.design.Limits.size>`.
+
+    >>> parse_values("1,3:7:2,16", "kernels")
     (1, 3, 5, 7, 16)
     """
     values: list[Any]
@@ -235,30 +250,49 @@ def parse_values(text: str | int | Iterable[int], option: str) -> tuple[int, ...
         values = [text]
     elif isinstance(text, str):
         values = []
+        ranges = []
         for part in text.split(","):
             m = re.fullmatch(r"\s*(\d+)\s*(?::\s*(\d+)\s*(?::\s*(\d+)\s*)?)?", part)
             if not m:
-                raise OptionError(
-                    f"{option} = {text!r}: write positive integers, ranges a:b or a:b:step, "
-                    f"separated by commas (e.g. 1,3,5 or 16:256:16)"
+                raise bad(
+                    argument,
+                    text,
+                    "write positive integers, ranges a:b or a:b:step, separated by commas "
+                    "(e.g. 1,3,5 or 16:256:16)",
                 )
-            lo, hi, step = m.group(1), m.group(2), m.group(3)
+            lo, hi, step = (_value(g, argument, text) for g in m.groups())
             if hi is None:
-                values.append(int(lo))
+                values.append(lo)
                 continue
-            if step is not None and int(step) < 1:
-                raise OptionError(f"{option} = {text!r}: a range step must be >= 1")
-            if int(hi) < int(lo):
-                raise OptionError(f"{option} = {text!r}: range {lo}:{hi} is empty")
-            values.extend(range(int(lo), int(hi) + 1, int(step or 1)))
+            if step is not None and step < 1:
+                raise bad(argument, text, "a range step must be >= 1")
+            if hi < lo:
+                raise bad(argument, text, f"range {lo}:{hi} is empty")
+            ranges.append(range(lo, hi + 1, step or 1))
+        count = len(values) + sum(len(r) for r in ranges)
+        limits.check("sweep_configurations", argument, text, count, "{:,} values")
+        for r in ranges:
+            values.extend(r)
     else:
-        values = list(text)
+        try:
+            values = list(text)
+        except TypeError:
+            raise bad(argument, text, "must be an int, a sequence of ints or text") from None
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise OptionError(f"{option} = {v!r}: values must be positive integers")
+            raise bad(argument, v, "values must be positive integers")
+        pos_int(int(v), argument)
     if not values:
-        raise OptionError(f"{option}: give at least one value")
+        raise OptionError(argument=argument, value=text, reason="give at least one value")
     return tuple(sorted({int(v) for v in values}))
+
+
+def _value(digits: str | None, argument: str, text: str) -> Any:
+    if digits is None:
+        return None
+    if len(digits) > 30:
+        limits.check("size", argument, text, limits.size + 1, "a value over {:,}")
+    return int(digits)
 
 
 _SUFFIX = {
@@ -274,39 +308,34 @@ _SUFFIX = {
 }
 
 
-def parse_amount(text: str | int | float | Fraction, option: str) -> Fraction:
+def parse_amount(text: str | int | float | Fraction, argument: str) -> Fraction:
     """A positive amount, exactly: ``4089184256``, ``4.1e9``, ``300M``, ``2G``, ``512MiB``.
 
-    Decimal suffixes k, M, G, T; binary Ki, Mi, Gi, Ti; a trailing ``B`` is allowed.
+    Decimal suffixes k, M, G, T; binary Ki, Mi, Gi, Ti; a trailing ``B`` is allowed. The
+    order of magnitude is bounded by :attr:`Limits.exponent
+    <archcalc.design.Limits.exponent>`, checked on the text.
 
-    >>> parse_amount("1.5G", "--budget"), parse_amount("2MiB", "--budget")
+    >>> parse_amount("1.5G", "budget"), parse_amount("2MiB", "budget")
     (Fraction(1500000000, 1), Fraction(2097152, 1))
     """
     if isinstance(text, bool):
-        raise OptionError(f"{option} = {text!r}: must be a positive number")
-    if isinstance(text, (int, Fraction)):
-        value = Fraction(text)
-    elif isinstance(text, float):
-        value = Fraction(str(text))
-    else:
+        raise bad(argument, text, "must be a positive number")
+    if isinstance(text, (int, Fraction, float)):
+        value = number(text, argument)
+    elif isinstance(text, str):
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([kKmMgGtT]i?)?[bB]?\s*", text)
         if not m:
-            raise OptionError(
-                f"{option} = {text!r}: must be a positive number, e.g. 4089184256, 4.1e9, "
-                f"300M, 2G or 512MiB"
+            raise bad(
+                argument,
+                text,
+                "must be a positive number, e.g. 4089184256, 4.1e9, 300M, 2G or 512MiB",
             )
-        value = Fraction(m.group(1)) * _SUFFIX[(m.group(2) or "").lower()]
+        value = number(m.group(1), argument) * _SUFFIX[(m.group(2) or "").lower()]
+    else:
+        raise bad(argument, text, "must be a positive number")
     if value <= 0:
-        raise OptionError(f"{option} = {text!r}: must be positive")
+        raise bad(argument, text, "must be positive")
     return value
-
-
-def _fraction(x: str | float | Fraction, option: str) -> Fraction:
-    try:
-        f = Fraction(str(x)) if isinstance(x, float) else Fraction(x)
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise OptionError(f"{option} = {x!r}: must be a number") from None
-    return f
 
 
 # ---------------------------------------------------------------- results
@@ -395,7 +424,7 @@ class SweepResult:
     def rows(self, which: str = "on_budget") -> list[list[Any]]:
         """Table rows of ``on_budget`` or ``front``."""
         if which not in ("on_budget", "front"):
-            raise OptionError(f"which = {which!r}: must be on_budget or front")
+            raise bad("which", which, "must be on_budget or front")
         return [r.cells() for r in getattr(self, which)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -469,55 +498,162 @@ def sweep(
     lower cost); ``front`` is the Pareto front of receptive field (larger is better) vs
     ``metric`` (smaller is better) over every configuration with ``metric <= hi``.
     ``progress(done, total)`` is called after each chunk of ``chunk`` configurations.
-    Raises :class:`~archcalc.OptionError` when no configuration is on budget.
+    Raises :class:`~archcalc.OptionError` when no configuration is on budget, and before
+    any work when the grid passes :attr:`Limits.sweep_configurations
+    <archcalc.design.Limits.sweep_configurations>` (``sweep_configurations_exact`` when its
+    figures pass 2^63 − 1).
     """
     fams = _families(family)
-    grid = [
-        parse_values(depths, "--depth"),
-        parse_values(widths, "--width"),
-        parse_values(kernels, "--kernel"),
-        parse_values(resolutions, "--resolution"),
-    ]
-    even = [k for k in grid[2] if k % 2 == 0]
+    grid = _Grid(
+        parse_values(depths, "depths"),
+        parse_values(widths, "widths"),
+        parse_values(kernels, "kernels"),
+        parse_values(resolutions, "resolutions"),
+    )
+    even = [k for k in grid.kernels if k % 2 == 0]
     if even:
-        raise OptionError(
-            f"--kernel = {even[0]}: kernels must be odd (padding k//2 keeps the map size "
-            f"ceil(n/s)); valid e.g. 1,3,5,7"
+        raise bad(
+            "kernels",
+            even[0],
+            "kernels must be odd (padding k//2 keeps the map size ceil(n/s)); valid e.g. 1,3,5,7",
         )
     if metric not in METRICS:
-        raise OptionError(f"--metric = {metric!r}: must be one of {', '.join(METRICS)}")
+        raise bad("metric", metric, f"must be one of {', '.join(METRICS)}")
     _check_settings(stem_stride, classes, in_channels, batch)
     if dtype not in DTYPES:
         itemsize(dtype)  # raises the one-line error
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise OptionError(f"--top = {top!r}: must be a positive integer")
-    tol = _fraction(tolerance, "--tolerance")
+        raise bad("top", top, "must be a positive integer")
+    tol = number(tolerance, "tolerance")
     if not 0 <= tol < 1:
-        raise OptionError(f"--tolerance = {tolerance!r}: must be in [0, 1), e.g. 0.05 for ±5%")
-    amount = None if budget is None else parse_amount(budget, "--budget")
+        raise bad("tolerance", tolerance, "must be in [0, 1), e.g. 0.05 for ±5%")
+    amount = None if budget is None else parse_amount(budget, "budget")
     lo = 0 if amount is None else math.ceil(amount * (1 - tol))
     hi = None if amount is None else math.floor(amount * (1 + tol))
     if hi is not None and hi < lo:
         raise OptionError(
-            f"--budget = {budget!r} with --tolerance = {tolerance!r}: the band holds no integer"
+            argument="budget",
+            value=budget,
+            reason=f"with `tolerance` {show(tolerance)}, the band holds no integer",
         )
 
     common = dict(
         s0=stem_stride, classes=classes, cin=in_channels, batch=batch, size=itemsize(dtype)
     )
-    corner = [max(v) for v in grid]
-    bound = max(
-        max(v for key, v in _figures(f == "residual", *corner, **common).items()) for f in fams
-    )
+    # every figure grows with D, W, k and R: the corner of the grid bounds them
+    bound = max(max(_figures(f == "residual", *grid.corner, **common)) for f in fams)
     exact64 = bound <= INT64_MAX
-    dt: Any = np.int64 if exact64 else object
-    axes = [np.asarray(v, dtype=dt) for v in grid]
-    shape = tuple(len(v) for v in grid)
-    per_family = math.prod(shape)
-    total = per_family * len(fams)
-    hi_c = hi if hi is None or hi <= INT64_MAX else INT64_MAX
-    chunk = max(1, int(chunk))
+    total = grid.size * len(fams)
+    name = "sweep_configurations" if exact64 else "sweep_configurations_exact"
+    what = "{:,} configurations" + ("" if exact64 else " with figures past 2^63 - 1")
+    grid_text = f"{grid.text} x {len(fams)} families"
+    limits.check(name, "grid", grid_text, total, what, literal=True)
+    found = _scan(fams, grid, metric, lo, hi, exact64, common, max(1, int(chunk)), progress)
+    if found.ids.size == 0:
+        raise OptionError(_nothing_message(metric, budget, tolerance, lo, hi))
+    order = np.lexsort((found.ids, found.costs, -found.rfs))[:top]
+    forder = np.lexsort((found.front_ids, -found.front_rf, found.front_cost))
 
+    def row(g: int) -> SweepRow:
+        fam = fams[g // grid.size]
+        d, w, k, r = grid.at(g % grid.size)
+        f = _figures(fam == "residual", d, w, k, r, **common)
+        return SweepRow(fam, d, w, k, r, **{key: int(getattr(f, key)) for key in _ROW_FIGURES})
+
+    return SweepResult(
+        families=fams,
+        depths=grid.depths,
+        widths=grid.widths,
+        kernels=grid.kernels,
+        resolutions=grid.resolutions,
+        metric=metric,
+        budget=amount,
+        tolerance=tol,
+        lo=lo,
+        hi=hi,
+        evaluated=total,
+        arithmetic="int64" if exact64 else "python-int",
+        n_on_budget=int(found.ids.size),
+        on_budget=tuple(row(int(g)) for g in found.ids[order]),
+        front=tuple(row(int(g)) for g in found.front_ids[forder]),
+        settings={
+            "stem_stride": stem_stride,
+            "classes": classes,
+            "in_channels": in_channels,
+            "batch": batch,
+            "dtype": dtype,
+        },
+    )
+
+
+_ROW_FIGURES = ("final", "params", "macs", "flops", "memory", "peak", "saved", "rf")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The four axes of a sweep; configuration ``i`` of one family is ``at(i)``."""
+
+    depths: tuple[int, ...]
+    widths: tuple[int, ...]
+    kernels: tuple[int, ...]
+    resolutions: tuple[int, ...]
+
+    @property
+    def axes(self) -> tuple[tuple[int, ...], ...]:
+        return (self.depths, self.widths, self.kernels, self.resolutions)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v) for v in self.axes)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def corner(self) -> tuple[int, ...]:
+        return tuple(max(v) for v in self.axes)
+
+    @property
+    def text(self) -> str:
+        """The grid, for a message about its size."""
+        return "x".join(f"{len(v)} {n}" for v, n in zip(self.axes, _AXES))
+
+    def at(self, i: int) -> tuple[int, int, int, int]:
+        d, w, k, r = (int(self.axes[a][j]) for a, j in enumerate(np.unravel_index(i, self.shape)))
+        return (d, w, k, r)
+
+
+_AXES = ("depths", "widths", "kernels", "resolutions")
+
+
+class _Found(NamedTuple):
+    """What the scan keeps: configurations on budget, and the running Pareto front."""
+
+    ids: np.ndarray
+    rfs: np.ndarray
+    costs: np.ndarray
+    front_ids: np.ndarray
+    front_cost: np.ndarray
+    front_rf: np.ndarray
+
+
+def _scan(
+    fams: tuple[str, ...],
+    grid: _Grid,
+    metric: str,
+    lo: int,
+    hi: int | None,
+    exact64: bool,
+    common: dict[str, Any],
+    chunk: int,
+    progress: Progress | None,
+) -> _Found:
+    """Evaluate the grid in chunks (vectorised); keep the band and the front."""
+    dt: Any = np.int64 if exact64 else object
+    axes = [np.asarray(v, dtype=dt) for v in grid.axes]
+    per_family, total = grid.size, grid.size * len(fams)
+    hi_c = hi if hi is None or hi <= INT64_MAX else INT64_MAX
     keep_ids: list[np.ndarray] = []
     keep_rf: list[np.ndarray] = []
     keep_cost: list[np.ndarray] = []
@@ -529,9 +665,9 @@ def sweep(
         residual = fam == "residual"
         for start in range(0, per_family, chunk):
             flat = np.arange(start, min(start + chunk, per_family), dtype=np.int64)
-            di, wi, ki, ri = np.unravel_index(flat, shape)
+            di, wi, ki, ri = np.unravel_index(flat, grid.shape)
             figs = _figures(residual, axes[0][di], axes[1][wi], axes[2][ki], axes[3][ri], **common)
-            cost, rf = figs[metric], figs["rf"]
+            cost, rf = getattr(figs, metric), figs.rf
             gid = flat + fi * per_family
             under = cost <= hi_c if hi_c is not None else np.ones(flat.size, dtype=bool)
             band = under & (cost >= lo) if lo > 0 else under
@@ -550,49 +686,15 @@ def sweep(
             done += flat.size
             if progress is not None:
                 progress(done, total)
-
-    ids = np.concatenate(keep_ids) if keep_ids else np.zeros(0, dtype=np.int64)
-    if ids.size == 0:
-        raise OptionError(_nothing_message(metric, budget, tolerance, lo, hi))
-    rfs, costs = np.concatenate(keep_rf), np.concatenate(keep_cost)
-    order = np.lexsort((ids, costs, -rfs))[:top]
-    forder = np.lexsort((front_ids, -front_rf, front_cost))
-
-    def row(g: int) -> SweepRow:
-        fam = fams[g // per_family]
-        d, w, k, r = (
-            int(grid[a][i]) for a, i in enumerate(np.unravel_index(g % per_family, shape))
-        )
-        f = _figures(fam == "residual", d, w, k, r, **common)
-        return SweepRow(fam, d, w, k, r, **{key: int(f[key]) for key in _ROW_FIGURES})
-
-    return SweepResult(
-        families=fams,
-        depths=grid[0],
-        widths=grid[1],
-        kernels=grid[2],
-        resolutions=grid[3],
-        metric=metric,
-        budget=amount,
-        tolerance=tol,
-        lo=lo,
-        hi=hi,
-        evaluated=total,
-        arithmetic="int64" if exact64 else "python-int",
-        n_on_budget=int(ids.size),
-        on_budget=tuple(row(int(g)) for g in ids[order]),
-        front=tuple(row(int(g)) for g in front_ids[forder]),
-        settings={
-            "stem_stride": stem_stride,
-            "classes": classes,
-            "in_channels": in_channels,
-            "batch": batch,
-            "dtype": dtype,
-        },
+    empty = np.zeros(0, dtype=np.int64)
+    return _Found(
+        np.concatenate(keep_ids) if keep_ids else empty,
+        np.concatenate(keep_rf) if keep_rf else empty,
+        np.concatenate(keep_cost) if keep_cost else empty,
+        front_ids,
+        front_cost,
+        front_rf,
     )
-
-
-_ROW_FIGURES = ("final", "params", "macs", "flops", "memory", "peak", "saved", "rf")
 
 
 def _families(family: str | Sequence[str]) -> tuple[str, ...]:
@@ -601,17 +703,20 @@ def _families(family: str | Sequence[str]) -> tuple[str, ...]:
             return FAMILIES
         _check_family(family)
         return (family,)
-    fams = tuple(family)
+    try:
+        fams = tuple(family)
+    except TypeError:
+        raise bad("family", family, "must be plain, residual, both or a list of them") from None
     for f in fams:
         _check_family(f)
     if not fams:
-        raise OptionError("--family: give plain, residual or both")
+        raise OptionError(argument="family", value=(), reason="give plain, residual or both")
     return tuple(dict.fromkeys(fams))
 
 
 def _nothing_message(metric: str, budget: Any, tolerance: Any, lo: int, hi: int | None) -> str:
     return (
-        f"--budget = {budget} ({metric}, --tolerance {tolerance}): no configuration of the grid "
-        f"has {metric} in [{lo:,}, {hi:,}]; widen --tolerance or the grid (--depth, --width, "
-        f"--kernel, --resolution), or change --budget"
+        f"`budget` = {show(Raw(budget))} ({metric}, `tolerance` {show(Raw(tolerance))}): no "
+        f"configuration of the grid has {metric} in [{lo:,}, {hi:,}]; widen `tolerance` or the "
+        f"grid (`depths`, `widths`, `kernels`, `resolutions`), or change `budget`"
     )

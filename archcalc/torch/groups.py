@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from .._errors import OptionError
-from ..design import layer_groups, layer_rates, resolve_freeze
+from ..engine.groups import layer_groups, layer_rates, resolve_freeze
 
 __all__ = ["param_groups"]
 
