@@ -244,7 +244,7 @@ class SummaryDisplay:
             ("buffers", self.buffers),
             ("MACs", self.macs),
             (f"FLOPs ({convention_label(self.convention)})", self.flops),
-            *[(f"{k} bytes", v) for k, v in size_block(self)],
+            *size_block(self),
         ]
 
     def to_markdown(

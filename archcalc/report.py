@@ -235,13 +235,13 @@ def size_block(s: Any) -> list[tuple[str, Any]]:
     backward, and the estimated total of a training step (input + weights + saved)."""
     m = s.memory
     return [
-        ("input", m.input_bytes),
-        (f"weights ({s.dtype})", s.weights_bytes),
-        ("activations (every layer's output)", m.activations_bytes),
-        ("peak inference", m.peak_inference_bytes),
-        ("saved for backward", m.saved_for_backward_bytes),
+        ("input bytes", m.input_bytes),
+        (f"weights bytes ({s.dtype})", s.weights_bytes),
+        ("activation bytes (every layer's output)", m.activations_bytes),
+        ("peak inference bytes", m.peak_inference_bytes),
+        ("saved for backward bytes", m.saved_for_backward_bytes),
         (
-            "estimated total, training step (input + weights + saved)",
+            "estimated total bytes (training step: input + weights + saved)",
             m.input_bytes + s.weights_bytes + m.saved_for_backward_bytes,
         ),
     ]

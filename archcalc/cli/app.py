@@ -6,20 +6,49 @@ message on stderr and exit code 2 (no traceback).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from .._errors import ArchcalcError
+from .._errors import ArchcalcError, MissingDependencyError, OptionError, echo
+from ..report import with_units
+from .flags import describe
+from .options import (
+    BatchOpt,
+    ClassesOpt,
+    ConventionOpt,
+    DepthOpt,
+    DtypeOpt,
+    FormatOpt,
+    HeadOpt,
+    InputOpt,
+    ModelArg,
+    TableFormatOpt,
+    UnitsOpt,
+)
+
+__all__ = [
+    "app",
+    "main",
+    "BatchOpt",
+    "ClassesOpt",
+    "ConventionOpt",
+    "DtypeOpt",
+    "FormatOpt",
+    "HeadOpt",
+    "InputOpt",
+    "ModelArg",
+]
 
 app = typer.Typer(
     name="archcalc",
     help="Exact CNN cost and receptive fields: params, MACs/FLOPs, memory, shapes, RF.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -27,46 +56,25 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ModelArg = Annotated[
-    str,
-    typer.Argument(
-        help="A zoo name (see `archcalc models`) or a spec file (.yaml/.yml/.toml/.json)."
-    ),
-]
-InputOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--input",
-        "-i",
-        help="CxHxW or HxW (e.g. 3x224x224, 224x224, 224); letters make a size symbolic (HxW).",
-    ),
-]
-BatchOpt = Annotated[str, typer.Option("--batch", "-b", help="Batch size (or a symbol name).")]
-DtypeOpt = Annotated[
-    str,
-    typer.Option(
-        "--dtype", help="Activation/weight dtype: float32, float16, bfloat16, float64, int8."
-    ),
-]
-HeadOpt = Annotated[
-    str,
-    typer.Option(
-        "--head",
-        help="fc (the model's own), gap (global average "
-        "pooling + one Linear), conv (fully convolutional).",
-    ),
-]
-ClassesOpt = Annotated[int | None, typer.Option("--classes", help="Number of classes of the head.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
-ConventionOpt = Annotated[
-    str,
-    typer.Option(
-        "--convention",
-        help="How FLOPs are counted: archcalc, "
-        "fvcore, flopcounter, torchvision, ptflops, thop, "
-        "torchinfo (docs/conventions.md).",
-    ),
-]
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"archcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Exact CNN cost and receptive fields: params, MACs/FLOPs, memory, shapes, RF."""
 
 
 def _handles_errors(fn: F) -> F:
@@ -75,21 +83,46 @@ def _handles_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ArchcalcError as e:
-            typer.echo(f"error: {e}", err=True)
+            typer.echo(f"error: {describe(e)}", err=True)
             raise typer.Exit(e.exit_code) from None
         except (typer.Exit, KeyboardInterrupt):
             raise
+        except SystemExit as e:  # model code (a factory) called sys.exit(): its failure, not ours
+            typer.echo(
+                f"error: the model's code called sys.exit({echo(e.code)}) while archcalc loaded it",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+        except OSError as e:  # a file or environment condition: the path and the reason
+            where = f"{echo(str(e.filename))}: " if e.filename is not None else ""
+            typer.echo(f"error: {where}{e.strerror or type(e).__name__}", err=True)
+            raise typer.Exit(2) from None
+        except MemoryError:
+            typer.echo("error: out of memory (try a smaller --input or --batch)", err=True)
+            raise typer.Exit(2) from None
         except Exception as e:  # a bug of archcalc's: short message, details on request
             if os.environ.get("ARCHCALC_DEBUG"):
                 raise
+            text = " ".join(f"{type(e).__name__}: {e}".split())[:400]
             typer.echo(
-                f"internal error: {type(e).__name__}: {e} (set ARCHCALC_DEBUG=1 for the "
-                f"traceback, and please report it)",
+                f"internal error: {text} (set ARCHCALC_DEBUG=1 for the traceback, and please "
+                f"report it)",
                 err=True,
             )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _width() -> int | None:
+    """The width to render at: $COLUMNS when set, the terminal's, or (when stdout is not a
+    terminal) wide enough for any table: nothing is cut to fit an imaginary 80 columns."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isascii() and cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if sys.stdout.isatty():
+        return None
+    return 100_000
 
 
 def _emit(obj: Any) -> None:
@@ -98,21 +131,95 @@ def _emit(obj: Any) -> None:
         return
     from rich.console import Console
 
-    Console().print(obj)
+    Console(width=_width(), soft_wrap=False, highlight=False).print(obj)
+
+
+def _check_format(fmt: Any) -> None:
+    from .render import FORMATS
+
+    if str(fmt) not in FORMATS:
+        raise OptionError(argument="format", value=str(fmt), valid=FORMATS)
+
+
+def _text_option(value: str | None, argument: str) -> str | None:
+    """Refuse digits Python reads but archcalc does not (superscripts, other scripts)."""
+    if value is not None and any(c.isdigit() and not c.isascii() for c in value):
+        raise OptionError(
+            argument=argument,
+            value=value,
+            reason="write sizes with the digits 0-9 (superscripts and other scripts are not sizes)",
+        )
+    return value
 
 
 def _summary(
     model: str,
-    input: str | None,
-    batch: str,
-    dtype: str,
-    head: str,
-    classes: int | None,
-    convention: str = "archcalc",
+    input: str | None = None,
+    batch: str = "1",
+    dtype: Any = "float32",
+    head: Any = "fc",
+    classes: int | None = None,
+    convention: Any = "archcalc",
 ) -> Any:
     from ..summary import summary
 
+    _text_option(input, "input")
+    _text_option(batch, "batch")
     return summary(
+        model,
+        input=input,
+        batch=batch,
+        dtype=str(dtype),
+        head=str(head),
+        classes=classes,
+        convention=str(convention),
+    )
+
+
+def _show(
+    command: str,
+    model: str,
+    *,
+    input: str | None,
+    batch: str = "1",
+    dtype: Any = "float32",
+    head: Any = "fc",
+    classes: int | None = None,
+    convention: Any = "archcalc",
+    format: Any = "table",
+    units: Any = "si",
+    depth: int | None = None,
+) -> None:
+    from .render import render_summary
+
+    s = _summary(model, input, batch, dtype, head, classes, convention)
+    extra: list[tuple[str, Any]] = []
+    extra_json: dict[str, Any] = {}
+    if command == "params" and str(head) != "fc":
+        fc = _summary(model, input, batch, dtype, "fc", classes)
+        saving = fc.params - s.params
+        extra = [("params with --head fc", fc.params), ("saving against --head fc", saving)]
+        extra_json = {"params_head_fc": fc.params, "saving_vs_fc": saving}
+    _emit(render_summary(s, command, str(format), extra, extra_json, depth, str(units)))
+
+
+@app.command("summary")
+@_handles_errors
+def summary_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    batch: BatchOpt = "1",
+    dtype: DtypeOpt = "float32",
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    convention: ConventionOpt = "archcalc",
+    format: FormatOpt = "table",
+    units: UnitsOpt = "si",
+    depth: DepthOpt = None,
+) -> None:
+    """Every figure: params, MACs, FLOPs, memory and receptive field."""
+    _show(
+        "summary",
         model,
         input=input,
         batch=batch,
@@ -120,63 +227,221 @@ def _summary(
         head=head,
         classes=classes,
         convention=convention,
+        format=format,
+        units=units,
+        depth=depth,
     )
 
 
-def _check_format(fmt: str) -> None:
-    from .._errors import OptionError
-    from .render import FORMATS
-
-    if fmt not in FORMATS:
-        raise OptionError(f"--format = {fmt!r}: must be one of {', '.join(FORMATS)}")
-
-
-def _quantity_command(command: str, doc: str) -> None:
-    @_handles_errors
-    def cmd(
-        model: ModelArg,
-        input: InputOpt = None,
-        batch: BatchOpt = "1",
-        dtype: DtypeOpt = "float32",
-        head: HeadOpt = "fc",
-        classes: ClassesOpt = None,
-        format: FormatOpt = "table",
-        convention: ConventionOpt = "archcalc",
-    ) -> None:
-        from .render import render_summary
-
-        _check_format(format)
-        s = _summary(model, input, batch, dtype, head, classes, convention)
-        extra: list[tuple[str, Any]] = []
-        extra_json: dict[str, Any] = {}
-        if command == "params" and head != "fc":
-            fc = _summary(model, input, batch, dtype, "fc", classes)
-            saving = fc.params - s.params
-            extra = [("params with --head fc", fc.params), ("saving against --head fc", saving)]
-            extra_json = {"params_head_fc": fc.params, "saving_vs_fc": saving}
-        _emit(render_summary(s, command, format, extra, extra_json))
-
-    cmd.__doc__ = doc
-    app.command(command)(cmd)
+@app.command("params")
+@_handles_errors
+def params_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    dtype: DtypeOpt = "float32",
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    format: FormatOpt = "table",
+    units: UnitsOpt = "si",
+    depth: DepthOpt = None,
+) -> None:
+    """Parameters per layer and in total (and the saving of a head)."""
+    _show(
+        "params",
+        model,
+        input=input,
+        dtype=dtype,
+        head=head,
+        classes=classes,
+        format=format,
+        units=units,
+        depth=depth,
+    )
 
 
-_quantity_command("summary", "Every figure: params, MACs, FLOPs, memory and receptive field.")
-_quantity_command("params", "Parameters per layer and in total (and the saving of a head).")
-_quantity_command("flops", "MACs and FLOPs per layer and in total (archcalc convention).")
-_quantity_command("memory", "Activation memory: outputs, inference peak, saved for backward.")
-_quantity_command("rf", "Receptive field size, effective stride and offset of every layer.")
-_quantity_command("shapes", "Output shapes and the stride schedule.")
+@app.command("flops")
+@_handles_errors
+def flops_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    batch: BatchOpt = "1",
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    convention: ConventionOpt = "archcalc",
+    format: FormatOpt = "table",
+    units: UnitsOpt = "si",
+    depth: DepthOpt = None,
+) -> None:
+    """MACs and FLOPs per layer and in total (under --convention)."""
+    _show(
+        "flops",
+        model,
+        input=input,
+        batch=batch,
+        head=head,
+        classes=classes,
+        convention=convention,
+        format=format,
+        units=units,
+        depth=depth,
+    )
+
+
+@app.command("memory")
+@_handles_errors
+def memory_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    batch: BatchOpt = "1",
+    dtype: DtypeOpt = "float32",
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    format: FormatOpt = "table",
+    units: UnitsOpt = "si",
+    depth: DepthOpt = None,
+) -> None:
+    """Activation memory: outputs, inference peak, saved for backward, a size block."""
+    _show(
+        "memory",
+        model,
+        input=input,
+        batch=batch,
+        dtype=dtype,
+        head=head,
+        classes=classes,
+        format=format,
+        units=units,
+        depth=depth,
+    )
+
+
+@app.command("rf")
+@_handles_errors
+def rf_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    format: FormatOpt = "table",
+    depth: DepthOpt = None,
+) -> None:
+    """Receptive field size, effective stride and offset of every layer."""
+    _show("rf", model, input=input, head=head, classes=classes, format=format, depth=depth)
+
+
+@app.command("shapes")
+@_handles_errors
+def shapes_cmd(
+    model: ModelArg,
+    input: InputOpt = None,
+    head: HeadOpt = "fc",
+    classes: ClassesOpt = None,
+    format: FormatOpt = "table",
+    depth: DepthOpt = None,
+) -> None:
+    """Output shapes and the stride schedule."""
+    _show("shapes", model, input=input, head=head, classes=classes, format=format, depth=depth)
+
+
+@app.command("compare")
+@_handles_errors
+def compare_cmd(
+    models: Annotated[
+        list[str],
+        typer.Argument(help="Models to compare (zoo names, spec files, file.py:factory)."),
+    ],
+    input: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="An input size; repeat to compare sizes."),
+    ] = None,
+    batch: BatchOpt = "1",
+    dtype: Annotated[
+        list[str] | None,
+        typer.Option("--dtype", help="A dtype; repeat to compare dtypes."),
+    ] = None,
+    head: Annotated[
+        list[str] | None,
+        typer.Option("--head", help="A head (fc, gap, conv); repeat to compare heads."),
+    ] = None,
+    classes: ClassesOpt = None,
+    convention: ConventionOpt = "archcalc",
+    format: TableFormatOpt = "table",
+    units: UnitsOpt = "si",
+) -> None:
+    """Models side by side, or one model across --head, --input or --dtype variants, with the
+    ratio of every figure to the first."""
+    import itertools
+
+    from ..engine.heads import HEADS
+    from ..engine.memory import DTYPES
+    from ..report import COMPARED, compare
+    from .render import render_rows
+
+    inputs: list[str | None] = list(input) if input else [None]
+    dtypes = list(dtype) if dtype else ["float32"]
+    heads = list(head) if head else ["fc"]
+    for d in dtypes:
+        if d not in DTYPES:
+            raise OptionError(argument="dtype", value=d, valid=DTYPES)
+    for h in heads:
+        if h not in HEADS:
+            raise OptionError(argument="head", value=h, valid=HEADS)
+    combos = list(itertools.product(models, inputs, dtypes, heads))
+    if len(combos) > 64:
+        raise OptionError(
+            argument="models", value=len(combos), reason="at most 64 variants to compare"
+        )
+    sums, labels = [], []
+    for m, i, d, h in combos:
+        sums.append(_summary(m, i, batch, d, h, classes, convention))
+        parts = [m] if len(models) > 1 else []
+        if len(inputs) > 1:
+            parts.append(f"input {i}")
+        if len(dtypes) > 1:
+            parts.append(d)
+        if len(heads) > 1:
+            parts.append(f"head {h}")
+        labels.append(" ".join(parts) or m)
+    c = compare(sums, labels)
+    fmt = str(format)
+    if fmt == "json":
+        import json
+
+        _emit(json.dumps(c.to_dict(), indent=2))
+        return
+    rows: list[list[Any]] = []
+    for key, unit in COMPARED:
+        row: list[Any] = [key.replace("_", " ")]
+        for k, f in enumerate(c.figures):
+            v = f[key]
+            if fmt in ("csv",):
+                row.append(v)
+                continue
+            cell = with_units(v, unit, str(units))
+            r = c.ratios[k][key]
+            if k > 0 and r is not None:
+                cell += f" ({r:.2f}x)"
+            row.append(cell)
+        rows.append(row)
+    rf_row: list[Any] = ["receptive field"]
+    for s in sums:
+        rf = s.rf
+        rf_row.append(
+            "n/a" if rf is None else "global" if rf.is_global else "x".join(map(str, rf.size))
+        )
+    rows.append(rf_row)
+    title = f"compare (ratios to {labels[0]}); convention {convention}; batch {batch}"
+    _emit(render_rows(["figure", *labels], rows, fmt, title, units=str(units)))
 
 
 @app.command("models")
 @_handles_errors
-def models(format: FormatOpt = "table") -> None:
+def models(format: TableFormatOpt = "table") -> None:
     """List the zoo with parameter counts and MACs at its default input."""
     from .. import zoo
     from ..summary import summary
     from .render import render_rows
 
-    _check_format(format)
     rows = []
     for name in zoo.names():
         s = summary(name)
@@ -184,27 +449,62 @@ def models(format: FormatOpt = "table") -> None:
             [name, "x".join(map(str, s.input_shape)), s.params, s.macs, s.model.description]
         )
     header = ["model", "input", "params", "MACs", "description"]
-    if format == "json":
+    if str(format) == "json":
         import json
 
         _emit(json.dumps([dict(zip(header, r)) for r in rows], indent=2))
         return
-    _emit(render_rows(header, rows, format, "archcalc zoo"))
+    _emit(render_rows(header, rows, str(format), "archcalc zoo"))
 
 
 @app.command("docs")
 @_handles_errors
 def docs(
-    out_dir: Annotated[str, typer.Argument(help="Where to write (default docs/).")] = "docs",
+    out_dir: Annotated[
+        str | None,
+        typer.Argument(
+            help="Where to write. Default: the docs/ folder of the archcalc project when run "
+            "from inside it (otherwise OUT_DIR is required)."
+        ),
+    ] = None,
     plots: Annotated[
         bool, typer.Option("--plots", help="Also draw SVG plots (matplotlib).")
     ] = False,
 ) -> None:
     """Regenerate the documentation pages (zoo index, one page per model, CLI reference, exam)."""
-    from .docsgen import write
+    from .docsgen import default_target, write
 
-    paths = write(out_dir, plots)
-    _emit(f"wrote {len(paths)} files under {out_dir}")
+    target = default_target() if out_dir is None else out_dir
+    with _progress("docs") as progress:
+        paths = write(target, plots, progress=progress)
+    _emit(f"wrote {len(paths)} files under {target}")
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr, or ``None`` when stderr is not a terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        what,
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @app.command("check")
@@ -219,21 +519,22 @@ def check_cmd(
             "--rf/--no-rf", help="Check receptive fields by gradient (slow on big inputs)."
         ),
     ] = True,
-    format: FormatOpt = "table",
+    format: TableFormatOpt = "table",
 ) -> None:
     """Build the model in torch and compare every figure (needs the torch extra)."""
-    _check_format(format)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        from .._errors import OptionError
+    import importlib.util
 
-        raise OptionError("archcalc check needs torch: pip install 'archcalc[torch]'") from None
+    if importlib.util.find_spec("torch") is None:
+        raise MissingDependencyError(package="torch", extra="torch", needed_for="archcalc check")
+    _text_option(input, "input")
     from ..torch.check import check
     from .render import render_rows
 
-    r = check(model, input, batch, rf=rf)
-    if format == "json":
+    with _progress("check") as progress:
+        if progress is not None:
+            progress(0, 0)
+        r = check(model, input, batch, rf=rf)
+    if str(format) == "json":
         import json
 
         _emit(json.dumps(r.to_dict(), indent=2))
@@ -253,7 +554,7 @@ def check_cmd(
             render_rows(
                 ["check", "where", "archcalc", "torch", "verdict", "note"],
                 rows,
-                format,
+                str(format),
                 f"{r.model}  input {'x'.join(map(str, r.input_shape))}  batch {r.batch}",
                 [("mismatches", len(r.mismatches))],
             )
@@ -283,6 +584,8 @@ _register_extensions()
 
 def main() -> None:
     """Console-script entry point."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # archcalc prints its own exact integers, however long
     app()
 
 

@@ -17,10 +17,12 @@ Markdown and fails when the committed pages are stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import zoo
+from .._errors import FileFormatError, MissingDependencyError, OptionError
 from ..summary import Summary, summary
 from .render import fmt_num, layer_table, render_rows
 
@@ -60,6 +62,7 @@ def zoo_index(sums: dict[str, Summary]) -> str:
         ["model", "input", "params", "MACs", "activations MiB", "peak MiB", "RF", "stride"],
         rows,
         "markdown",
+        markdown_cells=True,
     )
     return (
         HEADER + "# The zoo\n\nEvery model at its default input, batch 1, float32 "
@@ -137,14 +140,32 @@ def _plain(text: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def generate(plots: bool = False) -> dict[str, str | bytes]:
-    """Every generated page, ``{path relative to docs/: content}``."""
-    sums = {name: summary(name) for name in zoo.names()}
+Progress = Callable[[int, int], None] | None
+
+
+def generate(plots: bool = False, progress: Progress = None) -> dict[str, str | bytes]:
+    """Every generated page, ``{path relative to docs/: content}``; ``progress(done, total)``
+    is called after each model."""
+    if plots:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError(
+                package="matplotlib", extra="plots", needed_for="--plots"
+            ) from None
+    names = zoo.names()
+    sums = {}
+    for k, name in enumerate(names):
+        sums[name] = summary(name)
+        if progress is not None and not plots:
+            progress(k + 1, len(names))
     pages: dict[str, str | bytes] = {"zoo.md": zoo_index(sums), "cli.md": cli_reference()}
-    for name, s in sums.items():
+    for k, (name, s) in enumerate(sums.items()):
         pages[f"models/{name}.md"] = model_page(s)
         if plots:
             pages[f"models/{name}.svg"] = _plot(s)
+            if progress is not None:
+                progress(k + 1, len(sums))
     try:
         from ..exam import exam_markdown
     except ImportError:  # pragma: no cover - the exam module ships with archcalc
@@ -185,16 +206,81 @@ def _plot(s: Summary) -> bytes:
     return buf.getvalue()
 
 
-def write(out_dir: str | Path = "docs", plots: bool = False) -> list[Path]:
-    """Write the generated pages under ``out_dir``; returns the paths written."""
-    out = Path(out_dir)
+def default_target(cwd: Path | None = None) -> Path:
+    """The docs/ folder of the archcalc project that contains ``cwd`` (default: the working
+    directory); outside the project there is no default (an unrelated folder is never written
+    into by surprise)."""
+    here = (cwd or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        py = d / "pyproject.toml"
+        try:
+            if py.is_file() and 'name = "archcalc"' in py.read_text(encoding="utf-8"):
+                return d / "docs"
+        except (OSError, UnicodeDecodeError):
+            continue
+    raise OptionError(
+        argument="out_dir",
+        reason="give the folder to write the docs into (the default, the project's docs/, "
+        "applies only inside the archcalc project)",
+    )
+
+
+#: what the docs folder may already hold besides the generated pages
+_OURS = {"zoo.md", "cli.md", "exam.md", "models"}
+
+
+def check_target(out_dir: str | Path) -> Path:
+    """``out_dir`` if the pages may be written there: not empty, not the file system's root or
+    the home folder, not a file, and either new, empty or an archcalc docs folder."""
+    text = str(out_dir)
+    if not text.strip():
+        raise OptionError(argument="out_dir", value=text, reason="is empty")
+    out = Path(text).expanduser()
+    res = out.resolve()
+    if res == Path(res.anchor) or res == Path.home().resolve():
+        raise OptionError(argument="out_dir", value=text, reason="refusing to write there")
+    if out.exists() and not out.is_dir():
+        raise OptionError(argument="out_dir", value=text, reason="is a file, not a folder")
+    if out.is_dir():
+        try:
+            entries = {p.name for p in out.iterdir()}
+        except OSError as e:
+            raise OptionError(argument="out_dir", value=text, reason=e.strerror or str(e)) from None
+        if entries and not entries & _OURS:
+            raise OptionError(
+                argument="out_dir",
+                value=text,
+                reason="is a folder that holds no archcalc docs (no zoo.md, cli.md or models/); "
+                "give a new or empty folder",
+            )
+        models = out / "models"
+        if models.exists() and not models.is_dir():
+            raise OptionError(argument="out_dir", value=text, reason="holds a file named 'models'")
+    return out
+
+
+def write(
+    out_dir: str | Path = "docs", plots: bool = False, progress: Progress = None
+) -> list[Path]:
+    """Write the generated pages under ``out_dir`` (see :func:`check_target`); returns the paths
+    written. Nothing is written outside ``out_dir``."""
+    out = check_target(out_dir)
+    pages = generate(plots, progress)
+    root = out.resolve()
     written = []
-    for rel, content in generate(plots).items():
-        p = out / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            p.write_bytes(content)
-        else:
-            p.write_text(content, encoding="utf-8")
-        written.append(p)
+    try:
+        for rel, content in pages.items():
+            p = out / rel
+            if root not in p.resolve().parents:
+                raise OptionError(argument="out_dir", value=str(p), reason="outside the target")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                p.write_bytes(content)
+            else:
+                p.write_text(content, encoding="utf-8")
+            written.append(p)
+    except OSError as e:
+        raise FileFormatError(
+            path=str(e.filename or out), reason=f"cannot write: {e.strerror or e}"
+        ) from None
     return written

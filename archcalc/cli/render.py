@@ -1,97 +1,64 @@
-"""Turn results into tables, JSON, CSV or Markdown. Returns strings or rich renderables;
-printing is the CLI's job."""
+"""Turn results into tables, trees, JSON, CSV, Markdown, LaTeX or HTML. Returns strings or
+rich renderables; printing is the CLI's job (:func:`archcalc.cli.app._emit`).
+
+Tables never drop a character: every cell is plain text (names are never read as rich
+markup), columns fold instead of cutting with an ellipsis, and a table wider than the
+terminal is laid out in pages of columns, each repeating the row's index and name.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import OptionError
-from ..summary import LayerRow, Summary, jsonable
+from ..display import escape_markdown, fmt_int, table, title
+from ..report import convention_label, group_layers, layer_tree, size_block, with_units
+from ..summary import Summary, jsonable
 
-__all__ = ["FORMATS", "COMMAND_COLUMNS", "fmt_num", "layer_table", "render_rows", "totals"]
+__all__ = [
+    "FORMATS",
+    "fmt_num",
+    "layer_table",
+    "render_rows",
+    "render_summary",
+    "totals",
+    "TableView",
+]
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "tree", "json", "csv", "markdown", "latex", "html")
 
 
 def fmt_num(x: Any, sep: bool = True) -> str:
     """An int with thousands separators; symbols and fractions as text."""
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, int):
-        return f"{x:,}" if sep else str(x)
-    if x is None:
-        return "-"
-    return str(jsonable(x))
+    return fmt_int(x, sep)
 
 
-def _shape(s: Sequence[Any]) -> str:
-    return "x".join(fmt_num(d, sep=False) for d in s)
+def layer_table(
+    s: Summary, command: str, depth: int | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and raw rows of the per-layer (or, at ``depth``, per-module) table of ``command``."""
+    return table(s, command, depth)
 
 
-def _rf(row: LayerRow, what: str) -> str:
-    rf = row.rf
-    if rf is None:
-        return "n/a"
-    if rf.is_global:
-        return "global"
-    v = getattr(rf, what)
-    a, b = (fmt_num(x, sep=False) for x in v)
-    return a if a == b else f"{a}x{b}"
-
-
-Column = tuple[str, Callable[[LayerRow], Any]]
-
-_COLS: dict[str, Column] = {
-    "index": ("#", lambda r: r.index),
-    "name": ("layer", lambda r: r.name),
-    "kind": ("kind", lambda r: r.kind),
-    "shape": ("output", lambda r: _shape(r.output_shape)),
-    "params": ("params", lambda r: r.params),
-    "buffers": ("buffers", lambda r: r.buffers),
-    "macs": ("MACs", lambda r: r.macs),
-    "flops": ("FLOPs", lambda r: r.flops),
-    "act": ("activations", lambda r: r.activation_elements),
-    "act_bytes": ("bytes", lambda r: r.activation_bytes),
-    "rf": ("RF", lambda r: _rf(r, "size")),
-    "stride": ("stride", lambda r: _rf(r, "stride")),
-    "offset": ("offset", lambda r: _rf(r, "offset")),
-}
-
-#: which per-layer columns each command shows
-COMMAND_COLUMNS: dict[str, tuple[str, ...]] = {
-    "params": ("index", "name", "kind", "shape", "params", "buffers"),
-    "flops": ("index", "name", "kind", "shape", "macs", "flops"),
-    "memory": ("index", "name", "kind", "shape", "act", "act_bytes"),
-    "rf": ("index", "name", "kind", "shape", "rf", "stride", "offset"),
-    "shapes": ("index", "name", "kind", "shape", "stride"),
-    "summary": (
-        "index",
-        "name",
-        "kind",
-        "shape",
-        "params",
-        "macs",
-        "flops",
-        "act_bytes",
-        "rf",
-        "stride",
-    ),
-}
-
-
-def layer_table(s: Summary, command: str) -> tuple[list[str], list[list[Any]]]:
-    """Header and raw rows of the per-layer table of ``command``."""
-    cols = [_COLS[c] for c in COMMAND_COLUMNS[command]]
-    return [h for h, _ in cols], [[f(r) for _, f in cols] for r in s.layers]
+def _unit(label: str) -> str:
+    low = label.lower()
+    if "bytes" in low or low.startswith(("input", "weights", "activations", "peak", "saved")):
+        return "B"
+    if low.startswith("macs"):
+        return "MACs"
+    if low.startswith("flops"):
+        return "FLOPs"
+    return ""
 
 
 def totals(s: Summary, command: str) -> list[tuple[str, Any]]:
-    """The total lines shown under the table of ``command``."""
-    m = s.memory
+    """The total lines shown under the table of ``command``; each FLOP figure names its
+    convention, byte figures say so."""
     rf = s.rf
     rf_line: Any
     if rf is None:
@@ -105,28 +72,25 @@ def totals(s: Summary, command: str) -> list[tuple[str, Any]]:
             + ("" if rf.aligned else " (branches misaligned)")
             + (" + global context (SE)" if rf.global_context else "")
         )
+    flops = (f"FLOPs ({convention_label(s.convention)})", s.flops)
+    sizes = size_block(s)
     lines: dict[str, list[tuple[str, Any]]] = {
         "params": [
             ("params (trainable)", s.params),
             ("buffers (non-trainable)", s.buffers),
             (f"weights bytes ({s.dtype})", s.weights_bytes),
         ],
-        "flops": [
-            ("MACs (conv/linear multiply-accumulates)", s.macs),
-            ("FLOPs (archcalc: 2·MACs + elementwise ops)", s.flops),
-        ],
-        "memory": [
-            ("input bytes", m.input_bytes),
-            ("activations bytes", m.activations_bytes),
-            ("peak inference bytes", m.peak_inference_bytes),
-            ("saved for backward bytes", m.saved_for_backward_bytes),
-            (f"weights bytes ({s.dtype})", s.weights_bytes),
-        ],
+        "flops": [("MACs (conv/linear multiply-accumulates)", s.macs), flops],
+        "memory": sizes,
         "rf": [("receptive field", rf_line)],
         "shapes": [("output shape", _shape(s.output_shape)), ("receptive field", rf_line)],
     }
-    lines["summary"] = lines["params"][:2] + lines["flops"] + lines["memory"][1:4] + lines["rf"]
+    lines["summary"] = lines["params"][:2] + lines["flops"] + sizes + [("receptive field", rf_line)]
     return lines[command]
+
+
+def _shape(s: Sequence[Any]) -> str:
+    return "x".join(fmt_num(d, sep=False) for d in s)
 
 
 def _pair(p: Sequence[Any]) -> str:
@@ -134,11 +98,88 @@ def _pair(p: Sequence[Any]) -> str:
     return a if a == b else f"{a}x{b}"
 
 
-def _title(s: Summary) -> str:
-    return (
-        f"{s.model.name}  input {_shape(s.input_shape)}  batch {fmt_num(s.batch)}  "
-        f"{s.dtype}  head {s.head}"
-    )
+def _cell(v: Any) -> str:
+    return v if isinstance(v, str) else fmt_num(v)
+
+
+def _footer_value(label: str, v: Any, units: str) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return with_units(v, _unit(label), units)
+    return _cell(v)
+
+
+@dataclass
+class TableView:
+    """A table that lays itself out in the width rich gives it: one table when it fits,
+    otherwise pages of columns that repeat the first ``keys`` columns; cells fold, never cut."""
+
+    header: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+    title: str = ""
+    footer: list[tuple[str, str]] = field(default_factory=list)
+    keys: int = 1
+
+    def _widths(self) -> list[int]:
+        return [
+            max([len(h), *(max(map(len, r[i].split("\n") or [""])) for r in self.rows)])
+            for i, h in enumerate(self.header)
+        ]
+
+    def natural_width(self) -> int:
+        """Width of the whole table on one page (rich's box: 3 characters per column + 1)."""
+        return sum(w + 3 for w in self._widths()) + 1
+
+    def _pages(self, width: int) -> list[list[int]]:
+        widths = self._widths()
+        keys = list(range(min(self.keys, len(widths))))
+        base = sum(widths[i] + 3 for i in keys) + 1
+        pages: list[list[int]] = []
+        page: list[int] = []
+        used = base
+        for i in range(len(keys), len(widths)):
+            if page and used + widths[i] + 3 > width:
+                pages.append(keys + page)
+                page, used = [], base
+            page.append(i)
+            used += widths[i] + 3
+        if page or not pages:
+            pages.append(keys + page)
+        return pages
+
+    def _table(self, cols: list[int], caption: str | None) -> Any:
+        from rich.table import Table
+        from rich.text import Text
+
+        t = Table(title=Text(self.title) if self.title else None, caption=caption)
+        for i in cols:
+            t.add_column(
+                Text(self.header[i]),
+                justify="right" if self.numeric[i] else "left",
+                overflow="fold",
+            )
+        for r in self.rows:
+            t.add_row(*[Text(r[i]) for i in cols])
+        return t
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        width = options.max_width
+        pages = [list(range(len(self.header)))]
+        if self.natural_width() > width:
+            pages = self._pages(width)
+        for k, cols in enumerate(pages):
+            caption = f"columns {k + 1} of {len(pages)}" if len(pages) > 1 else None
+            yield self._table(cols, caption)
+        for label, value in self.footer:
+            yield Text.assemble((f"{label}: ", "bold"), value, overflow="fold")
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        w = min(self.natural_width(), options.max_width)
+        return Measurement(min(w, 20), w)
 
 
 def render_rows(
@@ -147,8 +188,12 @@ def render_rows(
     fmt: str,
     title: str = "",
     footer: Sequence[tuple[str, Any]] = (),
+    units: str = "si",
+    markdown_cells: bool = False,
 ) -> Any:
-    """A rich Table (``table``) or a string (``csv``/``markdown``)."""
+    """A :class:`TableView` (``table``) or a string (``csv``/``markdown``). Markdown cells are
+    escaped unless ``markdown_cells`` says they are Markdown already (the docs' links)."""
+    fmt = str(fmt)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -157,42 +202,60 @@ def render_rows(
             w.writerow([jsonable(v) for v in r])
         return buf.getvalue()
     if fmt == "markdown":
-        out = [f"**{title}**", ""] if title else []
-        out.append("| " + " | ".join(header) + " |")
+        out = [f"**{escape_markdown(title)}**", ""] if title else []
+        out.append("| " + " | ".join(escape_markdown(h) for h in header) + " |")
         out.append(
             "|" + "|".join("---:" if _numeric(rows, i) else "---" for i in range(len(header))) + "|"
         )
-        out += [
-            "| " + " | ".join(fmt_num(v) if not isinstance(v, str) else v for v in r) + " |"
-            for r in rows
-        ]
+        esc = (lambda t: t) if markdown_cells else escape_markdown
+        out += ["| " + " | ".join(esc(_cell(v)) for v in r) + " |" for r in rows]
         if footer:
             out.append("")
-            out += [f"- {k}: **{fmt_num(v) if not isinstance(v, str) else v}**" for k, v in footer]
-        return "\n".join(out) + "\n"
-    if fmt == "table":
-        from rich.table import Table
-
-        t = Table(title=title or None, caption=None, show_lines=False)
-        for i, h in enumerate(header):
-            t.add_column(h, justify="right" if _numeric(rows, i) else "left")
-        for r in rows:
-            t.add_row(*[fmt_num(v) if not isinstance(v, str) else v for v in r])
-        if footer:
-            from rich.console import Group
-            from rich.text import Text
-
-            lines = [
-                Text.assemble((f"{k}: ", "bold"), fmt_num(v) if not isinstance(v, str) else v)
+            out += [
+                f"- {escape_markdown(k)}: **{escape_markdown(_footer_value(k, v, units))}**"
                 for k, v in footer
             ]
-            return Group(t, *lines)
-        return t
-    raise OptionError(f"--format = {fmt!r}: must be one of {', '.join(FORMATS)}")
+        return "\n".join(out) + "\n"
+    if fmt == "table":
+        keys = 2 if header[:2] in (["#", "layer"], ["check", "where"]) else 1
+        return TableView(
+            list(header),
+            [[_cell(v) for v in r] for r in rows],
+            [_numeric(rows, i) for i in range(len(header))],
+            title,
+            [(k, _footer_value(k, v, units)) for k, v in footer],
+            keys=keys,
+        )
+    raise OptionError(argument="format", value=fmt, valid=("table", "csv", "markdown"))
 
 
 def _numeric(rows: list[list[Any]], i: int) -> bool:
     return bool(rows) and all(not isinstance(r[i], str) for r in rows)
+
+
+def _tree(s: Summary, depth: int | None, units: str) -> Any:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    def label(n: Any) -> Text:
+        figures = (
+            f"params {with_units(n.params, '', units)}, MACs {with_units(n.macs, 'MACs', units)}"
+            f", activations {with_units(n.activation_bytes, 'B', units)}"
+        )
+        kind = f" ({n.kind})" if n.kind != "block" else f" [{n.layers} layers]"
+        return Text.assemble((n.name, "bold"), kind, "  ", figures, overflow="fold")
+
+    root = layer_tree(s, depth)
+    top = Tree(label(root))
+
+    def add(parent: Any, node: Any) -> None:
+        for c in node.children:
+            add(parent.add(label(c)), c)
+
+    add(top, root)
+    from rich.console import Group
+
+    return Group(Text(title(s), overflow="fold"), top)
 
 
 def render_summary(
@@ -201,12 +264,24 @@ def render_summary(
     fmt: str,
     extra: Sequence[tuple[str, Any]] = (),
     extra_json: dict[str, Any] | None = None,
+    depth: int | None = None,
+    units: str = "si",
 ) -> Any:
-    """Render one command's view of a summary."""
+    """Render one command's view of a summary (grouped by module path at ``depth``)."""
+    fmt = str(fmt)
     if fmt == "json":
         d = s.to_dict()
+        if depth is not None:
+            d["depth"] = depth
+            d["layers"] = [g.to_dict() for g in group_layers(s, depth)]
         if extra_json:
             d.update(jsonable(extra_json))
         return json.dumps(d, indent=2)
-    header, rows = layer_table(s, command)
-    return render_rows(header, rows, fmt, _title(s), [*totals(s, command), *extra])
+    if fmt == "tree":
+        return _tree(s, depth, units)
+    if fmt == "latex":
+        return s.to_latex(command, depth)
+    if fmt == "html":
+        return s.to_html(command, depth)
+    header, rows = layer_table(s, command, depth)
+    return render_rows(header, rows, fmt, title(s), [*totals(s, command), *extra], units)
