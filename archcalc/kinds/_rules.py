@@ -35,8 +35,17 @@ if TYPE_CHECKING:
 __all__ = [
     "KindRules",
     "FOREIGN_RULES",
+    "NoMatmul",
     "Parameterless",
     "MatmulCounts",
+    "fvcore_ignored",
+    "fvcore_unhandled",
+    "ptflops_no_hook",
+    "ptflops_no_patch",
+    "thop_no_hook",
+    "macs_plus_bias",
+    "params_per_sample",
+    "numel",
     "counts",
     "counts_zero",
     "is_zero_rule",
@@ -86,6 +95,42 @@ def counts_zero(reason: str) -> Rule:
 def is_zero_rule(rule: Any) -> bool:
     """Whether ``rule`` was made by :func:`counts_zero`."""
     return hasattr(rule, "zero_reason")
+
+
+def fvcore_ignored(op: str) -> Rule:
+    """0 under fvcore: ``op`` is in ``fvcore.nn.jit_analysis._IGNORED_OPS``."""
+    return counts_zero(f"aten::{op} is in fvcore's jit_analysis._IGNORED_OPS")
+
+
+def fvcore_unhandled(op: str) -> Rule:
+    """0 under fvcore: ``op`` has no handle (reported as unsupported, counted 0)."""
+    return counts_zero(f"aten::{op} has no fvcore handle (warned 'unsupported operator')")
+
+
+def ptflops_no_hook(module: str) -> Rule:
+    """0 by ptflops' module hooks: the module's exact type is not in MODULES_MAPPING."""
+    return counts_zero(f"{module} is not in ptflops' MODULES_MAPPING (looked up by exact type)")
+
+
+def ptflops_no_patch(call: str) -> Rule:
+    """0 by ptflops' patched functionals: ``call`` is not patched."""
+    return counts_zero(f"{call} is not patched by ptflops (patch_functional/patch_tensor_ops)")
+
+
+def thop_no_hook(module: str) -> Rule:
+    """0 under thop: the module's exact type is not in ``register_hooks``."""
+    return counts_zero(f"{module} is not in thop's register_hooks (no rule: thop adds nothing)")
+
+
+def macs_plus_bias(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    """MACs plus one add per output element when the layer has a bias, over the batch."""
+    return b * (layer.macs(ins, out) + (numel(out) if layer.bias else 0))
+
+
+def params_per_sample(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    """(weight + bias numel) × batch (torchinfo LayerInfo.calculate_macs, no 'Conv' in
+    the class name: × output_size[0] only)."""
+    return b * layer.params(ins)
 
 
 def _missing(tool: str) -> Rule:
@@ -161,8 +206,8 @@ class KindRules:
         raise UnsupportedError(f"{cls.__name__}: no example instance")
 
 
-class Parameterless(KindRules):
-    """Rules every kind without parameters and without a conv/matmul shares."""
+class NoMatmul(KindRules):
+    """Rules every kind that runs no convolution or matrix product shares."""
 
     __slots__ = ()
 
@@ -171,6 +216,13 @@ class Parameterless(KindRules):
         "convolution and attention; this kind runs none of them"
     )
     count_torchvision = counts_zero("torchvision's GFLOPS count convolutions and matmuls only")
+
+
+class Parameterless(NoMatmul):
+    """Rules every kind without parameters (and without a conv/matmul) shares."""
+
+    __slots__ = ()
+
     count_torchinfo = counts_zero(
         "no parameters: torchinfo's LayerInfo.calculate_macs multiplies weight/bias numel only"
     )

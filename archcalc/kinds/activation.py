@@ -15,17 +15,37 @@ from ._base import (
     TorchCall,
     register,
 )
+from ._rules import (
+    Parameterless,
+    counts,
+    counts_zero,
+    fvcore_ignored,
+    fvcore_unhandled,
+    numel,
+    ptflops_no_hook,
+    ptflops_no_patch,
+    thop_no_hook,
+)
 
 # ---------------------------------------------------------------- elementwise activations
 
+#: ptflops relu_flops_counter_hook (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU): output numel
+_OUT_NUMEL_HOOK = counts(
+    "output numel (ptflops relu_flops_counter_hook)", lambda s, i, o, b: b * numel(o)
+)
+
 
 @dataclass(frozen=True, slots=True)
-class _Elementwise(Layer):
+class _Elementwise(Parameterless, Layer):
     #: FLOPs per element under archcalc's convention
     flops_per_element: ClassVar[int] = 0
     #: which tensor autograd saves: "in0" or "out"
     saves: ClassVar[str] = "in0"
     head_role: ClassVar[str | None] = "keep"
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11),)
 
     def out_shape(self, ins: Shapes) -> Shape:
         return ins[0]
@@ -41,6 +61,11 @@ class _Elementwise(Layer):
 @dataclass(frozen=True, slots=True)
 class Identity(_Elementwise):
     """Identity; a view of its input."""
+
+    count_fvcore = counts_zero("nn.Identity runs no aten op")
+    count_ptflops_hook = ptflops_no_hook("nn.Identity")
+    count_ptflops_functional = counts_zero("nn.Identity calls no function")
+    count_thop = thop_no_hook("nn.Identity")
 
     alias: ClassVar[bool] = True
 
@@ -61,6 +86,17 @@ class Identity(_Elementwise):
 @dataclass(frozen=True, slots=True)
 class ReLU(_Elementwise):
     """max(x, 0): one comparison per element; autograd keeps the output."""
+
+    count_fvcore = fvcore_ignored("relu")
+    count_ptflops_hook = _OUT_NUMEL_HOOK
+    count_ptflops_functional = counts(
+        "output numel: nn.ReLU calls the patched F.relu (ptflops "
+        "_numel_functional_flops_hook), so a ReLU counts twice",
+        lambda s, i, o, b: b * numel(o),
+    )
+    count_thop = counts_zero("nn.ReLU is in thop's zero_ops")
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
 
     flops_per_element: ClassVar[int] = 1
     saves: ClassVar[str] = "out"
@@ -104,6 +140,13 @@ class ReLU(_Elementwise):
 @dataclass(frozen=True, slots=True)
 class ReLU6(_Elementwise):
     """min(max(x, 0), 6): two comparisons; autograd keeps the input (hardtanh)."""
+
+    count_fvcore = fvcore_unhandled("hardtanh")
+    count_ptflops_hook = _OUT_NUMEL_HOOK
+    count_ptflops_functional = ptflops_no_patch("F.hardtanh (nn.ReLU6's forward)")
+    count_thop = counts_zero("nn.ReLU6 is in thop's zero_ops")
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
 
     flops_per_element: ClassVar[int] = 2
 
@@ -153,6 +196,13 @@ class ReLU6(_Elementwise):
 class LeakyReLU(_Elementwise):
     """x if x > 0 else a·x: a comparison and a multiply; autograd keeps the input."""
 
+    count_fvcore = fvcore_unhandled("leaky_relu")
+    count_ptflops_hook = _OUT_NUMEL_HOOK
+    count_ptflops_functional = ptflops_no_patch("F.leaky_relu (nn.LeakyReLU's forward)")
+    count_thop = counts_zero("thop count_relu -> calculate_relu_flops returns 0")
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
     negative_slope: float = 0.01
     flops_per_element: ClassVar[int] = 2
 
@@ -178,6 +228,14 @@ class LeakyReLU(_Elementwise):
 class SiLU(_Elementwise):
     """x·sigmoid(x): 5 FLOPs per element by convention; autograd keeps the input."""
 
+    count_fvcore = fvcore_unhandled("silu")
+    count_ptflops_hook = ptflops_no_hook("nn.SiLU")
+    count_ptflops_functional = counts(
+        "input numel: nn.SiLU calls the patched F.silu (ptflops _numel_functional_flops_hook)",
+        lambda s, i, o, b: b * numel(i[0]),
+    )
+    count_thop = thop_no_hook("nn.SiLU")
+
     flops_per_element: ClassVar[int] = 5
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.SiLU",)
@@ -197,6 +255,15 @@ class SiLU(_Elementwise):
 class GELU(_Elementwise):
     """Gaussian error linear unit: 5 FLOPs per element by convention; keeps the input."""
 
+    count_fvcore = fvcore_unhandled("gelu")
+    count_ptflops_hook = _OUT_NUMEL_HOOK
+    count_ptflops_functional = counts(
+        "output numel: nn.GELU calls the patched F.gelu (ptflops _numel_functional_flops_hook)",
+        lambda s, i, o, b: b * numel(o),
+    )
+    count_thop = thop_no_hook("nn.GELU")
+    ptflops_hooked: ClassVar[bool] = True
+
     flops_per_element: ClassVar[int] = 5
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.GELU",)
@@ -215,6 +282,11 @@ class GELU(_Elementwise):
 @dataclass(frozen=True, slots=True)
 class Sigmoid(_Elementwise):
     """1 / (1 + exp(-x)): 4 FLOPs per element by convention; autograd keeps the output."""
+
+    count_fvcore = fvcore_unhandled("sigmoid")
+    count_ptflops_hook = ptflops_no_hook("nn.Sigmoid")
+    count_ptflops_functional = ptflops_no_patch("torch.sigmoid (nn.Sigmoid's forward)")
+    count_thop = thop_no_hook("nn.Sigmoid")
 
     flops_per_element: ClassVar[int] = 4
     saves: ClassVar[str] = "out"
@@ -242,6 +314,11 @@ class Sigmoid(_Elementwise):
 class Hardswish(_Elementwise):
     """x·relu6(x + 3)/6: 5 FLOPs per element by convention; autograd keeps the input."""
 
+    count_fvcore = fvcore_unhandled("hardswish")
+    count_ptflops_hook = ptflops_no_hook("nn.Hardswish")
+    count_ptflops_functional = ptflops_no_patch("F.hardswish")
+    count_thop = thop_no_hook("nn.Hardswish")
+
     flops_per_element: ClassVar[int] = 5
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Hardswish",)
@@ -261,6 +338,11 @@ class Hardswish(_Elementwise):
 class Hardsigmoid(_Elementwise):
     """relu6(x + 3)/6: 4 FLOPs per element by convention; autograd keeps the input."""
 
+    count_fvcore = fvcore_unhandled("hardsigmoid")
+    count_ptflops_hook = ptflops_no_hook("nn.Hardsigmoid")
+    count_ptflops_functional = ptflops_no_patch("F.hardsigmoid")
+    count_thop = thop_no_hook("nn.Hardsigmoid")
+
     flops_per_element: ClassVar[int] = 4
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Hardsigmoid",)
@@ -279,6 +361,11 @@ class Hardsigmoid(_Elementwise):
 @dataclass(frozen=True, slots=True)
 class Tanh(_Elementwise):
     """tanh(x): 1 FLOP per element by convention (one library call); keeps the output."""
+
+    count_fvcore = fvcore_unhandled("tanh")
+    count_ptflops_hook = ptflops_no_hook("nn.Tanh")
+    count_ptflops_functional = ptflops_no_patch("torch.tanh (nn.Tanh's forward)")
+    count_thop = thop_no_hook("nn.Tanh")
 
     flops_per_element: ClassVar[int] = 1
     saves: ClassVar[str] = "out"

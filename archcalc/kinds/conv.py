@@ -26,13 +26,44 @@ from ._base import (
     register,
     torch_size,
 )
+from ._rules import MatmulCounts, counts, counts_zero, macs_plus_bias, numel
 
 # ---------------------------------------------------------------- weighted layers
 
 
+def _thop_conv(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    kh, kw = layer.kernel_size
+    return b * numel(out) * (ins[0][0] // layer.groups) * kh * kw
+
+
+class _ConvCounts(MatmulCounts):
+    """The foreign rules Conv2d and ConvTranspose2d share (kinds/_rules.py)."""
+
+    __slots__ = ()
+
+    count_ptflops_hook = counts(
+        "MACs + one add per output when biased, over input positions when transposed "
+        "(ptflops pytorch_ops.conv_flops_counter_hook)",
+        macs_plus_bias,
+    )
+    count_ptflops_functional = counts_zero("F.conv2d / F.conv_transpose2d are not patched")
+    count_thop = counts(
+        "output numel·(C_in/groups)·kh·kw, no bias, output positions also when transposed "
+        "(thop count_convNd -> calculate_conv2d_flops)",
+        _thop_conv,
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N·H_out·W_out ('Conv' in the class name: torchinfo "
+        "LayerInfo.calculate_macs)",
+        lambda s, i, o, b: b * s.params(i) * prod(o[1:]),
+    )
+    ptflops_hooked = True
+    thop_hooked = True
+
+
 @register
 @dataclass(frozen=True, slots=True)
-class Conv2d(Layer):
+class Conv2d(_ConvCounts, Layer):
     """2-D convolution, as ``torch.nn.Conv2d``.
 
     ``padding`` is an int, a pair, ``"same"`` (stride 1 only, as in torch; an odd total is
@@ -54,6 +85,17 @@ class Conv2d(Layer):
     weighted: ClassVar[bool] = True
     classifier: ClassVar[bool] = True
     head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts(
+        "MACs: N·prod(weight shape)·prod(output spatial), bias ignored (fvcore "
+        "jit_handles.conv_flop_jit); padding 'same'/'valid' traces as aten::_convolution_mode, "
+        "which has no handle: 0",
+        lambda s, i, o, b: 0 if isinstance(s.padding, str) else b * s.macs(i, o),
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4, 6, 3, stride=2, padding=1), ((4, 9, 11),)
 
     def with_outputs(self, n: int) -> Layer | None:
         """This convolution with ``n`` output channels (not a grouped one)."""
@@ -219,7 +261,7 @@ class Conv2d(Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
-class ConvTranspose2d(Layer):
+class ConvTranspose2d(_ConvCounts, Layer):
     """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d``.
 
     >>> ConvTranspose2d(8, 4, 4, stride=2, padding=1).out_shape(((8, 16, 16),))
@@ -237,6 +279,16 @@ class ConvTranspose2d(Layer):
     bias: bool = True
 
     weighted: ClassVar[bool] = True
+
+    count_fvcore = counts(
+        "MACs: N·prod(weight shape)·prod(*input* spatial) (fvcore conv_flop_count, "
+        "transposed=True)",
+        lambda s, i, o, b: b * s.macs(i, o),
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4, 6, 3, stride=2, padding=1, output_padding=1), ((4, 9, 11),)
 
     def rf_note(self, geom: Any) -> str | None:
         return "fractional stride; size is the largest over output phases"

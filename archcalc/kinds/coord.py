@@ -15,13 +15,25 @@ from ._base import (
     _spatial,
     register,
 )
+from ._rules import Parameterless, counts_zero, ptflops_no_hook, thop_no_hook
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class CoordAugment(Layer):
+class CoordAugment(Parameterless, Layer):
     """Position-sensitive convolution's input (CoordConv, exam Q1): append two channels,
     the row and column coordinates normalised to [−1, 1]; (C, H, W) → (C + 2, H, W)."""
+
+    count_fvcore = counts_zero(
+        "aten::linspace has no fvcore handle; expand/view/cat are in _IGNORED_OPS"
+    )
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's CoordAugment")
+    count_ptflops_functional = counts_zero("torch.linspace/expand/cat are not patched")
+    count_thop = thop_no_hook("archcalc.torch's CoordAugment")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11),)
 
     def out_shape(self, ins: Shapes) -> Shape:
         c, h, w = _spatial(self.kind, ins)

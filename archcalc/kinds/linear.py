@@ -22,12 +22,13 @@ from ._base import (
     _Global,
     register,
 )
+from ._rules import MatmulCounts, counts, counts_zero, macs_plus_bias, params_per_sample
 from .conv import Conv2d
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class Linear(Layer):
+class Linear(MatmulCounts, Layer):
     """Fully connected layer, as ``torch.nn.Linear``.
 
     On a flat input ``(F,)`` it is the usual layer; on a ``(C, H, W)`` map it acts on the
@@ -44,6 +45,31 @@ class Linear(Layer):
     weighted: ClassVar[bool] = True
     classifier: ClassVar[bool] = True
     head_role: ClassVar[str | None] = "dense"
+
+    count_fvcore = counts(
+        "MACs: prod(input shape)·out_features (fvcore linear_flop_jit; a map on "
+        "archcalc.torch's 1×1-conv path goes through conv_flop_jit, the same number)",
+        lambda s, i, o, b: b * s.macs(i, o),
+    )
+    count_ptflops_hook = counts(
+        "MACs + one add per output when biased (ptflops linear_flops_counter_hook)",
+        macs_plus_bias,
+    )
+    count_ptflops_functional = counts_zero("F.linear's patch is commented out in ptflops 0.7.5")
+    count_thop = counts(
+        "in_features·output numel, no bias (thop count_linear -> calculate_linear)",
+        lambda s, i, o, b: b * s.in_features * prod(o),
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N, not per position (torchinfo LayerInfo.calculate_macs)",
+        params_per_sample,
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4 * 9 * 11, 10), ((4 * 9 * 11,),)
 
     def with_outputs(self, n: int) -> Layer | None:
         """This layer with ``n`` output features."""

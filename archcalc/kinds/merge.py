@@ -17,16 +17,33 @@ from ._base import (
     _fmt,
     register,
 )
+from ._rules import (
+    Parameterless,
+    fvcore_ignored,
+    fvcore_unhandled,
+    ptflops_no_hook,
+    ptflops_no_patch,
+    thop_no_hook,
+)
 
 # ---------------------------------------------------------------- merges
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class Add(Layer):
+class Add(Parameterless, Layer):
     """Elementwise sum of two or more equal shapes (residual connection)."""
 
     arity: ClassVar[int | None] = None
+
+    count_fvcore = fvcore_unhandled("add")
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's Add")
+    count_ptflops_functional = ptflops_no_patch("the + operator")
+    count_thop = thop_no_hook("archcalc.torch's Add")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11), (4, 9, 11), (4, 9, 11))
 
     def out_shape(self, ins: Shapes) -> Shape:
         first = ins[0]
@@ -74,11 +91,20 @@ class Add(Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
-class Mul(Layer):
+class Mul(Parameterless, Layer):
     """Elementwise product; an input of shape (C, 1, 1) is broadcast (squeeze-excitation)."""
 
     arity: ClassVar[int | None] = None
     operands_for_each_other: ClassVar[bool] = True
+
+    count_fvcore = fvcore_unhandled("mul")
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's Mul")
+    count_ptflops_functional = ptflops_no_patch("the * operator")
+    count_thop = thop_no_hook("archcalc.torch's Mul")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11), (4, 1, 1))
 
     def out_shape(self, ins: Shapes) -> Shape:
         out = max(ins, key=lambda s: (len(s), not all(d == 1 for d in s[1:])))
@@ -133,12 +159,21 @@ class Mul(Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
-class Concat(Layer):
+class Concat(Parameterless, Layer):
     """Concatenation along channels of maps with equal height and width. One input is
     allowed: ``torch.cat([x])`` is a copy (DenseNet's first layer of a block does it)."""
 
     arity: ClassVar[int | None] = None
     min_inputs: ClassVar[int] = 1
+
+    count_fvcore = fvcore_ignored("cat")
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's Concat")
+    count_ptflops_functional = ptflops_no_patch("torch.cat")
+    count_thop = thop_no_hook("archcalc.torch's Concat")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11), (3, 9, 11))
 
     def out_shape(self, ins: Shapes) -> Shape:
         first = ins[0]

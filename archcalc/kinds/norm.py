@@ -18,13 +18,21 @@ from ._base import (
     _spatial,
     register,
 )
+from ._rules import (
+    NoMatmul,
+    counts,
+    params_per_sample,
+    ptflops_no_hook,
+    ptflops_no_patch,
+    thop_no_hook,
+)
 
 # ---------------------------------------------------------------- normalisation
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class BatchNorm2d(Layer):
+class BatchNorm2d(NoMatmul, Layer):
     """Batch normalisation over channels, as ``torch.nn.BatchNorm2d`` (affine, tracked stats).
 
     Params 2C (weight, bias); buffers 2C + 1 (running mean and variance, num_batches_tracked).
@@ -33,6 +41,29 @@ class BatchNorm2d(Layer):
     num_features: Any
 
     head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts(
+        "2·numel (fvcore batchnorm_flop_jit, eval mode, affine)",
+        lambda s, i, o, b: 2 * b * prod(o),
+    )
+    count_ptflops_hook = counts(
+        "input numel, ×2 when affine (ptflops bn_flops_counter_hook)",
+        lambda s, i, o, b: 2 * b * prod(i[0]),
+    )
+    count_ptflops_functional = ptflops_no_patch("F.batch_norm")
+    count_thop = counts(
+        "2·numel, doubled when affine (thop count_normalization -> calculate_norm)",
+        lambda s, i, o, b: 4 * b * prod(i[0]),
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 9, 11),)
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "num_features", self.num_features, 1)
@@ -83,7 +114,7 @@ class BatchNorm2d(Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
-class LayerNorm2d(Layer):
+class LayerNorm2d(NoMatmul, Layer):
     """Layer normalisation over the channels of each position (ConvNeXt's LayerNorm2d).
 
     Params 2C (weight, bias).
@@ -92,6 +123,22 @@ class LayerNorm2d(Layer):
     num_channels: Any
 
     head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts(
+        "5·numel (fvcore norm_flop_counter(2) on aten::layer_norm with a weight; the "
+        "channels-last permutes are ignored)",
+        lambda s, i, o, b: 5 * b * prod(o),
+    )
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
+    count_ptflops_functional = ptflops_no_patch("F.layer_norm")
+    count_thop = thop_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
+    count_torchinfo = counts(
+        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 9, 11),)
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "num_channels", self.num_channels, 1)

@@ -25,17 +25,64 @@ from ._base import (
     register,
     torch_size,
 )
+from ._rules import (
+    Parameterless,
+    counts,
+    counts_zero,
+    fvcore_unhandled,
+    numel,
+    ptflops_no_hook,
+    thop_no_hook,
+)
 from .reshape import Flatten
 
 # ---------------------------------------------------------------- pooling
 
+#: ptflops pool_flops_counter_hook (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+_PT_POOL_HOOK = counts(
+    "input numel (ptflops pool_flops_counter_hook)", lambda s, i, o, b: b * numel(i[0])
+)
+#: the patched F.max_pool2d / F.avg_pool2d / F.adaptive_avg_pool2d the pool modules call
+_PT_POOL_FUNCTIONAL = counts(
+    "input numel again: the module calls the patched F.*pool2d (ptflops "
+    "_pool_functional_flops_hook)",
+    lambda s, i, o, b: b * numel(i[0]),
+)
+#: fvcore elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d
+_FV_ADAPTIVE = counts(
+    "input numel (fvcore elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d)",
+    lambda s, i, o, b: b * numel(i[0]),
+)
+
+
+def _thop_adaptive(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    # count_adap_avgpool: kernel = DoubleTensor(in spatial) / DoubleTensor(out spatial),
+    # calculate_adaptive_avg: int((prod(kernel) + 1)·y.numel()) in float64 (fractional
+    # kernels when the output size does not divide the input)
+    _, h, w = ins[0]
+    _, oh, ow = out
+    if any(is_symbolic(v) for v in (h, w, oh, ow, b, out[0])):
+        raise UnsupportedError(
+            "thop counts an adaptive average pool in floating point; give numbers, not symbols"
+        )
+    return int(((h / oh) * (w / ow) + 1.0) * (b * numel(out)))
+
 
 @dataclass(frozen=True, slots=True)
-class _Pool(Layer):
+class _Pool(Parameterless, Layer):
     kernel_size: Any = 2
     stride: Any = None
     padding: Any = 0
     ceil_mode: bool = False
+
+    count_ptflops_hook = _PT_POOL_HOOK
+    count_ptflops_functional = _PT_POOL_FUNCTIONAL
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(3, 2, padding=1, ceil_mode=True), ((4, 9, 11),)
 
     def _validate(self, dilation: Pair) -> None:
         k = self.kind
@@ -111,6 +158,9 @@ class MaxPool2d(_Pool):
 
     dilation: Any = 1
 
+    count_fvcore = fvcore_unhandled("max_pool2d")
+    count_thop = counts_zero("nn.MaxPool2d is in thop's zero_ops")
+
     def __post_init__(self) -> None:
         _set(self, "dilation", _pair(self.kind, "dilation", self.dilation))
         self._validate(self.dilation)
@@ -179,6 +229,11 @@ class AvgPool2d(_Pool):
     FLOPs: kh·kw per output (kh·kw − 1 adds and one divide, nominal window).
     """
 
+    count_fvcore = fvcore_unhandled("avg_pool2d")
+    count_thop = counts(
+        "output numel (thop count_avgpool -> calculate_avgpool)", lambda s, i, o, b: b * numel(o)
+    )
+
     def __post_init__(self) -> None:
         self._validate((1, 1))
 
@@ -232,7 +287,7 @@ def _adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
 
 @register
 @dataclass(frozen=True, slots=True)
-class AdaptiveAvgPool2d(Layer):
+class AdaptiveAvgPool2d(Parameterless, Layer):
     """Adaptive average pooling to ``output_size``, as ``torch.nn.AdaptiveAvgPool2d``.
 
     FLOPs: the sum of all window sizes (each window: size − 1 adds and one divide).
@@ -244,6 +299,21 @@ class AdaptiveAvgPool2d(Layer):
         _set(self, "output_size", _pair(self.kind, "output_size", self.output_size))
 
     head_role: ClassVar[str | None] = "resize_pool"
+
+    count_fvcore = _FV_ADAPTIVE
+    count_ptflops_hook = _PT_POOL_HOOK
+    count_ptflops_functional = _PT_POOL_FUNCTIONAL
+    count_thop = counts(
+        "int((prod(in/out spatial) + 1)·output numel) in float64 (thop count_adap_avgpool -> "
+        "calculate_adaptive_avg)",
+        _thop_adaptive,
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((4, 3)), ((4, 9, 11),)
 
     def is_global(self) -> bool:
         return self.output_size == (1, 1)
@@ -316,8 +386,21 @@ class AdaptiveAvgPool2d(Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
-class GlobalAvgPool(Layer):
+class GlobalAvgPool(Parameterless, Layer):
     """Global average pooling to ``(C, 1, 1)`` (exam Q2); same as ``AdaptiveAvgPool2d(1)``."""
+
+    count_fvcore = _FV_ADAPTIVE
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's GlobalAvgPool")
+    count_ptflops_functional = counts(
+        "input numel: the module calls the patched F.adaptive_avg_pool2d (ptflops "
+        "_pool_functional_flops_hook)",
+        lambda s, i, o, b: b * numel(i[0]),
+    )
+    count_thop = thop_no_hook("archcalc.torch's GlobalAvgPool")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11),)
 
     def is_global_pool(self) -> bool:
         return True

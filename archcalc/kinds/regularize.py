@@ -9,6 +9,7 @@ from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
     Extra,
+    Layer,
     Shape,
     Shapes,
     TorchCall,
@@ -16,6 +17,16 @@ from ._base import (
     _check_probability,
     _eq_known_false,
     register,
+)
+from ._rules import (
+    counts,
+    counts_zero,
+    fvcore_ignored,
+    fvcore_unhandled,
+    params_per_sample,
+    ptflops_no_hook,
+    ptflops_no_patch,
+    thop_no_hook,
 )
 from .activation import _Elementwise
 
@@ -28,6 +39,12 @@ class Dropout(_Elementwise):
 
     p: float = 0.5
     alias: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("dropout")
+    count_ptflops_hook = ptflops_no_hook("nn.Dropout")
+    count_ptflops_functional = ptflops_no_patch("F.dropout")
+    count_thop = counts_zero("nn.Dropout is in thop's zero_ops")
+    thop_hooked: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_probability(self.kind, self.p)
@@ -82,6 +99,11 @@ class StochasticDepth(_Elementwise):
     p: float = 0.0
     alias: ClassVar[bool] = True
 
+    count_fvcore = counts_zero("the identity in eval mode: no aten op")
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's StochasticDepth")
+    count_ptflops_functional = counts_zero("the identity in eval mode: no call")
+    count_thop = thop_no_hook("archcalc.torch's StochasticDepth")
+
     def __post_init__(self) -> None:
         _check_probability(self.kind, self.p)
 
@@ -116,6 +138,19 @@ class LayerScale(_Elementwise):
 
     channels: Any = 1
     flops_per_element: ClassVar[int] = 1
+
+    count_fvcore = fvcore_unhandled("mul")
+    count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerScale")
+    count_ptflops_functional = ptflops_no_patch("the x * weight operator")
+    count_thop = thop_no_hook("archcalc.torch's LayerScale")
+    count_torchinfo = counts(
+        "weight numel·N (torchinfo calculate_macs: its parameter is named 'weight')",
+        params_per_sample,
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 9, 11),)
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "channels", self.channels, 1)

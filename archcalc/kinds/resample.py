@@ -20,16 +20,43 @@ from ._base import (
     _spatial,
     register,
 )
+from ._rules import Parameterless, counts
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class Upsample(Layer):
+class Upsample(Parameterless, Layer):
     """Upsampling by an integer ``scale_factor``, ``mode`` nearest or bilinear
     (``align_corners=False``). Bilinear: 7 FLOPs per output (4 multiplies, 3 adds)."""
 
     scale_factor: Any = 2
     mode: str = "nearest"
+
+    count_fvcore = counts(
+        "output numel, ×4 for bilinear (fvcore elementwise_flop_counter(0, 1) on "
+        "aten::upsample_nearest2d, (0, 4) on aten::upsample_bilinear2d)",
+        lambda s, i, o, b: b * prod(o) * (4 if s.mode == "bilinear" else 1),
+    )
+    count_ptflops_hook = counts(
+        "one sample's output numel whatever the batch (ptflops upsample_flops_counter_hook "
+        "reads output[0]), later divided by the batch like every hook",
+        lambda s, i, o, b: prod(o),
+    )
+    count_ptflops_functional = counts(
+        "input numel·prod(scale_factor) = output numel (ptflops "
+        "_interpolate_functional_flops_hook on the patched F.interpolate)",
+        lambda s, i, o, b: b * prod(o),
+    )
+    count_thop = counts(
+        "output numel, ×11 for bilinear (thop count_upsample -> calculate_upsample)",
+        lambda s, i, o, b: b * prod(o) * (11 if s.mode == "bilinear" else 1),
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((2, 3)), ((4, 9, 11),)
 
     def rf_note(self, geom: Any) -> str | None:
         return "fractional stride; size is the largest over output phases"

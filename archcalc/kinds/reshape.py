@@ -15,17 +15,27 @@ from ._base import (
     _Global,
     register,
 )
+from ._rules import Parameterless, counts_zero, fvcore_ignored, ptflops_no_hook, thop_no_hook
 
 # ---------------------------------------------------------------- reshaping
 
 
 @register
 @dataclass(frozen=True, slots=True)
-class Flatten(Layer):
+class Flatten(Parameterless, Layer):
     """Flatten ``(C, H, W)`` to ``(C·H·W,)``; a view, no FLOPs, nothing saved."""
 
     alias: ClassVar[bool] = True
     flattens: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("flatten")
+    count_ptflops_hook = ptflops_no_hook("nn.Flatten")
+    count_ptflops_functional = counts_zero("nn.Flatten calls Tensor.flatten, not patched")
+    count_thop = thop_no_hook("nn.Flatten")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((4, 9, 11),)
 
     def out_shape(self, ins: Shapes) -> Shape:
         return (prod(ins[0]),)
