@@ -175,6 +175,7 @@ def finetune(
     ``full`` is the same with nothing frozen. The learning-rate table gives
     ``η_l = η0·α^(L−l)`` to every trainable layer (:func:`layer_rates`).
     """
+    eta0, decay = number(lr0, "lr0"), number(alpha, "alpha")
     if optimizer not in OPTIMIZERS:
         raise bad("optimizer", optimizer, f"must be one of {', '.join(OPTIMIZERS)}")
     m = apply_head(load_model(model, input), head, classes)
@@ -191,7 +192,7 @@ def finetune(
     if total_layers == 0:
         raise OptionError(f"model '{m.name}': no conv or linear layer to fine-tune")
     n_frozen = resolve_freeze(freeze, names, weighted, m.name)
-    rates = layer_rates(total_layers, lr0, alpha)
+    rates = layer_rates(total_layers, eta0, decay)
     size = itemsize(dtype)
     shapes = infer_shapes(s.model, s.input_shape)
 
@@ -233,8 +234,8 @@ def finetune(
         trainable_params=trainable,
         frozen=mem,
         full=full,
-        lr0=number(lr0, "lr0"),
-        alpha=number(alpha, "alpha"),
+        lr0=eta0,
+        alpha=decay,
         table=tuple(table),
     )
 

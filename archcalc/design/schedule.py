@@ -98,7 +98,7 @@ class ScheduleRow:
 
 def _top(top: int | None) -> int | None:
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise bad("top", top, "must be a positive integer (or None for every row)")
+        raise bad("top", top, "must be a positive integer")
     return top
 
 
@@ -151,6 +151,10 @@ class SchedulePlan:
             f"{{{','.join(map(str, self.strides_allowed))}}} whose product is "
             f"{self.input}/{self.final} = {self.input // self.final}",
         )
+
+    def best(self, top: int | None = None) -> tuple[ScheduleRow, ...]:
+        """The ``top`` best-ranked schedules (all with ``None``)."""
+        return self.schedules[: _top(top)]
 
     def rows(self, which: str = "all", top: int | None = None) -> list[list[Any]]:
         """Table rows of all schedules (or the ``front``), best ranked first."""

@@ -617,7 +617,7 @@ class _Grid:
     @property
     def text(self) -> str:
         """The grid, for a message about its size."""
-        return "x".join(f"{len(v)} {n}" for v, n in zip(self.axes, _AXES))
+        return " x ".join(f"{len(v)} {n}" for v, n in zip(self.axes, _AXES))
 
     def at(self, i: int) -> tuple[int, int, int, int]:
         d, w, k, r = (int(self.axes[a][j]) for a, j in enumerate(np.unravel_index(i, self.shape)))
