@@ -51,6 +51,7 @@ __all__ = [
     "is_zero_rule",
     "missing_rules",
     "convention_table",
+    "with_convention_table",
 ]
 
 Shape = tuple[Any, ...]
@@ -70,14 +71,16 @@ FOREIGN_RULES: dict[str, str] = {
 }
 
 
-def counts(doc: str, fn: Rule) -> Rule:
+def counts(doc: str, fn: Rule, short: str) -> Rule:
     """A rule computing ``fn(layer, ins, out, b)``; ``doc`` says what the tool counts and
-    which of its functions this mirrors (shown in docs/conventions.md)."""
+    which of its functions this mirrors, ``short`` is the formula over a batch of N for the
+    docs table (``out``/``in``: per-sample numel of the output/input)."""
 
     def rule(self: Any, ins: Shapes, out: Shape, b: Any) -> Any:
         return fn(self, ins, out, b)
 
     rule.__doc__ = doc
+    rule.short = short  # type: ignore[attr-defined]
     return rule
 
 
@@ -89,6 +92,7 @@ def counts_zero(reason: str) -> Rule:
 
     rule.__doc__ = f"0: {reason}"
     rule.zero_reason = reason  # type: ignore[attr-defined]
+    rule.short = "0"  # type: ignore[attr-defined]
     return rule
 
 
@@ -178,6 +182,10 @@ class KindRules:
     classifier: ClassVar[bool] = False
     #: a product of its inputs: an operand is saved only for another operand's gradient
     operands_for_each_other: ClassVar[bool] = False
+    #: backward hands the output's gradient itself to every input (a sum)
+    grad_shared: ClassVar[bool] = False
+    #: backward hands each input a view (a slice) of the output's gradient (a concatenation)
+    grad_views: ClassVar[bool] = False
 
     def is_global_pool(self) -> bool:
         """Pools every position into one (the heads' global pooling)."""
@@ -236,9 +244,12 @@ class MatmulCounts(KindRules):
     count_flopcounter = counts(
         "2·MACs, bias ignored (flop_counter.conv_flop_count / mm_flop / addmm_flop: 2·m·n·k)",
         lambda s, i, o, b: 2 * b * s.macs(i, o),
+        short="2N·MACs",
     )
     count_torchvision = counts(
-        "MACs, no bias (torchvision weights meta '_ops')", lambda s, i, o, b: b * s.macs(i, o)
+        "MACs, no bias (torchvision weights meta '_ops')",
+        lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
     )
 
 
@@ -250,20 +261,51 @@ def missing_rules(cls: type) -> list[str]:
     return [m for m in FOREIGN_RULES.values() if getattr(getattr(cls, m), "missing", False)]
 
 
+#: columns of the docs table: (heading, rule part)
+_TABLE_COLUMNS = (
+    ("fvcore", "fvcore"),
+    ("flopcounter", "flopcounter"),
+    ("torchvision", "torchvision"),
+    ("ptflops hook (÷N)", "ptflops_hook"),
+    ("ptflops functional", "ptflops_functional"),
+    ("thop", "thop"),
+    ("torchinfo", "torchinfo"),
+)
+DOCS_BEGIN = "<!-- begin: generated from the kinds registry (archcalc.kinds._rules) -->"
+DOCS_END = "<!-- end: generated from the kinds registry -->"
+
+
+def _short(cls: type[KindRules], part: str) -> str:
+    rule = getattr(cls, FOREIGN_RULES[part])
+    cell = str(getattr(rule, "short", "?"))
+    if (part == "ptflops_hook" and cls.ptflops_hooked) or (part == "thop" and cls.thop_hooked):
+        cell += " †"
+    return cell.replace("|", "\\|")
+
+
 def convention_table(kinds: Mapping[str, type[KindRules]]) -> str:
-    """A Markdown table, one row per kind, one column per foreign convention: each rule's
-    description (its docstring's first line), for docs/conventions.md."""
-    cols = list(FOREIGN_RULES)
-    head = "| kind | " + " | ".join(c.replace("_", " ") for c in cols) + " |"
-    lines = [head, "|" + "---|" * (len(cols) + 1)]
+    """The Markdown table of every kind's count under each foreign convention (one row per
+    kind, cells for a batch of N; † marks a module the tool hooks), followed by where each
+    rule comes from: the rules' docstrings. docs/conventions.md holds it between
+    :data:`DOCS_BEGIN` and :data:`DOCS_END` (:func:`with_convention_table`)."""
+    lines = [
+        "| kind | " + " | ".join(h for h, _ in _TABLE_COLUMNS) + " |",
+        "|" + "---|" * (len(_TABLE_COLUMNS) + 1),
+    ]
     for name, cls in kinds.items():
-        cells = []
-        for c in cols:
-            rule = getattr(cls, FOREIGN_RULES[c])
-            doc = (rule.__doc__ or "").strip().splitlines()[0] if rule.__doc__ else ""
-            hooked = {"ptflops_hook": cls.ptflops_hooked, "thop": cls.thop_hooked}.get(c)
-            if hooked:
-                doc += " (hooked)"
-            cells.append(doc.replace("|", "\\|"))
+        cells = [_short(cls, part) for _, part in _TABLE_COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Where each rule comes from (the rules' docstrings):", ""]
+    for name, cls in kinds.items():
+        docs = []
+        for heading, part in _TABLE_COLUMNS:
+            doc = " ".join((getattr(cls, FOREIGN_RULES[part]).__doc__ or "").split())
+            docs.append(f"{heading.split(' (')[0]}: {doc}")
+        lines.append(f"* **{name}**: " + "; ".join(docs) + ".")
     return "\n".join(lines) + "\n"
+
+
+def with_convention_table(text: str, kinds: Mapping[str, type[KindRules]]) -> str:
+    """``text`` (docs/conventions.md) with the generated table between the markers."""
+    i, j = text.index(DOCS_BEGIN), text.index(DOCS_END)
+    return text[: i + len(DOCS_BEGIN)] + "\n\n" + convention_table(kinds) + "\n" + text[j:]

@@ -31,7 +31,7 @@ from ._rules import (
 
 #: ptflops relu_flops_counter_hook (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU): output numel
 _OUT_NUMEL_HOOK = counts(
-    "output numel (ptflops relu_flops_counter_hook)", lambda s, i, o, b: b * numel(o)
+    "output numel (ptflops relu_flops_counter_hook)", lambda s, i, o, b: b * numel(o), short="N·out"
 )
 
 
@@ -93,6 +93,7 @@ class ReLU(_Elementwise):
         "output numel: nn.ReLU calls the patched F.relu (ptflops "
         "_numel_functional_flops_hook), so a ReLU counts twice",
         lambda s, i, o, b: b * numel(o),
+        short="N·out",
     )
     count_thop = counts_zero("nn.ReLU is in thop's zero_ops")
     ptflops_hooked: ClassVar[bool] = True
@@ -233,6 +234,7 @@ class SiLU(_Elementwise):
     count_ptflops_functional = counts(
         "input numel: nn.SiLU calls the patched F.silu (ptflops _numel_functional_flops_hook)",
         lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
     )
     count_thop = thop_no_hook("nn.SiLU")
 
@@ -260,6 +262,7 @@ class GELU(_Elementwise):
     count_ptflops_functional = counts(
         "output numel: nn.GELU calls the patched F.gelu (ptflops _numel_functional_flops_hook)",
         lambda s, i, o, b: b * numel(o),
+        short="N·out",
     )
     count_thop = thop_no_hook("nn.GELU")
     ptflops_hooked: ClassVar[bool] = True

@@ -45,17 +45,20 @@ class _ConvCounts(MatmulCounts):
         "MACs + one add per output when biased, over input positions when transposed "
         "(ptflops pytorch_ops.conv_flops_counter_hook)",
         macs_plus_bias,
+        short="N·(MACs + [bias]·out)",
     )
     count_ptflops_functional = counts_zero("F.conv2d / F.conv_transpose2d are not patched")
     count_thop = counts(
         "output numel·(C_in/groups)·kh·kw, no bias, output positions also when transposed "
         "(thop count_convNd -> calculate_conv2d_flops)",
         _thop_conv,
+        short="N·out·(C_in/groups)·k_h·k_w",
     )
     count_torchinfo = counts(
         "(weight + bias numel)·N·H_out·W_out ('Conv' in the class name: torchinfo "
         "LayerInfo.calculate_macs)",
         lambda s, i, o, b: b * s.params(i) * prod(o[1:]),
+        short="N·(weight + bias numel)·H_out·W_out",
     )
     ptflops_hooked = True
     thop_hooked = True
@@ -91,6 +94,7 @@ class Conv2d(_ConvCounts, Layer):
         "jit_handles.conv_flop_jit); padding 'same'/'valid' traces as aten::_convolution_mode, "
         "which has no handle: 0",
         lambda s, i, o, b: 0 if isinstance(s.padding, str) else b * s.macs(i, o),
+        short="N·MACs; 0 with padding 'same'/'valid'",
     )
 
     @classmethod
@@ -284,6 +288,7 @@ class ConvTranspose2d(_ConvCounts, Layer):
         "MACs: N·prod(weight shape)·prod(*input* spatial) (fvcore conv_flop_count, "
         "transposed=True)",
         lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
     )
 
     @classmethod

@@ -50,19 +50,23 @@ class Linear(MatmulCounts, Layer):
         "MACs: prod(input shape)·out_features (fvcore linear_flop_jit; a map on "
         "archcalc.torch's 1×1-conv path goes through conv_flop_jit, the same number)",
         lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
     )
     count_ptflops_hook = counts(
         "MACs + one add per output when biased (ptflops linear_flops_counter_hook)",
         macs_plus_bias,
+        short="N·(MACs + [bias]·out)",
     )
     count_ptflops_functional = counts_zero("F.linear's patch is commented out in ptflops 0.7.5")
     count_thop = counts(
         "in_features·output numel, no bias (thop count_linear -> calculate_linear)",
         lambda s, i, o, b: b * s.in_features * prod(o),
+        short="N·in_features·out",
     )
     count_torchinfo = counts(
         "(weight + bias numel)·N, not per position (torchinfo LayerInfo.calculate_macs)",
         params_per_sample,
+        short="N·params",
     )
     ptflops_hooked: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True

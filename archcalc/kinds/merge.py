@@ -35,6 +35,7 @@ class Add(Parameterless, Layer):
     """Elementwise sum of two or more equal shapes (residual connection)."""
 
     arity: ClassVar[int | None] = None
+    grad_shared: ClassVar[bool] = True
 
     count_fvcore = fvcore_unhandled("add")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's Add")
@@ -165,6 +166,7 @@ class Concat(Parameterless, Layer):
 
     arity: ClassVar[int | None] = None
     min_inputs: ClassVar[int] = 1
+    grad_views: ClassVar[bool] = True
 
     count_fvcore = fvcore_ignored("cat")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's Concat")

@@ -45,18 +45,21 @@ class BatchNorm2d(NoMatmul, Layer):
     count_fvcore = counts(
         "2·numel (fvcore batchnorm_flop_jit, eval mode, affine)",
         lambda s, i, o, b: 2 * b * prod(o),
+        short="2N·out",
     )
     count_ptflops_hook = counts(
         "input numel, ×2 when affine (ptflops bn_flops_counter_hook)",
         lambda s, i, o, b: 2 * b * prod(i[0]),
+        short="2N·in",
     )
     count_ptflops_functional = ptflops_no_patch("F.batch_norm")
     count_thop = counts(
         "2·numel, doubled when affine (thop count_normalization -> calculate_norm)",
         lambda s, i, o, b: 4 * b * prod(i[0]),
+        short="4N·in",
     )
     count_torchinfo = counts(
-        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample
+        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
     )
     ptflops_hooked: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True
@@ -128,12 +131,13 @@ class LayerNorm2d(NoMatmul, Layer):
         "5·numel (fvcore norm_flop_counter(2) on aten::layer_norm with a weight; the "
         "channels-last permutes are ignored)",
         lambda s, i, o, b: 5 * b * prod(o),
+        short="5N·out",
     )
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
     count_ptflops_functional = ptflops_no_patch("F.layer_norm")
     count_thop = thop_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
     count_torchinfo = counts(
-        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample
+        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
     )
 
     @classmethod

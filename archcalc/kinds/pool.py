@@ -40,18 +40,22 @@ from .reshape import Flatten
 
 #: ptflops pool_flops_counter_hook (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 _PT_POOL_HOOK = counts(
-    "input numel (ptflops pool_flops_counter_hook)", lambda s, i, o, b: b * numel(i[0])
+    "input numel (ptflops pool_flops_counter_hook)",
+    lambda s, i, o, b: b * numel(i[0]),
+    short="N·in",
 )
 #: the patched F.max_pool2d / F.avg_pool2d / F.adaptive_avg_pool2d the pool modules call
 _PT_POOL_FUNCTIONAL = counts(
     "input numel again: the module calls the patched F.*pool2d (ptflops "
     "_pool_functional_flops_hook)",
     lambda s, i, o, b: b * numel(i[0]),
+    short="N·in",
 )
 #: fvcore elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d
 _FV_ADAPTIVE = counts(
     "input numel (fvcore elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d)",
     lambda s, i, o, b: b * numel(i[0]),
+    short="N·in",
 )
 
 
@@ -231,7 +235,9 @@ class AvgPool2d(_Pool):
 
     count_fvcore = fvcore_unhandled("avg_pool2d")
     count_thop = counts(
-        "output numel (thop count_avgpool -> calculate_avgpool)", lambda s, i, o, b: b * numel(o)
+        "output numel (thop count_avgpool -> calculate_avgpool)",
+        lambda s, i, o, b: b * numel(o),
+        short="N·out",
     )
 
     def __post_init__(self) -> None:
@@ -307,6 +313,7 @@ class AdaptiveAvgPool2d(Parameterless, Layer):
         "int((prod(in/out spatial) + 1)·output numel) in float64 (thop count_adap_avgpool -> "
         "calculate_adaptive_avg)",
         _thop_adaptive,
+        short="int(N·out·(H_in/H_out·W_in/W_out + 1)), float64",
     )
     ptflops_hooked: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True
@@ -395,6 +402,7 @@ class GlobalAvgPool(Parameterless, Layer):
         "input numel: the module calls the patched F.adaptive_avg_pool2d (ptflops "
         "_pool_functional_flops_hook)",
         lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
     )
     count_thop = thop_no_hook("archcalc.torch's GlobalAvgPool")
 

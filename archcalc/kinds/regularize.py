@@ -146,6 +146,7 @@ class LayerScale(_Elementwise):
     count_torchinfo = counts(
         "weight numel·N (torchinfo calculate_macs: its parameter is named 'weight')",
         params_per_sample,
+        short="N·params",
     )
 
     @classmethod

@@ -36,20 +36,24 @@ class Upsample(Parameterless, Layer):
         "output numel, ×4 for bilinear (fvcore elementwise_flop_counter(0, 1) on "
         "aten::upsample_nearest2d, (0, 4) on aten::upsample_bilinear2d)",
         lambda s, i, o, b: b * prod(o) * (4 if s.mode == "bilinear" else 1),
+        short="nearest N·out; bilinear 4N·out",
     )
     count_ptflops_hook = counts(
         "one sample's output numel whatever the batch (ptflops upsample_flops_counter_hook "
         "reads output[0]), later divided by the batch like every hook",
         lambda s, i, o, b: prod(o),
+        short="out (one sample)",
     )
     count_ptflops_functional = counts(
         "input numel·prod(scale_factor) = output numel (ptflops "
         "_interpolate_functional_flops_hook on the patched F.interpolate)",
         lambda s, i, o, b: b * prod(o),
+        short="N·out",
     )
     count_thop = counts(
         "output numel, ×11 for bilinear (thop count_upsample -> calculate_upsample)",
         lambda s, i, o, b: b * prod(o) * (11 if s.mode == "bilinear" else 1),
+        short="nearest N·out; bilinear 11N·out",
     )
     ptflops_hooked: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archcalc import UnsupportedError
 from archcalc.kinds import GLOBAL, LAYER_KINDS, Extra, Layer, layer_from_dict
-from archcalc.kinds._rules import FOREIGN_RULES, convention_table, is_zero_rule, missing_rules
+from archcalc.kinds._rules import (
+    FOREIGN_RULES,
+    convention_table,
+    is_zero_rule,
+    missing_rules,
+    with_convention_table,
+)
 
 HEAD_ROLES = {None, "keep", "dense", "resize_pool"}
 BATCH = 2
@@ -49,7 +56,17 @@ def problems(cls: type[Layer]) -> list[str]:
             out.append(f"{method} cites no tool function (no docstring)")
         if is_zero_rule(rule) and not rule.zero_reason.strip():
             out.append(f"{method} is 0 without a reason")
-    for trait in ("ptflops_hooked", "thop_hooked", "flattens", "classifier", "alias", "weighted"):
+    for trait in (
+        "ptflops_hooked",
+        "thop_hooked",
+        "flattens",
+        "classifier",
+        "alias",
+        "weighted",
+        "operands_for_each_other",
+        "grad_shared",
+        "grad_views",
+    ):
         if not isinstance(getattr(cls, trait), bool):
             out.append(f"trait {trait} is not a bool")
     if cls.head_role not in HEAD_ROLES:
@@ -133,8 +150,17 @@ def test_a_missing_quantity_is_caught():
 
 def test_convention_table_has_a_row_per_kind():
     table = convention_table(LAYER_KINDS)
-    rows = table.splitlines()[2:]
+    rows = table.split("\n\n")[0].splitlines()[2:]
     assert [r.split(" | ")[0].lstrip("| ") for r in rows] == list(LAYER_KINDS)
     assert all(r.count(" | ") == len(FOREIGN_RULES) for r in rows)
     assert "conv_flop_jit" in table and "count_convNd" in table
     assert "conv_flops_counter_hook" in table
+
+
+def test_docs_table_is_generated_from_the_registry():
+    path = Path(__file__).parents[2] / "docs" / "conventions.md"
+    text = path.read_text(encoding="utf-8")
+    assert with_convention_table(text, LAYER_KINDS) == text, (
+        "docs/conventions.md is stale: rewrite it with "
+        "archcalc.kinds._rules.with_convention_table(text, LAYER_KINDS)"
+    )
