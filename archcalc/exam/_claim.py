@@ -29,7 +29,7 @@ from typing import Any
 
 from archcalc import Summary, sequential, summary
 
-__all__ = ["Claim", "Reading", "VERDICTS", "BOUNDS", "empirical", "verdict_of"]
+__all__ = ["Claim", "Reading", "VERDICTS", "BOUNDS", "convolutions", "empirical", "verdict_of"]
 
 VERDICTS = ("agrees", "differs", "ambiguous")
 
@@ -266,6 +266,12 @@ def symbols(*names: str) -> list[Any]:
     from archcalc import symbol
 
     return [symbol(name) for name in names]
+
+
+def convolutions(s: Summary) -> list[Any]:
+    """The rows of ``s`` that multiply-accumulate over a feature map (its convolutions: the
+    layers with MACs and a C×H×W output), read from the figures, not the kinds."""
+    return [r for r in s.layers if r.macs > 0 and len(r.output_shape) == 3]
 
 
 def chain(name: str, layers: Sequence[Any], shape: Sequence[Any], **kw: Any) -> Summary:

@@ -92,11 +92,8 @@ def _alexnet() -> list[Claim]:
     total_biases = 0
     for key, node, text, exam in FC_LAYERS:
         row = alex.layer(node)
-        layer = alex.model.node(node).layer
-        assert isinstance(layer, Linear)
-        weights = Linear(layer.in_features, layer.out_features, bias=False).params(
-            ((layer.in_features,),)
-        )
+        fin, fout = alex.layer(row.inputs[0]).output_shape[0], row.output_shape[0]
+        weights = Linear(fin, fout, bias=False).params(((fin,),))
         biases = row.params - weights
         total_biases += biases
         out.append(

@@ -7,7 +7,20 @@ from typing import Any
 
 from archcalc import Conv2d, ReLU, Summary, summary
 
-from ._claim import Claim, Reading, chain, empirical, formula, mega, n, pct, symbols, sympy, times
+from ._claim import (
+    Claim,
+    Reading,
+    chain,
+    convolutions,
+    empirical,
+    formula,
+    mega,
+    n,
+    pct,
+    symbols,
+    sympy,
+    times,
+)
 
 __all__ = ["claims"]
 
@@ -96,7 +109,8 @@ def _kernels() -> list[Claim]:
     saving_q = Fraction(int(saving.p), int(saving.q))
     deep = chain("deep", [Conv2d(8, 8, 3, padding=1), ReLU()] * 2, (8, 16, 16))
     wide = chain("wide", [Conv2d(8, 8, 5, padding=2), ReLU()], (8, 16, 16))
-    relus = tuple(sum(r.kind == "ReLU" for r in x.layers) for x in (deep, wide))
+    # the non-linearities: the rows with neither parameters nor MACs
+    relus = tuple(sum(r.params == 0 and r.macs == 0 for r in x.layers) for x in (deep, wide))
     return [
         Claim(
             question=4,
@@ -389,7 +403,7 @@ def _peaks() -> list[Claim]:
 
 def _schedule() -> list[Claim]:
     q4b = summary("exam_q4b")
-    convs = [r for r in q4b.layers if r.kind == "Conv2d"]
+    convs = convolutions(q4b)
     sizes = tuple(r.output_shape[1] for r in convs)
     firsts: dict[int, Any] = {}
     for r in convs:
@@ -452,8 +466,8 @@ def _patterns() -> list[Claim]:
     widths = tuple(r.output_shape[0] for r in st18)
     vgg = summary("vgg16")
     vw: list[int] = []
-    for r in vgg.layers:
-        if r.kind == "Conv2d" and r.output_shape[0] not in vw:
+    for r in convolutions(vgg):
+        if r.output_shape[0] not in vw:
             vw.append(r.output_shape[0])
     return [
         Claim(

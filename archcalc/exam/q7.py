@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from archcalc import Conv2d, Summary, summary
 
-from ._claim import Claim, Reading, chain, empirical, giga, mb, mega, n, pct, rate
+from ._claim import Claim, Reading, chain, convolutions, empirical, giga, mb, mega, n, pct, rate
 from .figures import layer_rates, stage_names
 
 __all__ = ["claims"]
@@ -172,7 +172,7 @@ def _memory(s: Summary) -> list[Claim]:
     aug = s.layer("coords").activation_bytes
     every = s.memory.activations_bytes
     big = [r.activation_bytes for r in s.layers if tuple(r.output_shape) == (64, 112, 112)]
-    conv_only = sum(r.activation_bytes for r in s.layers if r.kind == "Conv2d")
+    conv_only = sum(r.activation_bytes for r in convolutions(s))
     peak = s.memory.peak_inference_bytes
     train = s.memory.saved_for_backward_bytes + s.memory.input_bytes
     b32 = summary("exam_q7a", batch=32)
@@ -261,7 +261,7 @@ def _memory(s: Summary) -> list[Claim]:
 
 
 def _compute(s: Summary) -> list[Claim]:
-    conv_macs = sum(r.macs for r in s.layers if r.kind == "Conv2d")
+    conv_macs = sum(r.macs for r in convolutions(s))
     rgb = chain("stem", [Conv2d(3, 64, 7, stride=2, padding=3, bias=False)], (3, 224, 224))
     extra = s.layer("conv1").macs - rgb.macs
     gap_flops = s.layer("avgpool").flops
