@@ -1,6 +1,6 @@
 """``archcalc exam``: the audit of the exam's worked answers (:mod:`archcalc.exam`).
 
-Registered on the main app by :mod:`archcalc.cli` (``_cli_exam.register(app)``).
+Registered on the main app by :mod:`archcalc.cli.app` (``exam.register(app)``).
 """
 
 from __future__ import annotations
