@@ -574,9 +574,11 @@ def _cell(v: Any) -> str:
 def _register_extensions() -> None:
     from . import design as _cli_design
     from . import exam as _cli_exam
+    from . import train as _cli_train
 
     _cli_design.register(app)
     _cli_exam.register(app)
+    _cli_train.register(app)
 
 
 _register_extensions()

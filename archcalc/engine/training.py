@@ -45,13 +45,15 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .._errors import OptionError
 from .._math import is_symbolic, prod
-from ..kinds import Add, Concat, Extra, Mul
+from ..kinds import Extra
 from .graph import INPUT, Model, Node
 from .memory import itemsize
 from .shapes import infer_shapes
@@ -63,6 +65,10 @@ __all__ = [
     "training_step",
     "torchvision_inplace",
     "INPLACE_KINDS",
+    "FitResult",
+    "fit_batch",
+    "fit_input",
+    "parse_bytes",
 ]
 
 #: optimizer -> (state tensors per parameter, float32 step scalar per parameter tensor)
@@ -105,8 +111,10 @@ class TrainingReport:
     all_saved_bytes: Any
     #: (live bytes, phase, layer) after each op of the step, in order
     timeline: tuple[tuple[Any, str, str], ...] = field(repr=False, default=())
-    #: symbolic batch: the peak as max of these candidates (each linear in the batch)
+    #: symbolic batch: the peak is the max of these (each linear in the batch)
     candidates: tuple[Any, ...] = field(repr=False, default=())
+    #: bytes live after each op of the timeline, by what they are
+    kinds: tuple[dict[str, Any], ...] = field(repr=False, default=())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,7 +149,7 @@ def torchvision_inplace(model: Model) -> frozenset[str]:
             continue
         if n.layer.kind in INPLACE_KINDS:
             out.add(n.name)
-        elif isinstance(n.layer, Add) and len(n.inputs) == 2 and uses[src] == 1:
+        elif n.layer.grad_shared and len(n.inputs) == 2 and uses[src] == 1:
             prod_node = by_name[src]
             if not prod_node.layer.is_view(True) and "out" not in _saved_items(prod_node):
                 out.add(n.name)
@@ -232,12 +240,29 @@ def training_step(
     ``foreach``: model torch's foreach optimizer (CUDA's default) instead of the for-loop.
     """
     if optimizer not in OPTIMIZERS:
-        raise OptionError(f"--optimizer = {optimizer!r}: unknown; valid: {', '.join(OPTIMIZERS)}")
+        raise OptionError(argument="optimizer", value=optimizer, valid=tuple(OPTIMIZERS))
     if amp is not None and amp not in AMP:
-        raise OptionError(f"--amp = {amp!r}: unknown; valid: {', '.join(AMP)}")
+        raise OptionError(argument="amp", value=amp, valid=tuple(AMP))
     if amp is not None and dtype != "float32":
-        raise OptionError(f"--amp = {amp!r} needs float32 parameters, got --dtype = {dtype!r}")
+        raise OptionError(
+            argument="amp", value=amp, reason=f"needs float32 parameters, not `dtype` {dtype!r}"
+        )
     shapes = infer_shapes(model, input_shape)
+    if is_symbolic(batch) and not any(is_symbolic(d) for d in shapes[INPUT]):
+        return _symbolic_batch(
+            batch,
+            lambda b: training_step(
+                model,
+                shapes[INPUT],
+                b,
+                optimizer=optimizer,
+                dtype=dtype,
+                amp=amp,
+                trainable=trainable,
+                inplace=inplace,
+                foreach=foreach,
+            ),
+        )
     nodes = model.live_nodes()
     psize = itemsize(dtype)
     asize = itemsize(AMP[amp]) if amp else psize  # activation dtype of autocast ops
@@ -284,21 +309,43 @@ def training_step(
             uses[s] = uses.get(s, 0) + 1
     uses[model.output] = uses.get(model.output, 0) + 1  # the loss
     uses[INPUT] = uses.get(INPUT, 0) + 1  # the caller holds the input
+    casts_saved: dict[str, list[int]] = {}
     sim.hold(inp, uses[INPUT] - 1)
-    cast_cache: dict[str, int] = {}
+    dsize = {INPUT: psize}  # bytes per element of each tensor
+    cache: list[int] = []  # autocast's cached casts of trainable weights
     for n in nodes:
         layer = n.layer
         grad[n.name] = train[n.name] or any(grad[s] for s in n.inputs)
-        esize = asize
+        autocast = amp is not None and layer.weighted
+        esize = asize if autocast else dsize[n.inputs[0]]
+        dsize[n.name] = esize
         nbytes = elems(n.name) * esize
         size[n.name] = nbytes
+        src = {s: store[s] for s in n.inputs}
+        temps: list[int] = []
+        if autocast:
+            # autocast casts its float32 inputs (per call) and weights (cached if trainable)
+            for s in n.inputs:
+                if dsize[s] != asize:
+                    src[s] = sim.new(elems(s) * asize, "activation")
+                    temps.append(src[s])
+            for j, t in enumerate(ptensors[n.name]):
+                c = sim.new(t * asize, "activation")
+                temps.append(c)
+                if train[n.name]:
+                    sim.hold(c)
+                    cache.append(c)
+                if j == 0 and grad[n.name]:  # the op keeps its weight for the input's grad
+                    sim.hold(c)
+                    sim.kind[c] = "saved"
+                    casts_saved.setdefault(n.name, []).append(c)
         if layer.is_view(True) or n.name in place:
             s_out = store[n.inputs[0]]
             sim.hold(s_out, uses.get(n.name, 0))
         else:
             s_out = sim.new(nbytes, "activation", uses.get(n.name, 0))
         store[n.name] = s_out
-        kept: list[int] = []
+        kept: list[int] = list(casts_saved.get(n.name, ()))
         if grad[n.name]:
             items = layer.saved(ins_of[n.name], shapes[n.name], B)
             for item in items:
@@ -314,14 +361,14 @@ def training_step(
                     )
                     kept.append(sim.new(item.elements * per, "saved"))
                     continue
-                if item != "out" and isinstance(layer, Mul):
+                if item != "out" and layer.operands_for_each_other:
                     k = int(item[2:])
                     if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):
                         continue
                 if n.name in place:
                     st = s_out  # an in-place op keeps its result
                 else:
-                    st = s_out if item == "out" else store[n.inputs[int(item[2:])]]
+                    st = s_out if item == "out" else src[n.inputs[int(item[2:])]]
                 if st not in kept:
                     sim.hold(st)
                     kept.append(st)
@@ -330,18 +377,23 @@ def training_step(
                 sim.kind[st] = "saved"
         saved_by[n.name] = kept
         sim.sample("forward", n.name)
+        for st in temps:
+            sim.drop(st)
         for s in n.inputs:
             sim.drop(store[s])
     all_saved = sim.by_kind().get("saved", 0)
-    del cast_cache
 
     # ---- loss: cross-entropy against integer targets
+    # (autocast runs it in float32: the float32 copy of the logits lives inside the op)
     classes = elems(model.output)
-    logp = sim.new(classes * 4 if asize < 4 else classes * asize, "saved", 2)
+    lsize = max(4, dsize[model.output])
+    logp = sim.new(classes * lsize, "saved", 2)
     loss = sim.new(4, "activation")
     total_weight = sim.new(4, "saved")
     sim.sample("loss", "cross_entropy")
     sim.drop(store[model.output])
+    for c in cache:  # leaving autocast empties its cache
+        sim.drop(c)
 
     # ---- backward
     ones = sim.new(4, "activation")
@@ -349,10 +401,14 @@ def training_step(
     sim.sample("backward", "cross_entropy")
     sim.drop(total_weight)
     sim.drop(logp)
-    g_out = sim.new(size[model.output], "grad")
+    g_out = sim.new(classes * lsize, "grad")
     sim.sample("backward", "cross_entropy")
     sim.drop(g_lp)
     sim.drop(logp)
+    if lsize != dsize[model.output]:  # the gradient cast back to the logits' dtype
+        g32, g_out = g_out, sim.new(size[model.output], "grad")
+        sim.sample("backward", "cross_entropy")
+        sim.drop(g32)
     index = {n.name: i for i, n in enumerate(nodes)}
     by_name = {n.name: n for n in nodes}
     # pending gradient contributions per tensor, and the buffer holding it
@@ -397,24 +453,33 @@ def training_step(
         outs: list[tuple[str, int, bool]] = []
         layer = n.layer
         targets = [(k, s) for k, s in enumerate(n.inputs) if grad.get(s, False)]
-        if layer.is_view(True) or isinstance(layer, Add):
+        if layer.is_view(True) or layer.grad_shared:
             for _, s in targets:
                 sim.hold(g)
                 outs.append((s, g, gview))
-        elif isinstance(layer, Concat):
+        elif layer.grad_views:
             for _, s in targets:
                 sim.hold(g)
                 outs.append((s, g, True))
         else:
             for _, s in targets:
                 outs.append((s, sim.new(size[s] if s != INPUT else 0, "grad"), False))
-        if train[n.name]:
+        low: list[tuple[int, Any]] = []
+        if train[n.name] and amp is not None and layer.weighted:
+            # gradients of the cast copies, cast to float32 by ToCopyBackward next
+            low = [(sim.new(t * asize, "grad"), t) for t in ptensors[n.name]]
+        elif train[n.name]:
             pg = sum(ptensors[n.name], 0) * psize
             sim.new(pg, "gradients")
             grads_made = grads_made + pg
         sim.sample("backward", n.name)
         sim.drop(g)
         for st in saved_by[n.name]:
+            sim.drop(st)
+        for st, t in low:
+            sim.new(t * psize, "gradients")
+            grads_made = grads_made + t * psize
+            sim.sample("backward", n.name)
             sim.drop(st)
         for name, st, view in outs:
             deliver(name, st, view)
@@ -446,9 +511,8 @@ def training_step(
                 sim.drop(prev)
 
     # ---- the peak
-    symbolic = is_symbolic(B) or any(is_symbolic(d) for d in shapes[INPUT])
-    cands = [s[0] for s in sim.samples]
-    if symbolic:
+    cands = [x[0] for x in sim.samples]
+    if is_symbolic(B) or any(is_symbolic(d) for d in shapes[INPUT]):
         import sympy
 
         uniq = list(dict.fromkeys(sympy.expand(c) for c in cands))
@@ -457,11 +521,9 @@ def training_step(
     else:
         at = max(range(len(cands)), key=lambda i: cands[i])
         peak = cands[at]
-        uniq = cands
+        uniq = []
     live, phase, where, kinds = sim.samples[at]
-    saved_now = kinds.get("saved", 0)
     g_now = kinds.get("gradients", 0)
-    other = (live if not symbolic else peak) - weights - g_now - state
     return TrainingReport(
         optimizer=optimizer,
         batch=B,
@@ -474,14 +536,260 @@ def training_step(
         weights_bytes=weights,
         gradients_bytes=g_now,
         optimizer_state_bytes=state,
-        saved_activations_bytes=saved_now,
-        other_bytes=other,
+        saved_activations_bytes=kinds.get("saved", 0),
+        other_bytes=live - weights - g_now - state,
         all_gradients_bytes=grads_made,
         all_saved_bytes=all_saved,
-        timeline=tuple((s[0], s[1], s[2]) for s in sim.samples),
+        timeline=tuple((x[0], x[1], x[2]) for x in sim.samples),
         candidates=tuple(uniq),
+        kinds=tuple(x[3] for x in sim.samples),
     )
+
+
+def _symbolic_batch(b: Any, run: Callable[[int], TrainingReport]) -> TrainingReport:
+    """The report for a symbolic batch ``b`` at a numeric input size: every live total is
+    affine in the batch (activations scale with it, weights and state do not), so two runs
+    give each sample's line ``a·b + c``; the peak is the max over the lines that are highest
+    somewhere on b >= 1. Phase, layer and breakdown: the sample that is the peak for large b."""
+    import sympy
+
+    r1, r2 = run(1), run(2)
+    lines = [(v2 - v1, 2 * v1 - v2) for (v1, *_), (v2, *_) in zip(r1.timeline, r2.timeline)]
+    hull = _upper_envelope(lines)
+    exprs = [a * b + c for a, c in hull]
+    peak = exprs[0] if len(exprs) == 1 else sympy.Max(*exprs, evaluate=False)
+    top = max(range(len(lines)), key=lambda i: lines[i])
+    _, phase, layer = r1.timeline[top]
+
+    def line(x1: Any, x2: Any) -> Any:
+        return sympy.expand((x2 - x1) * b + 2 * x1 - x2)
+
+    at1, at2 = _breakdown(r1, top), _breakdown(r2, top)
+    return dataclasses.replace(
+        r1,
+        batch=b,
+        peak_bytes=peak,
+        peak_phase=phase,
+        peak_layer=layer,
+        gradients_bytes=line(at1["gradients"], at2["gradients"]),
+        saved_activations_bytes=line(at1["saved"], at2["saved"]),
+        other_bytes=line(at1["other"], at2["other"]),
+        all_gradients_bytes=r1.all_gradients_bytes,
+        all_saved_bytes=line(r1.all_saved_bytes, r2.all_saved_bytes),
+        timeline=tuple(
+            (sympy.expand(a * b + c), ph, ly) for (a, c), (_, ph, ly) in zip(lines, r1.timeline)
+        ),
+        candidates=tuple(exprs),
+        kinds=(),
+    )
+
+
+def _breakdown(r: TrainingReport, i: int) -> dict[str, Any]:
+    k = r.kinds[i]
+    g = k.get("gradients", 0)
+    return {
+        "gradients": g,
+        "saved": k.get("saved", 0),
+        "other": r.timeline[i][0] - r.weights_bytes - g - r.optimizer_state_bytes,
+    }
+
+
+def _upper_envelope(lines: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines ``(a, c)`` of ``max(a·b + c)`` that are strictly highest somewhere on
+    b >= 1 (b real), by slope."""
+    best: dict[int, int] = {}
+    for a, c in lines:
+        best[a] = max(best.get(a, c), c)
+    # start with the highest line at b = 1 and walk to steeper lines by their crossings
+    cur = max(best.items(), key=lambda ac: (ac[0] + ac[1], ac[0]))
+    hull = [cur]
+    x = Fraction(1)
+    while True:
+        nxt: tuple[Fraction, tuple[int, int]] | None = None
+        for a, c in best.items():
+            if a <= cur[0]:
+                continue
+            cross = max(Fraction(cur[1] - c, a - cur[0]), x)  # where a·b + c overtakes cur
+            if nxt is None or (cross, -a) < (nxt[0], -nxt[1][0]):
+                nxt = (cross, (a, c))
+        if nxt is None:
+            return hull
+        x, cur = nxt
+        hull.append(cur)
 
 
 def _at_one(expr: Any, b: Any) -> Any:
     return expr.subs(b, 1) if is_symbolic(b) else expr
+
+
+# ---------------------------------------------------------------- the largest batch that fits
+
+#: byte units: decimal (10^3n) and binary (2^10n), case-insensitive
+UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_BYTES = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*")
+
+
+def parse_bytes(value: Any, argument: str = "memory") -> int:
+    """Bytes in ``value``: an int, or text such as ``24GiB``, ``1.5 GB``, ``512MB``, ``1000``
+    (units :data:`UNITS`; kB/MB/GB are 10³ⁿ, KiB/MiB/GiB 2¹⁰ⁿ); a fraction of a byte is
+    dropped. Must be positive.
+
+    >>> parse_bytes("24GiB"), parse_bytes("1.5 kB"), parse_bytes(4096)
+    (25769803776, 1500, 4096)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    else:
+        m = _BYTES.fullmatch(str(value)) if isinstance(value, str) else None
+        if m is None or m.group(2).lower() not in UNITS and m.group(2) != "":
+            raise OptionError(
+                argument=argument,
+                value=value,
+                reason="must be a size such as 24GiB, 16GB, 512MiB or 1000000 (bytes)",
+            )
+        n = int(Fraction(m.group(1)) * UNITS[m.group(2).lower() or "b"])
+    if n <= 0:
+        raise OptionError(argument=argument, value=value, reason="must be a positive size")
+    return n
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The largest batch (or square input) whose training-step peak fits ``budget_bytes``."""
+
+    batch: int
+    input_shape: tuple[Any, ...]
+    peak_bytes: int
+    budget_bytes: int
+    #: the peak one step further (batch + 1, or input + 1), which does not fit
+    next_peak_bytes: int
+    report: TrainingReport = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch,
+            "input": list(self.input_shape),
+            "peak_bytes": self.peak_bytes,
+            "budget_bytes": self.budget_bytes,
+            "next_peak_bytes": self.next_peak_bytes,
+            "peak_phase": self.report.peak_phase,
+            "peak_layer": self.report.peak_layer,
+        }
+
+
+def _too_small(memory: Any, budget: int, r: TrainingReport, what: str) -> OptionError:
+    if budget < r.weights_bytes:
+        return OptionError(
+            argument="memory",
+            value=memory,
+            reason=f"is below the weights alone ({r.weights_bytes} bytes)",
+        )
+    return OptionError(
+        argument="memory", value=memory, reason=f"{what} needs {r.peak_bytes} bytes at its peak"
+    )
+
+
+def fit_batch(
+    model: Model, memory: Any, input_shape: Sequence[Any] | str | None = None, **kw: Any
+) -> FitResult:
+    """The largest batch whose :func:`training_step` peak fits ``memory`` (bytes or text,
+    :func:`parse_bytes`). Exact: the peak is the max of lines in the batch
+    (:func:`training_step` with a symbolic batch), solved line by line, then checked.
+
+    >>> from archcalc.kinds import Conv2d, ReLU, Flatten, Linear
+    >>> from archcalc.engine.graph import sequential
+    >>> m = sequential("t", [Conv2d(1, 2, 3), ReLU(), Flatten(), Linear(8, 3)], input_shape=(1, 4, 4))
+    >>> f = fit_batch(m, "1kB", optimizer="sgd")
+    >>> f.batch, f.peak_bytes <= 1000 < f.next_peak_bytes
+    (4, True)
+    """
+    budget = parse_bytes(memory)
+    shape = infer_shapes(model, input_shape)[INPUT]
+
+    def run(b: int) -> TrainingReport:
+        return training_step(model, shape, b, **kw)
+
+    r1, r2 = run(1), run(2)
+    lines = [(v2 - v1, 2 * v1 - v2) for (v1, *_), (v2, *_) in zip(r1.timeline, r2.timeline)]
+    if r1.peak_bytes > budget:
+        raise _too_small(memory, budget, r1, "batch 1")
+    best: int | None = None
+    for a, c in lines:
+        if a > 0:
+            b = (budget - c) // a
+            best = b if best is None else min(best, b)
+    if best is None:  # nothing grows with the batch: cannot happen (the input does)
+        raise OptionError(argument="memory", value=memory, reason="the peak does not grow")
+    r, nxt = run(best), run(best + 1)
+    assert r.peak_bytes <= budget < nxt.peak_bytes, (best, r.peak_bytes, nxt.peak_bytes)
+    return FitResult(best, tuple(shape), r.peak_bytes, budget, nxt.peak_bytes, r)
+
+
+def fit_input(
+    model: Model,
+    memory: Any,
+    batch: int = 1,
+    *,
+    limit: int = 1 << 16,
+    **kw: Any,
+) -> FitResult:
+    """The largest square input (H = W, the model's channels) whose training-step peak at
+    ``batch`` fits ``memory``: a search over sizes the model accepts, assuming the peak
+    grows with the size; the answer is checked against the next size."""
+    from .._errors import ArchcalcError
+
+    budget = parse_bytes(memory)
+    c = model.input_shape[0]
+
+    def run(h: int) -> TrainingReport | None:
+        try:
+            return training_step(model, (c, h, h), batch, **kw)
+        except ArchcalcError as e:
+            if isinstance(e, OptionError):
+                raise
+            return None  # too small for the model
+
+    def fits(h: int) -> bool:
+        r = run(h)
+        return r is not None and r.peak_bytes <= budget
+
+    # the smallest size the model accepts (accepted sizes are all sizes above it)
+    lo, hi = 1, 1
+    while run(hi) is None:
+        lo, hi = hi, hi * 2
+        if hi > limit:
+            raise OptionError(argument="input", value=hi, reason="no input size the model takes")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if run(mid) is None:
+            lo = mid + 1
+        else:
+            hi = mid
+    smallest = lo
+    first = run(smallest)
+    assert first is not None
+    if first.peak_bytes > budget:
+        raise _too_small(memory, budget, first, f"the smallest input {smallest}x{smallest}")
+    lo, hi = smallest, smallest * 2
+    while fits(hi):
+        lo, hi = hi, hi * 2
+        if hi > limit:
+            raise OptionError(
+                argument="memory", value=memory, reason=f"fits inputs beyond {limit}x{limit}"
+            )
+    while hi - lo > 1:  # lo fits, hi does not
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    r, nxt = run(lo), run(lo + 1)
+    assert r is not None and nxt is not None
+    return FitResult(batch, (c, lo, lo), r.peak_bytes, budget, nxt.peak_bytes, r)
