@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 try:
@@ -54,7 +55,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._errors import SpecError, UnsupportedError
+from .._errors import SpecError, UnknownModelError, UnsupportedError
 from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
@@ -336,13 +337,40 @@ class ArchcalcModule(nn.Module):
         return self.run(x, keep=())[self.model.output]
 
 
+def _model(model: Model | str) -> Model:
+    """A Model, a zoo name or a spec file (a ``file.py:factory`` is a torch module already:
+    load it with :func:`archcalc.load.resolve.load_model`). Resolved here, not through
+    ``archcalc.load.resolve``, which reaches this package for ``file.py:factory``."""
+    if isinstance(model, Model):
+        return model
+    from .. import zoo
+    from ..load.specfile import load_spec
+
+    if isinstance(model, str) and model in zoo.names():
+        return zoo.get(model)
+    if (
+        isinstance(model, str)
+        and ".py:" not in model
+        and Path(model).suffix.lower()
+        in (
+            ".yaml",
+            ".yml",
+            ".toml",
+            ".json",
+        )
+    ):
+        return load_spec(model)
+    raise UnknownModelError(
+        f"model = {model!r}: archcalc.torch takes a Model, a zoo name or a spec file "
+        f"(load a file.py:factory with archcalc.load_model first)"
+    )
+
+
 def to_torch(model: Model | str, *, seed: int = 0) -> ArchcalcModule:
     """A runnable ``nn.Module`` for ``model`` (a Model, zoo name or spec-file path), its
     weights initialised by torch's defaults under ``torch.manual_seed(seed)`` (the global
     random state is left untouched). Dead branches are not built."""
-    from ..load.resolve import load_model
-
-    return ArchcalcModule(load_model(model), seed=seed)
+    return ArchcalcModule(_model(model), seed=seed)
 
 
 # ---------------------------------------------------------------- measurements
@@ -406,9 +434,7 @@ def measure(
       the input not requiring grad unless ``input_requires_grad``;
     * ``saved`` — those storages: ``{(data_ptr, nbytes): [(shape, dtype), ...]}``.
     """
-    from ..load.resolve import load_model
-
-    m = load_model(model)
+    m = _model(model)
     if dtype not in TORCH_DTYPES:
         raise UnsupportedError(f"dtype {dtype!r}: torch runs {', '.join(TORCH_DTYPES)}")
     tdtype = TORCH_DTYPES[dtype]
@@ -451,10 +477,10 @@ def probe_module(model: Model, *, seed: int = 0, eps: float = 1e-2) -> ArchcalcM
                     p.zero_()
                 else:
                     p.copy_(p.abs() + eps)
-            if isinstance(mod, nn.BatchNorm2d):
-                assert mod.running_mean is not None and mod.running_var is not None
-                mod.running_mean.zero_()
-                mod.running_var.fill_(1.0)
+            mean, var = getattr(mod, "running_mean", None), getattr(mod, "running_var", None)
+            if isinstance(mean, Tensor) and isinstance(var, Tensor):  # batch norms
+                mean.zero_()
+                var.fill_(1.0)
     return net
 
 
@@ -474,9 +500,7 @@ def rf_by_gradient(
     For a flat ``(F,)`` output ``unit`` is ignored and the sum of all features is used.
     Pass ``net=probe_module(model)`` to reuse one probe for many units.
     """
-    from ..load.resolve import load_model
-
-    m = load_model(model)
+    m = _model(model)
     target = node if node is not None else m.output
     net = net if net is not None else probe_module(m, seed=seed)
     x = _input(m, input_shape, 1, torch.float64, seed).abs() + 0.5

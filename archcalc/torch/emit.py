@@ -15,54 +15,14 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from .. import kinds as K
 from .._errors import ArchcalcError
 from .._math import prod
 from ..engine.graph import INPUT, Node
 from ..kinds import LAYER_KINDS, Layer
 from ..kinds._base import TensorArg, TorchCall
 from .tracer import Event, op_name
-
-#: the batch of the meta run (2, so that the batch axis is told from a 1)
-BATCH = 2
-
-
-class Unmappable(Exception):
-    """An operation archcalc cannot map; the message is the reason."""
-
-
-# ---------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class T:
-    """A tensor: archcalc node ``node`` of per-sample shape ``shape``, seen by torch as
-    ``tshape`` (batch first) in layout ``std`` (``(N, *shape)``), ``nhwc`` (the
-    channels-last permute of a ``(C, H, W)`` map), ``bcast`` (an ``expand`` of it, which
-    only a product takes) or ``view`` (any other view of it, which no layer takes)."""
-
-    node: str
-    shape: tuple[Any, ...]
-    layout: str
-    tshape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class P:
-    """A parameter or buffer (or a view of one)."""
-
-    target: str
-    is_param: bool
-    tshape: tuple[int, ...]
-    numel: int
-
-
-@dataclass(frozen=True)
-class X:
-    """A tensor left out by a partial import, or one made without the input (a constant)."""
-
-    tshape: tuple[int, ...]
-
+from .values import BATCH, P, T, Unmappable, X, archcalc_shape, torch_shape
+from .views import VIEWS, follow_view
 
 # ---------------------------------------------------------------- the registry, read once
 
@@ -136,58 +96,10 @@ def is_leaf(m: nn.Module) -> bool:
     return type(m).__module__.startswith("torch.nn.")
 
 
-#: views and aliases, followed without a layer
-_VIEWS = {
-    **dict.fromkeys(
-        (
-            "Tensor.flatten",
-            "torch.flatten",
-            "Tensor.view",
-            "Tensor.reshape",
-            "torch.reshape",
-            "Tensor.squeeze",
-            "torch.squeeze",
-            "Tensor.unsqueeze",
-            "torch.unsqueeze",
-            "Tensor.unflatten",
-            "Tensor.view_as",
-            "Tensor.reshape_as",
-        ),
-        "reshape",
-    ),
-    "Tensor.permute": "permute",
-    "torch.permute": "permute",
-    "Tensor.transpose": "transpose",
-    "torch.transpose": "transpose",
-    "Tensor.contiguous": "alias",
-    "Tensor.detach": "alias",
-    "Tensor.to": "cast",
-    "Tensor.float": "cast",
-    "Tensor.type": "cast",
-    "Tensor.type_as": "cast",
-    "Tensor.expand": "expand",
-    "Tensor.expand_as": "expand",
-}
-
-
 # ---------------------------------------------------------------- helpers
 
 #: in-place and alias spellings named as their plain operation (``out += x`` → ``add``)
 _SAME_NAME = {"iadd": "add", "imul": "mul", "concat": "cat", "concatenate": "cat"}
-
-
-def torch_shape(shape: tuple[Any, ...], layout: str) -> tuple[Any, ...]:
-    if layout == "nhwc":
-        c, h, w = shape
-        return (BATCH, h, w, c)
-    return (BATCH, *shape)
-
-
-def archcalc_shape(tshape: tuple[int, ...], layout: str) -> tuple[int, ...]:
-    if layout == "nhwc":
-        _, h, w, c = tshape
-        return (c, h, w)
-    return tuple(tshape[1:])
 
 
 def check_view(t: T) -> None:
@@ -196,12 +108,6 @@ def check_view(t: T) -> None:
             f"its input is a view of shape {tuple(t.tshape)} of archcalc's {tuple(t.shape)} "
             f"tensor, which no archcalc layer takes"
         )
-
-
-def _listify(v: Any) -> list[Any]:
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    return [v]
 
 
 def frame_text(frame: tuple[str, int] | None) -> str:
@@ -313,9 +219,7 @@ class Converter:
             if ev.called_as == "module" and isinstance(ev.module, nn.Module) and not traced:
                 raise Unmappable("it has no input tensor archcalc follows")
             raise Unmappable("it returns several tensors (a tuple or a list)")
-        view = _VIEWS.get(ev.op)
-        if ev.called_as == "module" and isinstance(ev.module, (nn.Flatten, nn.Unflatten)):
-            view = "reshape"
+        view = VIEWS.get(ev.op)
         if view is not None and not traced:
             src = next((v for v in flat if isinstance(v, P)), None)
             if src is not None and view in ("reshape", "alias", "cast"):
@@ -328,7 +232,7 @@ class Converter:
         if any(isinstance(v, X) for v in flat):
             raise Unmappable("an operand is a tensor left out earlier")
         if view is not None:
-            return self.view(ev, view, args, traced[0])
+            return follow_view(self, ev, view, args, traced[0])
         reg = registry()
         if ev.called_as == "module":
             kinds = reg.module_kinds(ev.module)  # type: ignore[arg-type]
@@ -449,60 +353,6 @@ class Converter:
                 f"it has {bufs} buffer elements but archcalc's {lay.kind} counts {counted_b}"
             )
         self.used_params.update(names)
-
-    # ------------------------------------------------------------ views
-
-    def view(self, ev: Event, view: str, args: list[Any], x: T) -> T:
-        tshape = self.tshape(ev)
-        if view == "reshape":
-            return self.reshape(ev, x, tshape)
-        if view in ("alias", "cast"):
-            if view == "cast" and ev.out.dtype != ev.args[0].dtype:
-                raise Unmappable("a change of dtype")
-            if tuple(tshape) != tuple(x.tshape):  # pragma: no cover - aliases keep shapes
-                raise Unmappable(f"changes the shape {x.tshape} to {tshape}")
-            return x
-        if view == "expand":
-            # a broadcast view (x * gate.expand_as(x)): only a product takes it, as the gate
-            if x.layout != "std":
-                raise Unmappable(f"an expansion of a {x.layout} view")
-            return T(x.node, x.shape, "bcast", tshape)
-        nd = len(x.tshape)
-        rest = args[1:]
-        if view == "transpose":
-            d0, d1 = int(rest[0]) % nd, int(rest[1]) % nd
-            perm = list(range(nd))
-            perm[d0], perm[d1] = perm[d1], perm[d0]
-        else:
-            dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else rest
-            if not dims and "dims" in ev.kwargs:
-                dims = ev.kwargs["dims"]
-            perm = [int(d) % nd for d in _listify(dims)]
-        if perm == list(range(nd)):
-            return x
-        if x.layout == "std" and nd == 4 and perm == [0, 2, 3, 1]:
-            return T(x.node, x.shape, "nhwc", tshape)
-        if x.layout == "nhwc" and perm == [0, 3, 1, 2]:
-            return T(x.node, x.shape, "std", tshape)
-        raise Unmappable(
-            f"a permutation {tuple(perm)} of a tensor of shape {x.tshape}; archcalc follows "
-            f"NCHW and its channels-last permute (0, 2, 3, 1) only"
-        )
-
-    def reshape(self, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
-        if x.layout == "nhwc":
-            if tuple(tshape) == tuple(x.tshape):
-                return x
-            raise Unmappable(f"a reshape of a channels-last view {x.tshape} to {tshape}")
-        std = torch_shape(x.shape, "std")
-        if tuple(tshape) == tuple(std):
-            return T(x.node, x.shape, "std", tshape)
-        if len(tshape) == 2 and len(x.shape) > 1 and tshape[1] == prod(x.shape):
-            name = self.unique(self.node_name(ev))
-            flat = K.Flatten()
-            self.nodes.append(Node(name, flat, (x.node,)))
-            return T(name, tuple(flat.out_shape((x.shape,))), "std", tshape)
-        return T(x.node, x.shape, "view", tshape)
 
 
 def _flatten(v: Any) -> Any:

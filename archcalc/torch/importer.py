@@ -61,8 +61,9 @@ from torch import Tensor, nn
 from .._errors import OptionError, ShapeError, UnsupportedError
 from ..engine.graph import INPUT, Model, Node
 from ..kinds import Identity
-from .emit import BATCH, Converter, T, Unmappable, X, frame_text, is_leaf
+from .emit import Converter, frame_text, is_leaf
 from .tracer import DataDependent, Event, MetaRun, RunError
+from .values import BATCH, T, Unmappable, X
 
 __all__ = ["from_torch", "import_torch", "TorchImport", "Gap"]
 
