@@ -12,7 +12,6 @@ from ..engine.graph import Node
 from .values import T, Unmappable, listify, torch_shape
 
 if TYPE_CHECKING:
-    from .emit import Converter
     from .tracer import Event
 
 #: views and aliases, followed without a layer
@@ -51,7 +50,7 @@ VIEWS = {
 }
 
 
-def follow_view(self: Converter, ev: Event, view: str, args: list[Any], x: T) -> T:
+def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
     """The value of a view or alias of ``x`` (``self`` is the converter)."""
     tshape = self.tshape(ev)
     if view == "reshape":
@@ -90,7 +89,7 @@ def follow_view(self: Converter, ev: Event, view: str, args: list[Any], x: T) ->
     )
 
 
-def _reshape(self: Converter, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
+def _reshape(self: Any, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
     if x.layout == "nhwc":
         if tuple(tshape) == tuple(x.tshape):
             return x
