@@ -17,6 +17,7 @@ import typer
 
 from .._errors import ArchcalcError, MissingDependencyError, OptionError, echo
 from ..report import with_units
+from ._coerce import install as _install_coercion
 from .flags import describe
 from .options import (
     BatchOpt,
@@ -44,6 +45,8 @@ __all__ = [
     "InputOpt",
     "ModelArg",
 ]
+
+_install_coercion()
 
 app = typer.Typer(
     name="archcalc",
@@ -122,16 +125,24 @@ def _width() -> int | None:
         return int(cols)
     if sys.stdout.isatty():
         return None
-    return 100_000
+    return _NATURAL
+
+
+#: the width of output that is not a terminal: every table at its natural width
+_NATURAL = 100_000
 
 
 def _emit(obj: Any) -> None:
     if isinstance(obj, str):
         sys.stdout.write(obj if obj.endswith("\n") else obj + "\n")
         return
+    width = _width()
+    if width == _NATURAL and hasattr(obj, "plain"):  # not a terminal: no need for rich
+        sys.stdout.write(obj.plain())
+        return
     from rich.console import Console
 
-    Console(width=_width(), soft_wrap=False, highlight=False).print(obj)
+    Console(width=width, soft_wrap=False, highlight=False).print(obj)
 
 
 def _check_format(fmt: Any) -> None:

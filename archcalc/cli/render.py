@@ -175,6 +175,33 @@ class TableView:
         for label, value in self.footer:
             yield Text.assemble((f"{label}: ", "bold"), value, overflow="fold")
 
+    def plain(self) -> str:
+        """The whole table at its natural width, drawn as rich draws it (heavy head box), as
+        text: for output that is not a terminal (no rich import, nothing to fit)."""
+        widths = self._widths()
+
+        def line(left: str, fill: str, mid: str, right: str) -> str:
+            return left + mid.join(fill * (w + 2) for w in widths) + right
+
+        def row(cells: list[str], bar: str) -> str:
+            out = []
+            for c, w, num in zip(cells, widths, self.numeric):
+                out.append(" " + (c.rjust(w) if num else c.ljust(w)) + " ")
+            return bar + bar.join(out) + bar
+
+        lines = []
+        if self.title:
+            lines.append(self.title.center(sum(w + 3 for w in widths) + 1).rstrip())
+        lines.append(line("┏", "━", "┳", "┓"))
+        head = row(self.header, "┃")
+        # header cells follow their column's alignment, as rich does
+        lines.append(head)
+        lines.append(line("┡", "━", "╇", "┩"))
+        lines += [row(r, "│") for r in self.rows]
+        lines.append(line("└", "─", "┴", "┘"))
+        lines += [f"{label}: {value}" for label, value in self.footer]
+        return "\n".join(lines) + "\n"
+
     def __rich_measure__(self, console: Any, options: Any) -> Any:
         from rich.measure import Measurement
 
