@@ -221,6 +221,7 @@ spec. "spec built too" also times building the zoo spec from scratch.
         table(
             [
                 "model",
+                "archcalc ms (spec built too)",
                 "archcalc ms",
                 "fvcore ms",
                 "fvcore / archcalc",
