@@ -222,6 +222,8 @@ class MemoryWalk:
         if owns:
             self.activations = self.activations + b
             self.live = self.live + b
+            if not self.symbolic and is_symbolic(self.live):  # a symbolic layer field
+                self.symbolic, self.candidates = True, [self.peak]
             if self.symbolic:
                 self.candidates.append(self.live)
             elif self.live > self.peak:

@@ -23,10 +23,11 @@ Every field accepts an ``int`` or a sympy expression (symbolic mode).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError, SpecError, UnsupportedError
+from .._errors import ShapeError, SpecError, UnsupportedError, echo
 from .._math import Num, ceildiv, floordiv, is_symbolic, known_lt, minimum
 from ._rules import KindRules
 
@@ -37,6 +38,8 @@ __all__ = [
     "Extra",
     "register",
     "layer_from_dict",
+    "invalid",
+    "check_field_types",
     "TorchCall",
     "TensorArg",
     "torch_size",
@@ -76,33 +79,77 @@ class Extra:
 
 
 def register(cls: type[Layer]) -> type[Layer]:
-    """Add a layer class to :data:`LAYER_KINDS` under its class name."""
+    """Add a layer class to :data:`LAYER_KINDS` under its class name.
+
+    Every registered kind validates its fields on one path: :func:`check_field_types` (a
+    ``bool`` field takes only a bool, a ``float`` field only a finite real number, a ``str``
+    field only a string), then the kind's own ``__post_init__`` (ranges, pairs, divisibility).
+    """
     LAYER_KINDS[cls.__name__] = cls
+    own = cls.__post_init__
+
+    def __post_init__(self: Layer) -> None:
+        check_field_types(self)
+        own(self)
+
+    cls.__post_init__ = __post_init__  # type: ignore[method-assign]
     return cls
 
 
-# ---------------------------------------------------------------- validation helpers
+# ---------------------------------------------------------------- validation (one path)
+
+
+def invalid(kind: str, name: str, value: Any, reason: str) -> SpecError:
+    """The error of every bad field: ``Kind.field = value: reason`` (the value echoed capped,
+    its length stated when cut; the reason says what is valid)."""
+    return SpecError(field=f"{kind}.{name}", value=value, reason=reason)
+
+
+def check_field_types(layer: Any) -> None:
+    """Check each dataclass field of ``layer`` against its annotation: ``bool`` takes only
+    ``True``/``False`` (not ``"false"``, not 0), ``float`` only a finite int or float (not a
+    bool, not a string), ``str`` only a string, and a field whose metadata lists ``"valid"``
+    values only one of them. Fields annotated ``Any`` (sizes: an int, a pair
+    or a sympy expression) are checked by the kind's ``__post_init__``."""
+    for f in dataclasses.fields(layer):
+        v = getattr(layer, f.name)
+        t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if t == "bool" and not isinstance(v, bool):
+            raise invalid(layer.kind, f.name, v, "must be true or false (a bool)")
+        if t == "float" and (
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+        ):
+            raise invalid(layer.kind, f.name, v, "must be a finite number")
+        valid = f.metadata.get("valid")
+        if valid is not None and (not isinstance(v, str) or v not in valid):
+            raise invalid(layer.kind, f.name, v, "must be one of " + ", ".join(map(repr, valid)))
+        if t == "str" and not isinstance(v, str):
+            raise invalid(layer.kind, f.name, v, "must be a string")
 
 
 def _check_int(kind: str, name: str, value: Any, minimum: int) -> Any:
     if is_symbolic(value):
         return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(
-            f"{kind}.{name} = {value!r}: must be an integer >= {minimum} "
-            f"(or a pair of them where a pair is allowed)"
+        raise invalid(
+            kind,
+            name,
+            value,
+            f"must be an integer >= {minimum} (or a pair of them where a pair is allowed)",
         )
     if value < minimum:
-        raise SpecError(f"{kind}.{name} = {value!r}: must be >= {minimum}")
+        raise invalid(kind, name, value, f"must be >= {minimum}")
     return value
 
 
 def _pair(kind: str, name: str, value: Any, minimum: int = 1) -> Pair:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise SpecError(
-                f"{kind}.{name} = {value!r}: must be an integer or a pair (h, w), "
-                f"got {len(value)} values"
+            raise invalid(
+                kind,
+                name,
+                value,
+                f"must be an integer or a pair (h, w), got {len(value)} values",
             )
         return (
             _check_int(kind, name, value[0], minimum),
@@ -126,7 +173,7 @@ def _eq_known_false(a: Any, b: Any) -> bool:
 
 def _check_probability(kind: str, p: Any) -> None:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise SpecError(f"{kind}.p = {p!r}: must be a probability in [0, 1]")
+        raise invalid(kind, "p", p, "must be a probability in [0, 1]")
 
 
 def _spatial(kind: str, ins: Shapes, i: int = 0) -> Shape:
@@ -269,6 +316,9 @@ class Layer(KindRules):
     #: a conv/linear layer: contributes MACs and is "trainable weight" for heads
     weighted: ClassVar[bool] = False
 
+    def __post_init__(self) -> None:
+        """Checks of a kind's fields; :func:`register` runs :func:`check_field_types` first."""
+
     @property
     def kind(self) -> str:
         return type(self).__name__
@@ -352,18 +402,23 @@ def layer_from_dict(d: dict[str, Any]) -> Layer:
     (2, 2)
     """
     if not isinstance(d, dict):
-        raise SpecError(f"a layer must be a mapping with a 'kind', got {d!r}")
+        raise SpecError(f"a layer must be a mapping with a 'kind', got {echo(d)}")
     kind = d.get("kind")
     cls = LAYER_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise SpecError(
-            f"kind = {kind!r}: unknown layer kind; valid kinds: {', '.join(sorted(LAYER_KINDS))}"
+            field="kind",
+            value=kind,
+            reason=f"unknown layer kind; valid kinds: {', '.join(sorted(LAYER_KINDS))}",
         )
     names = {f.name for f in dataclasses.fields(cls)}
-    extra = set(d) - names - {"kind", "name", "inputs"}
+    extra = [k for k in d if k not in names and k not in ("kind", "name", "inputs")]
     if extra:
+        shown = ", ".join(sorted(k if isinstance(k, str) else echo(k) for k in extra))
+        if len(shown) > 200:
+            shown = f"{shown[:200]}… ({len(shown):,} characters)"
         raise SpecError(
-            f"{kind}: unknown field(s) {', '.join(sorted(extra))}; "
+            f"{kind}: unknown field(s) {shown}; "
             f"valid fields: {', '.join(sorted(names)) or '(none)'}"
         )
     args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}

@@ -23,6 +23,7 @@ from ._base import (
     _set,
     _spatial,
     _window_out,
+    invalid,
     register,
     torch_size,
 )
@@ -115,8 +116,8 @@ class Conv2d(_ConvCounts, Layer):
         _check_int(k, "groups", self.groups, 1)
         if isinstance(self.padding, str):
             if self.padding not in ("same", "valid"):
-                raise SpecError(
-                    f"{k}.padding = {self.padding!r}: must be an integer, a pair, 'same' or 'valid'"
+                raise invalid(
+                    k, "padding", self.padding, "must be an integer, a pair, 'same' or 'valid'"
                 )
             if self.padding == "same" and self.stride != (1, 1):
                 raise SpecError(
@@ -128,8 +129,6 @@ class Conv2d(_ConvCounts, Layer):
             v = getattr(self, name)
             if not is_symbolic(v) and not is_symbolic(self.groups) and v % self.groups:
                 raise SpecError(f"{k}.{name} (={v}) must be divisible by groups (={self.groups})")
-        if not isinstance(self.bias, bool):
-            raise SpecError(f"{k}.bias = {self.bias!r}: must be true or false")
 
     def pads(self) -> tuple[Pair, Pair]:
         """((top, bottom), (left, right)) padding actually applied."""

@@ -104,8 +104,6 @@ class _Pool(Parameterless, Layer):
                     f"{k}.padding = {p}: must be at most half the kernel size {kk} "
                     f"(padding <= {kk // 2}), as torch requires"
                 )
-        if not isinstance(self.ceil_mode, bool):
-            raise SpecError(f"{k}.ceil_mode = {self.ceil_mode!r}: must be true or false")
 
     def _dil(self) -> Pair:
         return (1, 1)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from .._errors import SpecError, UnsupportedError
+from .._errors import UnsupportedError
 from .._math import Num, is_symbolic, prod
 from ._base import (
     AxisGeom,
@@ -30,7 +31,7 @@ class Upsample(Parameterless, Layer):
     (``align_corners=False``). Bilinear: 7 FLOPs per output (4 multiplies, 3 adds)."""
 
     scale_factor: Any = 2
-    mode: str = "nearest"
+    mode: str = dataclasses.field(default="nearest", metadata={"valid": ("nearest", "bilinear")})
 
     count_fvcore = counts(
         "output numel, ×4 for bilinear (fvcore elementwise_flop_counter(0, 1) on "
@@ -67,8 +68,6 @@ class Upsample(Parameterless, Layer):
 
     def __post_init__(self) -> None:
         _set(self, "scale_factor", _pair(self.kind, "scale_factor", self.scale_factor))
-        if self.mode not in ("nearest", "bilinear"):
-            raise SpecError(f"{self.kind}.mode = {self.mode!r}: must be 'nearest' or 'bilinear'")
 
     def out_shape(self, ins: Shapes) -> Shape:
         c, h, w = _spatial(self.kind, ins)
