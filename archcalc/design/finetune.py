@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from .._errors import OptionError
 from .._math import is_symbolic
 from ..engine.graph import Model
-from ..engine.groups import layer_groups, layer_rates, resolve_freeze
+from ..engine.groups import check_rates, layer_groups, layer_rates, resolve_freeze
 from ..engine.heads import apply_head
 from ..engine.memory import itemsize, saved_for_backward
 from ..engine.shapes import infer_shapes
@@ -176,6 +176,7 @@ def finetune(
     ``η_l = η0·α^(L−l)`` to every trainable layer (:func:`layer_rates`).
     """
     eta0, decay = number(lr0, "lr0"), number(alpha, "alpha")
+    check_rates(eta0, decay, lr0, alpha)
     if optimizer not in OPTIMIZERS:
         raise bad("optimizer", optimizer, f"must be one of {', '.join(OPTIMIZERS)}")
     m = apply_head(load_model(model, input), head, classes)

@@ -19,7 +19,14 @@ from typing import Any
 
 from .._errors import OptionError, echo
 
-__all__ = ["MAX_EXPONENT", "exact", "layer_groups", "layer_rates", "resolve_freeze"]
+__all__ = [
+    "MAX_EXPONENT",
+    "exact",
+    "check_rates",
+    "layer_groups",
+    "layer_rates",
+    "resolve_freeze",
+]
 
 #: largest order of magnitude of a rate written as text (``1e-300``); 10^±300 fits a float,
 #: and a Fraction of ``1e999999999`` would hold a billion digits
@@ -81,12 +88,7 @@ def layer_rates(layers: int, lr0: Any, alpha: Any) -> list[Fraction]:
     [0.0001, 0.001, 0.01]
     """
     eta, a = exact(lr0, "lr0"), exact(alpha, "alpha")
-    if eta <= 0:
-        raise OptionError(argument="lr0", value=lr0, reason="must be positive")
-    if not 0 < a <= 1:
-        raise OptionError(
-            argument="alpha", value=alpha, reason="must be in (0, 1] (earlier layers learn slower)"
-        )
+    check_rates(eta, a, lr0, alpha)
     rates = [eta]
     for _ in range(layers - 1):
         rates.append(rates[-1] * a)
@@ -94,6 +96,21 @@ def layer_rates(layers: int, lr0: Any, alpha: Any) -> list[Fraction]:
 
 
 _NUMBER_OR_NAME = "must be a number of layers or a layer name"
+
+
+def check_rates(eta: Fraction, a: Fraction, lr0: Any = None, alpha: Any = None) -> None:
+    """Raise unless ``η0 > 0`` and ``0 < α <= 1`` (``lr0``/``alpha``: the values as given, for
+    the message)."""
+    if eta <= 0:
+        raise OptionError(
+            argument="lr0", value=eta if lr0 is None else lr0, reason="must be positive"
+        )
+    if not 0 < a <= 1:
+        raise OptionError(
+            argument="alpha",
+            value=a if alpha is None else alpha,
+            reason="must be in (0, 1] (earlier layers learn slower)",
+        )
 
 
 def _module_hint(names: Sequence[str]) -> str:

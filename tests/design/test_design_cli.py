@@ -7,27 +7,11 @@ import subprocess
 import sys
 
 import pytest
-import typer
 from _design_data import ALEXNET_MACS
-from typer.testing import CliRunner
 
-from archcalc.cli.design import register
 from archcalc.design import EXAM_Q4B
 
 # ================================================================ CLI and imports
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _main() -> None:
-        """test app"""
-
-    register(app)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
 
 
 def test_cli_schedule_json_and_table(cli):

@@ -144,3 +144,54 @@ def test_coverage_equals_torch_gradient_support(n, strides, k):
     y.sum().backward()
     seen_2d = int((x.grad > 0).sum())
     assert seen_2d == _seen(n, strides, sizes, k) ** 2
+
+
+@given(
+    n=st.sampled_from([6, 8, 12, 16, 18, 27, 32]),
+    layers=st.integers(1, 4),
+    k=st.sampled_from([1, 3, 5]),
+    cin=st.integers(1, 4),
+    widths=st.lists(st.integers(1, 9), min_size=1, max_size=1) | st.just([]),
+    batch=st.integers(1, 3),
+    dtype=st.sampled_from(["float32", "float16"]),
+    data=st.data(),
+)
+def test_every_schedule_figure_equals_the_engine(n, layers, k, cin, widths, batch, dtype, data):
+    """Formulas once: the planner's figures (the kind's rules, composed) are the engine's, on
+    every class of schedule it covers — any odd kernel, stride larger or smaller than the
+    kernel, one width or one per layer, batch and dtype."""
+    final = data.draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+    ch = widths or data.draw(st.lists(st.integers(1, 9), min_size=layers, max_size=layers))
+    channels = ch[0] if len(ch) == 1 else ",".join(map(str, ch))
+    try:
+        plan = plan_schedules(n, layers, final, channels, k, in_channels=cin, batch=batch,
+                              dtype=dtype)  # fmt: skip
+    except OptionError as e:  # no schedule of this many layers reaches final
+        assert "unreachable" in str(e)
+        return
+    row = data.draw(st.sampled_from(plan.schedules))
+    s = archcalc.summary(plan.model(row.strides), batch=batch, dtype=dtype)
+    assert (row.macs, row.params) == (s.macs, s.params)
+    assert row.activations_bytes == s.memory.activations_bytes
+    assert row.peak_bytes == s.memory.peak_inference_bytes
+    assert (row.rf, row.rf_stride, row.rf_offset) == (s.rf.size[0], s.rf.stride[0], s.rf.offset[0])
+    assert row.sizes == tuple(r.output_shape[1] for r in s.layers)
+
+
+@given(
+    n=st.integers(1, 60),
+    strides=st.lists(st.integers(1, 7), min_size=1, max_size=4),
+    k=st.sampled_from([1, 3, 5, 7]),
+)
+def test_coverage_equals_marking_every_tap(n, strides, k):
+    """The interval walk counts the pixels that marking every tap of every used unit finds."""
+    from archcalc.design.schedule import _seen
+
+    sizes, m = [], n
+    for s in strides:
+        m = -(-m // s)
+        sizes.append(m)
+    used = set(range(sizes[-1]))
+    for n_in, s in zip(reversed([n, *sizes[:-1]]), reversed(strides)):
+        used = {j * s - k // 2 + t for j in used for t in range(k)} & set(range(n_in))
+    assert _seen(n, strides, sizes, k) == len(used)

@@ -136,3 +136,22 @@ def test_parsers():
     assert parse_amount("4.1e9", "--budget") == 4_100_000_000
     assert parse_amount("25M", "--budget") == 25 * 10**6
     assert parse_amount("1GiB", "--budget") == 2**30
+
+
+@given(
+    fam=st.sampled_from(["plain", "residual"]),
+    d=st.integers(1, 3),
+    w=st.integers(1, 12),
+    k=st.sampled_from([1, 3, 5]),
+    r=st.integers(1, 40),
+    cin=st.integers(1, 5),
+)
+def test_vectorised_equals_engine_for_any_input_channels_and_python_ints(fam, d, w, k, r, cin):
+    """The closed forms hold for every input channel count, and in object arrays (the path
+    taken past 2^63 − 1) as in int64 ones."""
+    s = archcalc.summary(build(fam, d, w, k, r, classes=7, in_channels=cin))
+    want = {"params": s.params, "macs": s.macs, "flops": s.flops, "rf": s.rf.size[0]}
+    got = evaluate(fam, *(np.array([v], dtype=object) for v in (d, w, k, r)), classes=7,
+                   in_channels=cin)  # fmt: skip
+    assert {key: got[key][0] for key in want} == want
+    assert all(isinstance(got[key][0], int) for key in want)
