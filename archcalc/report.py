@@ -4,8 +4,8 @@ a tree, and comparisons. Plain data only; :mod:`archcalc.display` and the CLI re
 >>> import archcalc
 >>> from archcalc.report import group_layers, readable
 >>> s = archcalc.summary("resnet50")
->>> [g.name for g in group_layers(s, 1)][:5]
-['conv1', 'bn1', 'relu', 'maxpool', 'layer1']
+>>> " ".join(g.name for g in group_layers(s, 1))
+'conv1 bn1 relu maxpool layer1 layer2 layer3 layer4 avgpool flatten fc'
 >>> sum(g.params for g in group_layers(s, 1)) == s.params
 True
 >>> readable(25_557_032), readable(102_760_448, "B"), readable(102_760_448, "B", "iec")
