@@ -22,6 +22,7 @@ from .activation import (
     SiLU,
     Tanh,
 )
+from .channels import ChannelShuffle, Slice
 from .conv import Conv2d, ConvTranspose2d
 from .coord import CoordAugment
 from .linear import Linear
@@ -39,6 +40,8 @@ __all__ = [
     "Extra",
     "register",
     "layer_from_dict",
+    "Slice",
+    "ChannelShuffle",
     "Conv2d",
     "ConvTranspose2d",
     "Linear",

@@ -257,6 +257,10 @@ class TorchCall:
     inputs: tuple[Shape, ...]
     layouts: tuple[str, ...]
     output: Shape
+    #: an op with several outputs (``split``, ``chunk``): all of them, and which one
+    #: ``output`` is (``from_torch`` is asked once per output)
+    outputs: tuple[Shape, ...] = ()
+    output_index: int = 0
 
     def arg(self, i: int, name: str, default: Any = None) -> Any:
         """Argument ``name``, passed by keyword or at position ``i`` (a method's ``self`` is

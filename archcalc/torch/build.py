@@ -193,6 +193,17 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=1)
 
 
+class ChannelSlice(nn.Module):
+    """Channels ``start`` to ``stop`` of the input: ``x[:, start:stop]``."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x[:, self.start : self.stop]
+
+
 class WindowSum(nn.Module):
     """Probe stand-in for a max pool: the sum over each pooling window (a depthwise conv of
     ones with the pool's kernel, stride, padding, dilation and ceil-mode output size)."""

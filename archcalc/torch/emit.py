@@ -139,6 +139,8 @@ class Converter:
         self.keep: list[Any] = []
         self.used_params: set[str] = set()
         self.calls: dict[str, int] = {}
+        #: node name -> (how it was called: "module" | "function" | "method", what)
+        self.via: dict[str, tuple[str, str]] = {}
         self.renamed = renamed
         for i, (name, is_param) in params.items():
             t = originals[i]
@@ -190,10 +192,14 @@ class Converter:
 
     def bind(self, ev: Event, out: Any) -> None:
         self.keep.append(ev.out)
+        if isinstance(out, tuple) and isinstance(ev.out, (tuple, list)):
+            for t, v in zip(ev.out, out):
+                self.env[id(t)] = v
+            return
         self.env[id(ev.out)] = out
 
-    def tshape(self, ev: Event) -> tuple[int, ...]:
-        out = ev.out
+    def tshape(self, ev: Event, out: Any = None) -> tuple[int, ...]:
+        out = ev.out if out is None else out
         if not isinstance(out, Tensor):
             raise Unmappable("it returns several tensors (a tuple or a list)")
         shape = tuple(int(d) for d in out.shape)
@@ -215,7 +221,8 @@ class Converter:
         kwargs = {k: self.value(v) for k, v in ev.kwargs.items()}
         flat = [v for v in _flatten((args, kwargs))]
         traced = [v for v in flat if isinstance(v, T)]
-        if not isinstance(ev.out, Tensor):
+        several = isinstance(ev.out, (tuple, list)) and all(isinstance(t, Tensor) for t in ev.out)
+        if not isinstance(ev.out, Tensor) and not (several and ev.called_as != "module"):
             if ev.called_as == "module" and isinstance(ev.module, nn.Module) and not traced:
                 raise Unmappable("it has no input tensor archcalc follows")
             raise Unmappable("it returns several tensors (a tuple or a list)")
@@ -239,11 +246,18 @@ class Converter:
         else:
             kinds = reg.functions.get(ev.op, ())
         if not kinds:
+            if several:
+                raise Unmappable("it returns several tensors (a tuple or a list)")
             if ev.op in ("Tensor.__getitem__",):
                 raise Unmappable("indexing or an attribute of a tensor has no archcalc layer")
             raise Unmappable("no archcalc layer does this")
         for t in traced:
             check_view(t)
+        if not isinstance(ev.out, Tensor):  # several outputs: one layer each
+            outs = [self.tshape(ev, t) for t in ev.out]
+            return tuple(
+                self.layer(ev, kinds, args, kwargs, traced, outs, i) for i in range(len(outs))
+            )
         return self.layer(ev, kinds, args, kwargs, traced)
 
     def layer(
@@ -253,14 +267,16 @@ class Converter:
         args: list[Any],
         kwargs: dict[str, Any],
         traced: list[T],
+        outs: Sequence[tuple[int, ...]] = (),
+        index: int = 0,
     ) -> T:
-        tshape = self.tshape(ev)
+        tshape = outs[index] if outs else self.tshape(ev)
         layout = "std" if traced[0].layout == "bcast" else traced[0].layout
-        index = {id(t): i for i, t in reversed(list(enumerate(traced)))}
+        pos = {id(t): i for i, t in reversed(list(enumerate(traced)))}
 
         def arg(v: Any) -> Any:
             if isinstance(v, T):
-                return TensorArg(v.tshape, None, False, index[id(v)])
+                return TensorArg(v.tshape, None, False, pos[id(v)])
             if isinstance(v, P):
                 return TensorArg(v.tshape, v.target, v.is_param, None)
             if isinstance(v, (list, tuple)):
@@ -278,6 +294,8 @@ class Converter:
             tuple(t.shape for t in traced),
             tuple(t.layout for t in traced),
             archcalc_shape(tshape, layout),
+            tuple(archcalc_shape(o, layout) for o in outs),
+            index,
         )
         reasons: list[str] = []
         result: Any = ...
@@ -318,6 +336,7 @@ class Converter:
                 )
             nm = self.unique(name if i == 0 else f"{name}_{lay.kind.lower()}")
             self.nodes.append(Node(nm, lay, tuple(t.node for t in ins)))
+            self.via[nm] = (ev.called_as, ev.display)
             out = T(
                 nm, shape, layout if last else "std", tshape if last else torch_shape(shape, "std")
             )

@@ -47,7 +47,7 @@ import inspect
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 try:
@@ -110,11 +110,14 @@ class Gap:
 class TorchImport:
     """What :func:`import_torch` returns: the model, what a partial import left out
     (empty when nothing was), and notes (parameters the forward pass never uses, modules
-    called more than once, a channels-last output)."""
+    called more than once, a channels-last output), and how each layer was called."""
 
     model: Model
     gaps: tuple[Gap, ...] = ()
     notes: tuple[str, ...] = ()
+    #: node name -> how torch called it: ("module", "nn.ReLU"), ("function", "torch.relu"),
+    #: ("method", "Tensor.mean"); the foreign tools count a call by how it was made
+    via: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- the walk
@@ -277,6 +280,7 @@ class _Import:
             model=Model("", tuple(conv.nodes), self.shape, out.node),
             gaps=tuple(self.gaps),
             notes=tuple(self.notes),
+            via=dict(conv.via),
         )
 
     def unused_params(self) -> None:
@@ -409,7 +413,7 @@ def import_torch(
     lines += [f"note: {s}" for s in result.notes]
     got = result.model
     model = Model(model_name, got.nodes, got.input_shape, got.output, None, "\n".join(lines))
-    return TorchImport(model, result.gaps, result.notes)
+    return TorchImport(model, result.gaps, result.notes, result.via)
 
 
 def _check_one_input(module: nn.Module, root: nn.Module) -> None:

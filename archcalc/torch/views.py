@@ -79,6 +79,9 @@ def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
         perm = [int(d) % nd for d in listify(dims)]
     if perm == list(range(nd)):
         return x
+    if _is_group_view(x) and nd == 5 and perm == [0, 2, 1, 3, 4]:
+        # channel shuffle: (N, g, C/g, H, W) -> (N, C/g, g, H, W), viewed back as (N, C, H, W)
+        return T(x.node, x.shape, "shuffle", tshape)
     if x.layout == "std" and nd == 4 and perm == [0, 2, 3, 1]:
         return T(x.node, x.shape, "nhwc", tshape)
     if x.layout == "nhwc" and perm == [0, 3, 1, 2]:
@@ -95,11 +98,30 @@ def _reshape(self: Any, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
             return x
         raise Unmappable(f"a reshape of a channels-last view {x.tshape} to {tshape}")
     std = torch_shape(x.shape, "std")
+    if x.layout == "shuffle" and tuple(tshape) == tuple(std):
+        name = self.unique(self.node_name(ev))
+        shuffle = K.ChannelShuffle(int(x.tshape[2]))
+        self.nodes.append(Node(name, shuffle, (x.node,)))
+        self.via[name] = (ev.called_as, ev.display)
+        return T(name, x.shape, "std", tshape)
     if tuple(tshape) == tuple(std):
         return T(x.node, x.shape, "std", tshape)
     if len(tshape) == 2 and len(x.shape) > 1 and tshape[1] == prod(x.shape):
         name = self.unique(self.node_name(ev))
         flat = K.Flatten()
         self.nodes.append(Node(name, flat, (x.node,)))
+        self.via[name] = (ev.called_as, ev.display)
         return T(name, tuple(flat.out_shape((x.shape,))), "std", tshape)
     return T(x.node, x.shape, "view", tshape)
+
+
+def _is_group_view(x: T) -> bool:
+    """``x`` is a ``(C, H, W)`` map viewed as ``(N, g, C/g, H, W)``."""
+    t = x.tshape
+    return (
+        x.layout == "view"
+        and len(x.shape) == 3
+        and len(t) == 5
+        and t[1] * t[2] == x.shape[0]
+        and tuple(t[3:]) == tuple(x.shape[1:])
+    )
