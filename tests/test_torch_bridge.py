@@ -65,7 +65,7 @@ from archcalc.engine.graph import INPUT, Model  # noqa: E402
 from archcalc.engine.heads import last_spatial_node  # noqa: E402
 from archcalc.engine.receptive import receptive_fields  # noqa: E402
 from archcalc.engine.shapes import infer_shapes  # noqa: E402
-from archcalc.kinds import LAYER_KINDS, Layer  # noqa: E402
+from archcalc.kinds import LAYER_KINDS, GroupNorm, Layer  # noqa: E402
 from archcalc.torch import (  # noqa: E402
     measure,
     probe_module,
@@ -386,6 +386,7 @@ CASES: list[tuple[str, Model, set[str]]] = [
     *[(f"act_{a.kind}", _seq([Conv2d(2, 3, 1), a], (2, 5, 4)), set()) for a in _ACTIVATIONS],
     ("batchnorm", _seq([Conv2d(2, 3, 3), BatchNorm2d(3), ReLU()], (2, 6, 5)), set()),
     ("layernorm2d", _seq([Conv2d(2, 3, 3), LayerNorm2d(3)], (2, 6, 5)), set()),
+    ("groupnorm", _seq([Conv2d(2, 4, 3), GroupNorm(2, 4)], (2, 6, 5)), set()),
     ("dropout", _seq([Conv2d(2, 3, 1), Dropout(0.3)], (2, 4, 5)), set()),
     ("dropout_flat", _seq([Flatten(), Dropout(0.5), Linear(30, 4)], (2, 3, 5)), {"fvcore"}),
     ("stochastic_depth", _seq([Conv2d(2, 3, 1), StochasticDepth(0.3)], (2, 4, 5)), set()),

@@ -27,7 +27,7 @@ from .conv import Conv2d, ConvTranspose2d
 from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
-from .norm import BatchNorm2d, LayerNorm2d
+from .norm import BatchNorm2d, GroupNorm, LayerNorm2d
 from .pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
@@ -47,6 +47,7 @@ __all__ = [
     "Linear",
     "BatchNorm2d",
     "LayerNorm2d",
+    "GroupNorm",
     "Identity",
     "ReLU",
     "ReLU6",

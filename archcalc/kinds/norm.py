@@ -1,4 +1,4 @@
-"""Normalisation: ``BatchNorm2d`` and ``LayerNorm2d``."""
+"""Normalisation: ``BatchNorm2d``, ``LayerNorm2d`` and ``GroupNorm``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._errors import ShapeError, UnsupportedError
-from .._math import Num, prod
+from .._math import Num, is_symbolic, prod
 from ._base import (
+    GLOBAL,
     Extra,
     Layer,
     Shape,
@@ -15,7 +16,9 @@ from ._base import (
     TorchCall,
     _check_int,
     _eq_known_false,
+    _Global,
     _spatial,
+    invalid,
     register,
 )
 from ._rules import (
@@ -200,3 +203,109 @@ class LayerNorm2d(NoMatmul, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.LayerNorm2d(self.num_channels, eps=1e-6)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class GroupNorm(NoMatmul, Layer):
+    """Group normalisation, as ``torch.nn.GroupNorm(num_groups, num_channels, eps, affine)``.
+
+    The C channels are split into ``num_groups`` groups; each sample's group is normalised
+    by the mean and variance over its channels and *every position*, so each output depends
+    on the whole input (a global receptive field, unlike LayerNorm2d or BatchNorm2d in eval).
+    Params 2C (weight, bias) when ``affine``, else 0; no buffers (no running statistics); no
+    MACs. FLOPs per element as LayerNorm2d: mean (1), centre (1), square (1), variance sum
+    (1), normalise (2), affine (2, only when ``affine``): 8, or 6 without affine.
+
+    >>> GroupNorm(32, 256).params(((256, 14, 14),))
+    512
+    """
+
+    num_groups: Any
+    num_channels: Any
+    eps: float = 1e-5
+    affine: bool = True
+
+    count_fvcore = counts(
+        "5·numel with affine, 4·numel without (fvcore norm_flop_counter(2) on aten::group_norm)",
+        lambda s, i, o, b: (5 if s.affine else 4) * b * prod(o),
+        short="5N·out; 4N·out without affine",
+    )
+    count_ptflops_hook = counts(
+        "input numel, ×2 when affine (ptflops bn_flops_counter_hook: nn.GroupNorm is in "
+        "MODULES_MAPPING)",
+        lambda s, i, o, b: (2 if s.affine else 1) * b * prod(i[0]),
+        short="2N·in; N·in without affine",
+    )
+    count_ptflops_functional = ptflops_no_patch("F.group_norm")
+    count_thop = thop_no_hook("nn.GroupNorm")
+    count_torchinfo = counts(
+        "(weight + bias numel)·N (torchinfo calculate_macs); 0 without affine",
+        params_per_sample,
+        short="N·params",
+    )
+    ptflops_hooked: ClassVar[bool] = True
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.GroupNorm",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.group_norm",)
+    #: the statistics mix every position of a group: not an identity in the RF probe
+    probe_identity: ClassVar[bool] = False
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(2, 4), ((4, 9, 11),)
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "num_groups", self.num_groups, 1)
+        _check_int(k, "num_channels", self.num_channels, 1)
+        if self.eps < 0:
+            raise invalid(k, "eps", self.eps, "must be >= 0")
+        c, g = self.num_channels, self.num_groups
+        if not (is_symbolic(c) or is_symbolic(g)) and c % g:
+            raise invalid(k, "num_channels", c, f"must be divisible by num_groups (={g})")
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = ins[0][0]
+        if _eq_known_false(c, self.num_channels):
+            raise ShapeError(
+                f"{self.kind}.num_channels = {self.num_channels} but the input has {c} channels"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return 2 * self.num_channels if self.affine else 0
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
+        return (8 if self.affine else 6) * prod(out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        # NativeGroupNormBackward0 keeps the input, the weight (a parameter, not counted) and
+        # the mean and rstd of every (sample, group): shape (N, G), in the input's dtype
+        # (measured on CPU for float32, float64 and bfloat16 inputs)
+        return ("in0", Extra(2 * batch * self.num_groups, None, "mean/rstd per group"))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            return cls(int(m.num_groups), int(m.num_channels), float(m.eps), bool(m.affine))
+        w, b = call.arg(2, "weight"), call.arg(3, "bias")
+        if w is None and b is None:
+            affine = False
+        elif getattr(w, "param", None) is not None and getattr(b, "param", None) is not None:
+            affine = True
+        else:
+            raise UnsupportedError(
+                "F.group_norm with only one of weight and bias, or with one that is not a "
+                "parameter: archcalc's GroupNorm has both parameters or neither"
+            )
+        groups = call.arg(1, "num_groups")
+        return cls(int(groups), call.inputs[0][0], float(call.arg(4, "eps", 1e-5)), affine)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.GroupNorm(self.num_groups, self.num_channels, eps=self.eps, affine=self.affine)
