@@ -15,6 +15,7 @@ import sympy
 
 import archcalc
 from archcalc import Conv2d, ConvTranspose2d, LeakyReLU, Linear, MaxPool2d, SpecError, Upsample
+from archcalc.engine.shapes import symbol
 from archcalc.kinds import LAYER_KINDS, layer_from_dict
 
 #: a wrong value for each annotation, and what the message must say is valid
@@ -104,7 +105,7 @@ def test_valid_values_still_pass():
 def test_symbolic_kernel_on_a_numeric_input():
     # a symbolic kernel size is allowed (the exam derives formulas with one); on a numeric
     # input every figure is a formula in k, not "cannot determine truth value of Relational"
-    k = archcalc.symbol("k")
+    k = symbol("k")
     m = archcalc.sequential("c", [Conv2d(3, 8, k, bias=False)], input_shape=(3, 32, 32))
     s = archcalc.summary(m)
     # output 8 × (33 − k)², each 3·k² MACs; FLOPs twice that
