@@ -24,13 +24,14 @@ cites the tool function it mirrors; the docs table of conventions is generated f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from .._errors import UnsupportedError
 from .._math import Num, prod
 
-if TYPE_CHECKING:
-    from ._base import Layer
+#: a layer kind's instance (``kinds._base.Layer``, which mixes this module in: not imported
+#: here, so that the two modules do not import each other)
+Layer = Any
 
 __all__ = [
     "KindRules",
