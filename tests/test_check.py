@@ -33,6 +33,30 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+#: zoo models whose receptive field ``check`` cannot probe at their small input, and why;
+#: every other model's field is compared with the gradient support (at 64x64 the adaptive
+#: pool of AlexNet and the VGGs upsamples a 1x1/2x2 map: a fractional stride; vgg16's field
+#: is checked at 224 below, where that pool is the identity)
+RF_NOT_CHECKED = {
+    **dict.fromkeys(
+        ["alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn"]
+        + ["vgg19", "vgg19_bn"],
+        "misaligned or fractional stride",
+    ),
+    **dict.fromkeys(
+        ["mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"],
+        "squeeze-excitation gates: every unit sees the whole image",
+    ),
+}
+
+
+def assert_rf_checked(report) -> None:
+    """The receptive-field rows were compared (not skipped) and all agree."""
+    rf_rows = [r for r in report.rows if r.check.startswith("receptive field")]
+    assert rf_rows
+    assert all(r.ok is True for r in rf_rows), rf_rows
+
+
 @pytest.mark.parametrize("name", archcalc.zoo.names())
 def test_zoo_model_checks_clean(name):
     report = check(name, small_input(name), batch=2)
@@ -46,10 +70,11 @@ def test_zoo_model_checks_clean(name):
         "fvcore flops",
         "fvcore activations",
     } <= checked
-    rf_rows = [r for r in report.rows if r.check.startswith("receptive field")]
-    assert rf_rows
-    if not any(r.ok is None for r in rf_rows):
-        assert all(r.ok for r in rf_rows)
+    if name in RF_NOT_CHECKED:
+        rf_rows = [r for r in report.rows if r.check.startswith("receptive field")]
+        assert [(r.ok, r.note) for r in rf_rows] == [(None, RF_NOT_CHECKED[name])]
+    else:
+        assert_rf_checked(report)
 
 
 @pytest.mark.slow
@@ -57,6 +82,7 @@ def test_zoo_model_checks_clean(name):
 def test_full_size_checks_clean(name):
     report = check(name, (3, 224, 224))
     assert not report.mismatches, report.mismatches
+    assert_rf_checked(report)
 
 
 def test_a_wrong_formula_is_caught(monkeypatch):

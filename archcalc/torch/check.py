@@ -149,6 +149,7 @@ def check(
         )
     if fvcore:
         rows.extend(_fvcore_rows(m, s, net, x))
+    del net, x  # the probe below builds its own (float64) network
     if rf:
         rows.extend(_rf_rows(m, s))
     return report
@@ -283,7 +284,8 @@ def _rf_rows(m: Any, s: Summary) -> list[CheckRow]:
     out = s.layer(str(name)).output_shape if name != "input" else s.input_shape
     ho, wo = out[1], out[2]
     boxes = clipped_boxes(m, infer_shapes(m, s.input_shape))[str(name)]
-    net = probe_module(m)
+    # only the field's layer and its ancestors: a classifier after it is never run
+    net = probe_module(m if name == "input" else m.with_nodes(m.nodes, output=str(name)))
     units = {
         (ho // 2, wo // 2),
         (ho // 2, min(wo - 1, wo // 2 + 1)),
