@@ -31,8 +31,8 @@ from archcalc import (
     Sigmoid,
     Upsample,
     sequential,
-    symbol,
 )
+from archcalc.engine.shapes import symbol
 
 
 def test_import_does_not_import_torch_or_sympy():

@@ -204,3 +204,22 @@ def test_inputs_of_any_rank_in_files(tmp_path):
     text = '{"input": [10], "layers": [{"kind": "Linear", "in_features": 10, "out_features": 4}]}'
     s = archcalc.summary(str(_write(tmp_path, "v.json", text)))
     assert s.input_shape == (10,) and s.params == 10 * 4 + 4
+
+
+def test_long_layer_lists_are_composed_in_chunks(monkeypatch):
+    from archcalc.load import _yaml
+
+    monkeypatch.setattr(_yaml, "CHUNK", 7)
+    items = "".join(
+        f"  - {{kind: Conv2d, in_channels: 4, out_channels: 4, kernel_size: {1 + i % 3}}}\n"
+        f"  - {{name: r{i}, kind: ReLU}}  # comment\n"
+        for i in range(2000)
+    )
+    text = f"name: long\ninput: [4, 8, 8]\nlayers:\n{items}description: after the layers\n"
+    assert _yaml._split_layers(text) is not None  # the chunked path is taken
+    assert _yaml.load_yaml(text, 10) == yaml.safe_load(text)
+    # an error in a later chunk is reported at its line in the whole file
+    bad = text.replace("name: r1500,", "name: r1500, name: again,")
+    line = bad[: bad.index("name: again")].count("\n") + 1
+    with pytest.raises(archcalc.FileFormatError, match=f"'name' is given twice .*line {line}\\)"):
+        _yaml.load_yaml(bad, 10)

@@ -285,6 +285,19 @@ def _tree(s: Summary, depth: int | None, units: str) -> Any:
     return Group(Text(title(s), overflow="fold"), top)
 
 
+def _dump_json(d: dict[str, Any], layers: Any) -> str:
+    """``d`` as indented JSON with a last key ``layers`` whose entries (JSON text) are one per
+    line: ``indent`` on the whole would take json's pure-Python encoder (about 10x slower on a
+    200,000-layer model) and a list of every layer's dict."""
+    rows = ",\n    ".join(layers)
+    head = json.dumps(d, indent=2)
+    return (
+        f'{head[:-2]},\n  "layers": [\n    {rows}\n  ]\n}}'
+        if rows
+        else f'{head[:-2]},\n  "layers": []\n}}'
+    )
+
+
 def render_summary(
     s: Summary,
     command: str,
@@ -297,13 +310,14 @@ def render_summary(
     """Render one command's view of a summary (grouped by module path at ``depth``)."""
     fmt = str(fmt)
     if fmt == "json":
-        d = s.to_dict()
+        d = s.to_dict(layers=False)
+        layers = s.layer_json()
         if depth is not None:
             d["depth"] = depth
-            d["layers"] = [g.to_dict() for g in group_layers(s, depth)]
+            layers = (json.dumps(g.to_dict()) for g in group_layers(s, depth))
         if extra_json:
             d.update(jsonable(extra_json))
-        return json.dumps(d, indent=2)
+        return _dump_json(d, layers)
     if fmt == "tree":
         return _tree(s, depth, units)
     if fmt == "latex":

@@ -107,10 +107,22 @@ class SavedWalk:
         self.trainable = trainable
         self.grad = {INPUT: input_requires_grad}
         self.store = {INPUT: INPUT}  # which storage each tensor lives in (in training)
-        self.shape = {INPUT: input_shape}  # shape of each storage
+        self.nbytes = {INPUT: batch * prod(input_shape) * size}  # bytes of each storage
         self.kept: set[str] = set()
         self.per_node: dict[str, Any] = {}
         self.total: Any = 0
+
+    def _plan(self, layer: Any, ins: Any, out: Any) -> tuple[Any, tuple[int, ...], Any]:
+        """What ``layer`` saves, once per (spec, shapes): the bytes of its extra tensors, the
+        tensors it keeps (-1 its output, k its input k) and its output's bytes."""
+        extra: Any = 0
+        refs = []
+        for item in layer.saved(ins, out, self.batch):
+            if isinstance(item, Extra):
+                extra = extra + item.elements * _acc_itemsize(item, self.size)
+            else:
+                refs.append(-1 if item == "out" else int(item[2:]))
+        return extra, tuple(refs), self.batch * prod(out) * self.size
 
     def visit(
         self,
@@ -123,41 +135,49 @@ class SavedWalk:
         """Record ``node`` (inputs of shapes ``ins``, output ``out``, ``params`` parameters);
         returns the bytes it adds."""
         layer = node.layer
-        self.store[node.name] = self.store[node.inputs[0]] if layer.is_view(True) else node.name
-        if self.store[node.name] == node.name:
-            self.shape[node.name] = out
-        own = (
-            self.trainable(node)
-            if self.trainable is not None
-            else bool(is_symbolic(params) or params > 0)
-        )
+        name = node.name
+        plan = memo.get("saved") if memo is not None else None
+        if plan is None:
+            plan = self._plan(layer, ins, out)
+            if memo is not None:
+                memo["saved"] = plan
+        extra, refs, out_bytes = plan
+        store = self.store
+        if layer.is_view(True):
+            store[name] = store[node.inputs[0]]
+        else:
+            store[name] = name
+            self.nbytes[name] = out_bytes
+        if self.trainable is not None:
+            own = self.trainable(node)
+        else:
+            own = params > 0 if type(params) is int else bool(is_symbolic(params) or params > 0)
         grad = self.grad
-        needs = own or any(grad[s] for s in node.inputs)
-        grad[node.name] = needs
+        needs = own
+        if not needs:
+            for s in node.inputs:
+                if grad[s]:
+                    needs = True
+                    break
+        grad[name] = needs
         if not needs:
             return 0
-        items = memo.get("saved") if memo is not None else None
-        if items is None:
-            items = layer.saved(ins, out, self.batch)
-            if memo is not None:
-                memo["saved"] = items
-        added: Any = 0
-        for item in items:
-            if isinstance(item, Extra):
-                added = added + item.elements * _acc_itemsize(item, self.size)
-                continue
-            if item != "out" and layer.operands_for_each_other:
-                # a product keeps an operand only for the gradient of another one
-                k = int(item[2:])
-                if not any(grad[s] for j, s in enumerate(node.inputs) if j != k):
-                    continue
-            tensor = node.name if item == "out" else node.inputs[int(item[2:])]
-            storage = self.store[tensor]
-            if storage not in self.kept:
-                self.kept.add(storage)
-                added = added + self.batch * prod(self.shape[storage]) * self.size
-        if not (isinstance(added, int) and added == 0):
-            self.per_node[node.name] = added
+        added: Any = extra
+        kept = self.kept
+        for k in refs:
+            if k < 0:
+                storage = store[name]
+            else:
+                if layer.operands_for_each_other and not any(
+                    grad[s] for j, s in enumerate(node.inputs) if j != k
+                ):
+                    continue  # a product keeps an operand only for another one's gradient
+                storage = store[node.inputs[k]]
+            if storage not in kept:
+                kept.add(storage)
+                added = added + self.nbytes[storage]
+        if not (type(added) is int and added == 0):
+            self.per_node[name] = added
             self.total = self.total + added
         return added
 
@@ -215,10 +235,16 @@ class MemoryWalk:
         memo: dict[str, Any] | None = None,
     ) -> None:
         """Record ``node``'s output (allocated unless a view), frees and saved tensors."""
-        e = self.batch * prod(out)
         owns = self.store[node.name] == node.name
-        b = e * self.size if owns else 0
-        self.outputs[node.name] = OutputMemory(e, b)
+        key = "own_output" if owns else "view_output"
+        o = memo.get(key) if memo is not None else None
+        if o is None:
+            e = self.batch * prod(out)
+            o = OutputMemory(e, e * self.size if owns else 0)
+            if memo is not None:
+                memo[key] = o
+        b = o.bytes
+        self.outputs[node.name] = o
         if owns:
             self.activations = self.activations + b
             self.live = self.live + b
@@ -228,8 +254,10 @@ class MemoryWalk:
                 self.candidates.append(self.live)
             elif self.live > self.peak:
                 self.peak = self.live
-        for s in self.frees.get(node.name, ()):
-            self.live = self.live - (self.input_bytes if s == INPUT else self.outputs[s].bytes)
+        frees = self.frees.get(node.name)
+        if frees:
+            for s in frees:
+                self.live = self.live - (self.input_bytes if s == INPUT else self.outputs[s].bytes)
         self.saved.visit(node, ins, out, params, memo)
 
     def report(self) -> MemoryReport:

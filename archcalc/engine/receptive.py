@@ -203,12 +203,14 @@ def rf_step(
         return _merge(in_rfs, node)
     if in_rfs[0].is_global:
         return _GLOBAL_RF
-    geom = memo.get("geometry") if memo is not None else None
-    if geom is None:
+    step = memo.get("rf") if memo is not None else None
+    if step is None:
         geom = node.layer.geometry(ins, out)
+        step = (geom, geom is not GLOBAL and _identity(geom, node))
         if memo is not None:
-            memo["geometry"] = geom
-    if geom is not GLOBAL and in_rfs[0] is not UNIT_RF and _identity(geom, node):
+            memo["rf"] = step
+    geom, identity = step
+    if identity and in_rfs[0] is not UNIT_RF:
         return in_rfs[0]  # a pointwise layer: the same field (shared, not copied)
     return _step(in_rfs[0], geom, node)
 

@@ -24,7 +24,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +38,20 @@ from .params import node_params
 from .receptive import RF, UNIT_RF, rf_step
 from .shapes import Shape, node_shape, resolve_input
 
-__all__ = ["LayerFigures", "Walk", "walk"]
+__all__ = ["LayerFigures", "Walk", "walk", "no_cycle_collection"]
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a walk creates millions of small acyclic objects that
+    it would scan again and again (a third of the time on a 200,000-layer model)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +94,43 @@ def walk(
     ``dtype`` apply to memory; ``trainable(node)`` says which layers' parameters train
     (default: every layer with parameters).
     """
+    with no_cycle_collection():
+        return _walk(model, input_shape, batch, dtype, input_requires_grad, trainable)
+
+
+def _walk(
+    model: Model,
+    input_shape: Sequence[Any] | str | None,
+    batch: Any,
+    dtype: str,
+    input_requires_grad: bool,
+    trainable: Callable[[Node], bool] | None,
+) -> Walk:
     ishape = resolve_input(model, input_shape)
     shapes: dict[str, Shape] = {INPUT: ishape}
     figures: dict[str, LayerFigures] = {}
     rfs: dict[str, RF] | None = {INPUT: UNIT_RF}
     rf_gap: str | None = None
     memory = MemoryWalk(model, ishape, batch, dtype, input_requires_grad, trainable)
-    cache: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
+    # by spec object first (cheap to hash), then by spec value (equal specs built apart)
+    by_id: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
+    by_value: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
     for i, node in enumerate(model.live_nodes()):
         try:
             layer = node.layer
             ins = tuple([shapes[s] for s in node.inputs])
-            key = (layer, ins)
-            hit = cache.get(key)
+            key = (id(layer), ins)
+            hit = by_id.get(key)
             if hit is None:
-                out = node_shape(layer, ins)
-                p = node_params(layer, ins)
-                c = node_cost(layer, ins, out)
-                hit = (LayerFigures(out, p.params, p.buffers, c.macs, c.flops), {})
-                cache[key] = hit
+                vkey = (layer, ins)
+                hit = by_value.get(vkey)
+                if hit is None:
+                    out = node_shape(layer, ins)
+                    p = node_params(layer, ins)
+                    c = node_cost(layer, ins, out)
+                    hit = (LayerFigures(out, p.params, p.buffers, c.macs, c.flops), {})
+                    by_value[vkey] = hit
+                by_id[key] = hit
             fig, memo = hit
             shapes[node.name] = fig.shape
             figures[node.name] = fig

@@ -9,7 +9,9 @@ by one walk that
 * refuses a key given twice in one mapping (``safe_load`` keeps the last silently);
 * builds only YAML's plain types (str, int, float, bool, null, list, mapping); any other tag
   is an error, so no tag ever constructs a Python object;
-* builds each distinct scalar once (a 200,000-layer file repeats a few dozen of them).
+* builds each distinct scalar once (a 200,000-layer file repeats a few dozen of them);
+* composes a long top-level ``layers:`` block in chunks of items, so that libyaml's node
+  graph (some 300 bytes a node, seven nodes a one-line layer) never holds the whole file.
 
 >>> load_yaml("a: [1, 2]\\nb: {c: true}\\n", 10)
 {'a': [1, 2], 'b': {'c': True}}
@@ -20,6 +22,7 @@ by one walk that
 from __future__ import annotations
 
 import gc
+import re
 from typing import Any
 
 import yaml
@@ -27,6 +30,12 @@ import yaml
 from .._errors import FileFormatError
 
 __all__ = ["load_yaml"]
+
+#: items of the ``layers:`` block composed at a time
+CHUNK = 20_000
+_LAYERS = re.compile(r"^layers:[ \t]*(#.*)?\n", re.M)
+_PLAIN_BLOCK_END = re.compile(r"^[^\s#]", re.M)
+_MARKERS = re.compile(r"^(---|\.\.\.|%)", re.M)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -49,19 +58,73 @@ def load_yaml(text: str, max_alias_nodes: int) -> Any:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-        return None if node is None else _Builder(max_alias_nodes).build(node)
+        split = _split_layers(text)
+        if split is not None:
+            try:
+                return _load_split(*split, max_alias_nodes)
+            except Exception:
+                pass  # report errors as the whole file has them (line numbers and all)
+        return _load_one(text, _Builder(max_alias_nodes))
     finally:
         if enabled:
             gc.enable()
 
 
-def _line(node: Any) -> str:
-    return f"line {node.start_mark.line + 1}"
+def _load_one(text: str, builder: _Builder, first_line: int = 0) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    builder.first_line = first_line
+    builder.done = {}  # keyed by id(node): ids of a freed graph are reused by the next
+    return None if node is None else builder.build(node)
+
+
+def _split_layers(text: str) -> tuple[str, list[tuple[int, str]]] | None:
+    """The document without the items of its top-level block ``layers:``, and those items in
+    chunks (first line, text); ``None`` when there is no such indented block with more than
+    one chunk, or the file has anchors, aliases, tags or document markers (read it whole)."""
+    if len(text) < 100_000 or "&" in text or "*" in text or "!" in text:
+        return None
+    m = _LAYERS.search(text)
+    if m is None or _MARKERS.search(text):
+        return None
+    start = m.end()
+    end_m = _PLAIN_BLOCK_END.search(text, start)
+    end = end_m.start() if end_m else len(text)
+    block = text[start:end]
+    first = re.search(r"^( +)- ", block, re.M)
+    if first is None:
+        return None
+    starts = [i.start() for i in re.finditer(rf"^{first.group(1)}- ", block, re.M)]
+    if len(starts) <= CHUNK or block[: starts[0]].strip(" \n\t#") != "":
+        return None
+    line0 = text.count("\n", 0, start)
+    chunks = []
+    bounds = [*starts[::CHUNK], len(block)]
+    for a, b in zip(bounds, bounds[1:]):
+        chunks.append((line0 + block.count("\n", 0, a), block[a:b]))
+    return text[:start] + text[end:], chunks
+
+
+def _load_split(rest: str, chunks: list[tuple[int, str]], max_alias_nodes: int) -> Any:
+    builder = _Builder(max_alias_nodes)
+    data = _load_one(rest, builder)
+    if not isinstance(data, dict) or data.get("layers", 0) is not None:
+        raise ValueError("not the expected layout")
+    layers: list[Any] = []
+    for line, chunk in chunks:
+        items = _load_one(chunk, builder, line)
+        if not isinstance(items, list):
+            raise ValueError("not a block sequence")
+        layers.extend(items)
+    data["layers"] = layers
+    return data
+
+
+def _line(node: Any, first_line: int = 0) -> str:
+    return f"line {first_line + node.start_mark.line + 1}"
 
 
 class _Builder:
@@ -71,6 +134,7 @@ class _Builder:
         self.done: dict[int, tuple[Any, int]] = {}  # id(node) -> (data, nodes it holds)
         self.scalars: dict[tuple[str, str], Any] = {}
         self.constructor = yaml.SafeLoader("")
+        self.first_line = 0  # of the text being built, in the file
 
     def build(self, node: Any) -> Any:
         return self._node(node)[0]
@@ -82,7 +146,7 @@ class _Builder:
             self.aliased += seen[1]
             if self.aliased > self.limit:
                 raise FileFormatError(
-                    f"YAML aliases expand to more than {self.limit:,} nodes ({_line(node)}); "
+                    f"YAML aliases expand to more than {self.limit:,} nodes ({_line(node, self.first_line)}); "
                     f"set ARCHCALC_MAX_ALIAS_NODES to raise the limit"
                 )
             return seen
@@ -102,7 +166,9 @@ class _Builder:
         if k in self.scalars:
             return self.scalars[k]
         if tag not in _SCALARS:
-            raise FileFormatError(f"tag {tag} ({_line(node)}) is not allowed in a spec file")
+            raise FileFormatError(
+                f"tag {tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
+            )
         data = (
             value
             if tag == _STR
@@ -113,7 +179,9 @@ class _Builder:
 
     def _sequence(self, node: Any) -> tuple[Any, int]:
         if node.tag != _SEQ:
-            raise FileFormatError(f"tag {node.tag} ({_line(node)}) is not allowed in a spec file")
+            raise FileFormatError(
+                f"tag {node.tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
+            )
         items, count = [], 1
         for child in node.value:
             data, n = self._node(child)
@@ -123,16 +191,20 @@ class _Builder:
 
     def _mapping(self, node: Any) -> tuple[Any, int]:
         if node.tag != _MAP:
-            raise FileFormatError(f"tag {node.tag} ({_line(node)}) is not allowed in a spec file")
+            raise FileFormatError(
+                f"tag {node.tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
+            )
         d: dict[Any, Any] = {}
         count = 1
         for knode, vnode in node.value:
             k, nk = self._node(knode)
             if isinstance(k, (list, dict)):
-                raise FileFormatError(f"a mapping key must be a scalar ({_line(knode)})")
+                raise FileFormatError(
+                    f"a mapping key must be a scalar ({_line(knode, self.first_line)})"
+                )
             if k in d:
                 raise FileFormatError(
-                    f"key {k!r} is given twice in one mapping ({_line(knode)}); keys must be unique"
+                    f"key {k!r} is given twice in one mapping ({_line(knode, self.first_line)}); keys must be unique"
                 )
             v, nv = self._node(vnode)
             d[k] = v
