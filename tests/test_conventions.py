@@ -90,7 +90,8 @@ FOREIGN = [c for c in CONVENTIONS if c != "archcalc"]
 
 # ---------------------------------------------------------------- running the tools
 
-_CHANNEL_LINEAR = getattr(at.build, "ChannelLinear", None)
+#: the module archcalc builds for a Linear on channels (a stock nn.Linear on a permuted view)
+_CHANNEL_LINEAR = at.build.ChannelLinear
 
 
 def _ptflops_linear(module, inputs, output):
@@ -102,14 +103,10 @@ def _ptflops_linear(module, inputs, output):
 
 
 def _ptflops_hooks() -> dict[Any, Any]:
-    if _CHANNEL_LINEAR is None or _CHANNEL_LINEAR is torch.nn.Linear:
-        return {}
     return {_CHANNEL_LINEAR: _ptflops_linear}
 
 
 def _thop_ops() -> dict[Any, Any]:
-    if _CHANNEL_LINEAR is None or _CHANNEL_LINEAR is torch.nn.Linear:
-        return {}
     return {_CHANNEL_LINEAR: thop_hooks.count_linear}
 
 
