@@ -12,19 +12,29 @@ compares with archcalc's figures:
 * the inference peak: a replay of the pass with real tensors (distinct storages live after
   each layer, tensors dropped after their last use) and, with a GPU, CUDA's max allocated.
 
+These comparisons run real tensors. Before any is allocated, :func:`preflight` estimates the
+bytes from archcalc's own figures and refuses a check above :func:`max_bytes` (2 GiB unless
+``ARCHCALC_CHECK_MAX_BYTES`` says otherwise; see docs/limits.md).
+
 Imports torch (and fvcore); only ``archcalc check`` and the tests use it.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import UnsupportedError
+from .._errors import OptionError, UnsupportedError
 from ..summary import Summary, load_model, summary
 
-__all__ = ["CheckRow", "CheckReport", "check"]
+__all__ = ["CheckRow", "CheckReport", "check", "preflight", "max_bytes", "MAX_BYTES"]
+
+#: the most bytes ``check`` lets torch allocate (archcalc's estimate, see :func:`preflight`)
+MAX_BYTES = 2 * 2**30
+#: the environment variable that changes :data:`MAX_BYTES`
+MAX_BYTES_ENV = "ARCHCALC_CHECK_MAX_BYTES"
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,7 @@ def check(
     s = summary(m, input=input, batch=batch)
     if any(not isinstance(d, int) for d in s.input_shape):
         raise UnsupportedError("check needs a numeric --input")
+    preflight(s, input, rf=rf)
     report = CheckReport(m.name, s.input_shape, batch)
     rows = report.rows
     meas = measure(m, s.input_shape, batch)
@@ -153,6 +164,62 @@ def check(
     if rf:
         rows.extend(_rf_rows(m, s))
     return report
+
+
+def max_bytes() -> int:
+    """The allocation limit of ``check``: ``$ARCHCALC_CHECK_MAX_BYTES`` (bytes, or a size such
+    as ``8GiB``), else :data:`MAX_BYTES`."""
+    raw = os.environ.get(MAX_BYTES_ENV)
+    if raw is None:
+        return MAX_BYTES
+    from ..engine.training import parse_bytes
+
+    try:
+        if len(raw) > 40:  # 10^40 bytes is past any machine; longer text is not a size
+            raise OptionError(argument=MAX_BYTES_ENV, value=raw)
+        return parse_bytes(raw, MAX_BYTES_ENV)
+    except OptionError:
+        raise OptionError(
+            argument=MAX_BYTES_ENV,
+            value=raw,
+            reason="must be a positive integer of bytes or a size such as 8GiB "
+            "(an environment variable)",
+        ) from None
+
+
+def preflight(s: Summary, input: Any = None, *, rf: bool = True) -> int:
+    """The bytes ``check`` would have torch allocate for ``s``, from archcalc's own figures;
+    raises :class:`OptionError` (naming the input, the batch and the limit) above
+    :func:`max_bytes`, before anything is allocated.
+
+    The estimate is the training-mode pass that measures shapes, parameters and the bytes saved
+    for backward (it keeps every output): weights + input + every layer's output + saved for
+    backward. It bounds the inference replay too (weights + peak). With ``rf`` the
+    receptive-field probe runs the same pass in float64: twice that.
+
+    >>> from archcalc import summary
+    >>> s = summary("alexnet", input=(3, 64, 64))
+    >>> preflight(s, rf=False) == (
+    ...     s.weights_bytes + s.memory.input_bytes + s.memory.activations_bytes
+    ...     + s.memory.saved_for_backward_bytes)
+    True
+    """
+    mem = s.memory
+    one_pass = s.weights_bytes + mem.input_bytes + mem.activations_bytes
+    need = (one_pass + mem.saved_for_backward_bytes) * (2 if rf else 1)
+    limit = max_bytes()
+    if need > limit:
+        shape = "x".join(str(d) for d in s.input_shape)
+        at_batch = f" at `batch` = {s.batch}" if s.batch != 1 else ""
+        probe = ", twice for the float64 receptive-field probe" if rf else ""
+        raise OptionError(
+            argument="input",
+            value=input if isinstance(input, str) else shape,
+            reason=f"check would allocate about {need:,} bytes{at_batch} (weights + input + "
+            f"outputs + saved for backward{probe}), over the limit of {limit:,} bytes "
+            f"(set {MAX_BYTES_ENV} to change it)",
+        )
+    return int(need)
 
 
 def _replay_peak(net: Any, x: Any) -> int:
