@@ -263,7 +263,7 @@ def sympy() -> Any:
 
 
 def symbols(*names: str) -> list[Any]:
-    from archcalc import symbol
+    from archcalc.engine.shapes import symbol
 
     return [symbol(name) for name in names]
 
