@@ -87,6 +87,21 @@ def registry() -> Registry:
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
 
 
+def keeps_shape(m: nn.Module, x: Any) -> bool:
+    """Whether leaf ``m`` on tensor ``x`` certainly returns ``x``'s shape in eval mode: a
+    pointwise kind (``probe_identity``) whose normalised shape, if any, matches ``x``, or a
+    batch norm over ``x``'s channels."""
+    if not isinstance(x, Tensor) or m.training:
+        return False
+    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+        return x.dim() > 1 and x.shape[1] == m.num_features
+    kinds = registry().module_kinds(m)
+    if not kinds or not all(k.probe_identity for k in kinds):
+        return False
+    ns = getattr(m, "normalized_shape", None)
+    return ns is None or tuple(x.shape[len(x.shape) - len(ns) :]) == tuple(ns)
+
+
 def is_leaf(m: nn.Module) -> bool:
     """Modules recorded as one call: those a kind lists, and torch.nn's own layers."""
     if isinstance(m, _CONTAINERS):

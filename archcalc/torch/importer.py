@@ -61,7 +61,7 @@ from torch import Tensor, nn
 from .._errors import OptionError, ShapeError, UnsupportedError
 from ..engine.graph import INPUT, Model, Node
 from ..kinds import Identity
-from .emit import Converter, frame_text, is_leaf
+from .emit import Converter, frame_text, is_leaf, keeps_shape
 from .tracer import DataDependent, Event, MetaRun, RunError
 from .values import BATCH, T, Unmappable, X
 
@@ -374,7 +374,7 @@ def import_torch(
             warnings.simplefilter("ignore")
             _check_one_input(module, root)
             _, dtype = _device_dtype(root)
-            run = MetaRun(root, is_leaf, partial)
+            run = MetaRun(root, is_leaf, partial, keeps_shape)
             try:
                 x, out = run.run((BATCH, *shape), dtype)
             except DataDependent as e:

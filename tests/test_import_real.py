@@ -1,0 +1,182 @@
+"""Real models imported with :func:`archcalc.torch.from_torch`: torchvision's and timm's, built
+with random weights, against torch and fvcore.
+
+An import is *exact* when archcalc's parameters equal ``sum(p.numel())`` and its FLOPs under
+the ``fvcore`` convention equal ``fvcore.nn.FlopCountAnalysis(model, x).total()`` on the same
+module at the same input. A model archcalc cannot import must fail with a named
+:class:`~archcalc.UnsupportedError` naming the op and where it is called (``EXPECTED``).
+
+The default run takes a sample (small inputs, small models: a few seconds). The extended set,
+every torchvision classification and segmentation model and one timm model per family, runs
+when ``ARCHCALC_REAL_MODELS=1`` (minutes; models are built on the meta device and fvcore runs
+only below 30 M parameters). docs/import.md lists the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+
+from torch import nn  # noqa: E402
+
+import archcalc  # noqa: E402
+from archcalc.torch import from_torch  # noqa: E402
+
+EXTENDED = os.environ.get("ARCHCALC_REAL_MODELS") == "1"
+#: fvcore runs the model for real: only below this many parameters
+FVCORE_LIMIT = 30_000_000
+
+#: x.mean((2, 3)) imports as a global average pool, which archcalc's fvcore convention counts
+#: C·H·W; fvcore has no handle for aten::mean and counts 0 (archcalc does not yet record that
+#: the pool was a mean: TorchImport.via has it, the conventions do not read it)
+MEAN_POOL = "x.mean((2, 3)) counted C·H·W, fvcore counts aten::mean as 0"
+
+#: models archcalc cannot import yet, and the named error each one raises (a regex)
+EXPECTED: dict[str, str] = {
+    **dict.fromkeys(
+        ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
+        r"cannot map Tensor\.permute \(call 'permute', in VisionTransformer\.forward",
+    ),
+    **dict.fromkeys(
+        ("swin_t", "swin_s", "swin_b"),
+        r"cannot map (operator\.getitem|Tensor\.permute|torch\.nn\.functional\.pad)",
+    ),
+    **dict.fromkeys(
+        ("swin_v2_t", "swin_v2_s", "swin_v2_b"),
+        r"cannot map (nn\.Linear|operator\.getitem|torch\.nn\.functional\.pad)",
+    ),
+    "maxvit_t": r"cannot map Tensor\.permute \(call 'permute', in module 'blocks\.0\.layers",
+}
+
+#: imports whose params are exact but whose fvcore-convention FLOPs are not (the reason)
+FLOPS_DIFFER: dict[str, str] = {
+    **dict.fromkeys(("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"), MEAN_POOL),
+    **dict.fromkeys(
+        ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"),
+        MEAN_POOL,
+    ),
+}
+
+#: the default sample at 3x64x64, with fvcore's total for it (fvcore 0.1.5, recorded from
+#: ``FlopCountAnalysis(model, torch.randn(1, 3, 64, 64)).total()`` on these torchvision
+#: builds; the extended set and ``test_fvcore_live`` run fvcore itself). Their forward calls
+#: cover conv/BN/ReLU stacks, depthwise and squeeze-excitation blocks, dense concatenation,
+#: split/chunk/channel shuffle, channels-last LayerNorm/Linear with layer scale, a dict output
+SAMPLE: dict[str, int] = {
+    "resnet18": 148_965_376,
+    "mobilenet_v3_small": 6_772_736,
+    "efficientnet_b0": 34_540_032,
+    "densenet121": 234_862_592,
+    "squeezenet1_1": 21_593_576,
+    "shufflenet_v2_x0_5": 4_411_776,
+    "regnet_x_400mf": 34_667_712,
+    "googlenet": 123_787_648,
+    "convnext_tiny": 365_642_496,
+    "lraspp_mobilenet_v3_large": 33_796_096,
+}
+
+
+def torchvision_builder(name: str) -> Callable[[], nn.Module]:
+    from torchvision import models
+
+    kwargs: dict[str, Any] = {"weights": None}
+    if name in ("googlenet", "inception_v3"):
+        kwargs["aux_logits"] = False  # auxiliary heads: unused in eval, not in the output
+        kwargs["init_weights"] = False
+    if name in models.list_models(module=models.segmentation):
+        kwargs["weights_backbone"] = None
+    return lambda: models.get_model(name, **kwargs)
+
+
+def build(make: Callable[[], nn.Module], meta: bool) -> nn.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if meta:
+            try:
+                with torch.device("meta"):
+                    return make().eval()
+            except Exception:  # an initialiser that reads values (torchvision's regnet)
+                pass
+        return make().eval()
+
+
+def fvcore_total(net: nn.Module, shape: tuple[int, ...]) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fvcore.nn import FlopCountAnalysis
+
+        f = FlopCountAnalysis(net, (torch.randn(1, *shape),))
+        f.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        return int(f.total())
+
+
+def check_model(name: str, make: Callable[[], nn.Module], shape: tuple[int, ...]) -> None:
+    """Import ``name`` at ``shape``: exact, or the expected named error."""
+    net = build(make, meta=True)
+    if name in EXPECTED:
+        with pytest.raises(archcalc.UnsupportedError, match=EXPECTED[name]):
+            from_torch(net, shape)
+        return
+    s = archcalc.summary(from_torch(net, shape), convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    if sum(p.numel() for p in net.parameters()) > FVCORE_LIMIT:
+        return
+    if next(net.parameters()).is_meta:
+        net = net.to_empty(device="cpu")
+        for b in net.buffers():
+            if b.is_floating_point():
+                b.fill_(1.0)
+    got, want = int(s.flops), fvcore_total(net, shape)
+    if name in FLOPS_DIFFER:
+        assert got != want, f"{name} is exact now: take it out of FLOPS_DIFFER"
+        return
+    assert got == want
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_torchvision_sample(name: str) -> None:
+    net = build(torchvision_builder(name), meta=True)
+    s = archcalc.summary(from_torch(net, (3, 64, 64)), convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    if name in FLOPS_DIFFER:
+        assert s.flops != SAMPLE[name], f"{name} is exact now: take it out of FLOPS_DIFFER"
+    else:
+        assert s.flops == SAMPLE[name]
+
+
+def test_fvcore_live() -> None:
+    """One model against fvcore run here (the recorded totals above come from such runs)."""
+    check_model("resnet18", torchvision_builder("resnet18"), (3, 32, 32))
+
+
+def _torchvision_all() -> list[str]:
+    from torchvision import models
+
+    return models.list_models(module=models) + models.list_models(module=models.segmentation)
+
+
+@pytest.mark.skipif(not EXTENDED, reason="extended set: ARCHCALC_REAL_MODELS=1")
+@pytest.mark.parametrize("name", _torchvision_all() if EXTENDED else [])
+def test_torchvision_all(name: str) -> None:
+    shape = (3, 299, 299) if name == "inception_v3" else (3, 64, 64)
+    if name.startswith(("vit_", "swin", "maxvit")):
+        shape = (3, 224, 224)  # fixed image size
+    check_model(name, torchvision_builder(name), shape)
+
+
+def test_expected_errors_name_op_and_place() -> None:
+    """A model that does not import says what and where (ViT's token permute)."""
+    net = build(torchvision_builder("vit_b_16"), meta=True)
+    with pytest.raises(archcalc.UnsupportedError) as e:
+        from_torch(net, (3, 224, 224))
+    msg = str(e.value)
+    assert re.search(EXPECTED["vit_b_16"], msg)
+    assert "torchvision/models/vision_transformer.py:" in msg and "partial=True" in msg
