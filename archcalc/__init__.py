@@ -25,6 +25,7 @@ from ._errors import (
 )
 from .engine.graph import Builder, Model, Node, sequential
 from .engine.heads import apply_head
+from .engine.shapes import symbol
 from .kinds import (
     GELU,
     GLOBAL,
@@ -42,6 +43,7 @@ from .kinds import (
     Extra,
     Flatten,
     GlobalAvgPool,
+    GroupNorm,
     Hardsigmoid,
     Hardswish,
     Identity,
@@ -71,6 +73,7 @@ __all__ = [
     "Summary",
     "load_model",
     "apply_head",
+    "symbol",
     "Builder",
     "Model",
     "Node",
@@ -96,6 +99,7 @@ __all__ = [
     "Linear",
     "BatchNorm2d",
     "LayerNorm2d",
+    "GroupNorm",
     "Identity",
     "ReLU",
     "ReLU6",

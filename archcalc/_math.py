@@ -109,3 +109,18 @@ def pair(value: Any) -> tuple[Any, Any]:
             raise ValueError(f"expected one value or a pair (h, w), got {len(value)} values")
         return (value[0], value[1])
     return (value, value)
+
+
+def jsonable(x: Any) -> Any:
+    """Convert ints, fractions, sympy objects, tuples and dicts to JSON-ready data."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else str(x)
+    if is_symbolic(x):
+        if getattr(x, "is_Integer", False):
+            return int(x)
+        return str(x)
+    return x

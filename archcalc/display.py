@@ -46,7 +46,7 @@ def fmt_int(x: Any, sep: bool = True) -> str:
         return "-"
     if isinstance(x, float):
         return f"{x:.1%}"
-    from .summary import jsonable
+    from ._math import jsonable
 
     return str(jsonable(x))
 
@@ -321,7 +321,7 @@ class SummaryDisplay:
             raise MissingDependencyError(
                 package="pandas", extra="pandas", needed_for="to_dataframe()"
             ) from None
-        from .summary import jsonable
+        from ._math import jsonable
 
         if depth is None:
             rows = self.layers

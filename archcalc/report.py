@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import OptionError
-from ._math import is_symbolic
-from .summary import jsonable
+from ._math import is_symbolic, jsonable
 
 __all__ = [
     "UNITS",

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from archcalc.cli import app
 from archcalc.cli.docsgen import generate
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = {k: v for k, v in generate().items() if isinstance(v, str)}
+PAGES = {k: v for k, v in generate(app).items() if isinstance(v, str)}
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))

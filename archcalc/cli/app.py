@@ -7,18 +7,18 @@ message on stderr and exit code 2 (no traceback).
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from .._errors import ArchcalcError, MissingDependencyError, OptionError, echo
+from .._errors import MissingDependencyError, OptionError
 from ..report import with_units
 from ._coerce import install as _install_coercion
-from .flags import describe
+from .common import emit as _emit
+from .common import handles_errors as _handles_errors
+from .common import text_option as _text_option
 from .options import (
     BatchOpt,
     ClassesOpt,
@@ -78,89 +78,6 @@ def _root(
     ] = False,
 ) -> None:
     """Exact CNN cost and receptive fields: params, MACs/FLOPs, memory, shapes, RF."""
-
-
-def _handles_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ArchcalcError as e:
-            typer.echo(f"error: {describe(e)}", err=True)
-            raise typer.Exit(e.exit_code) from None
-        except (typer.Exit, KeyboardInterrupt):
-            raise
-        except SystemExit as e:  # model code (a factory) called sys.exit(): its failure, not ours
-            typer.echo(
-                f"error: the model's code called sys.exit({echo(e.code)}) while archcalc loaded it",
-                err=True,
-            )
-            raise typer.Exit(2) from None
-        except OSError as e:  # a file or environment condition: the path and the reason
-            where = f"{echo(str(e.filename))}: " if e.filename is not None else ""
-            typer.echo(f"error: {where}{e.strerror or type(e).__name__}", err=True)
-            raise typer.Exit(2) from None
-        except MemoryError:
-            typer.echo("error: out of memory (try a smaller --input or --batch)", err=True)
-            raise typer.Exit(2) from None
-        except Exception as e:  # a bug of archcalc's: short message, details on request
-            if os.environ.get("ARCHCALC_DEBUG"):
-                raise
-            text = " ".join(f"{type(e).__name__}: {e}".split())[:400]
-            typer.echo(
-                f"internal error: {text} (set ARCHCALC_DEBUG=1 for the traceback, and please "
-                f"report it)",
-                err=True,
-            )
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _width() -> int | None:
-    """The width to render at: $COLUMNS when set, the terminal's, or (when stdout is not a
-    terminal) wide enough for any table: nothing is cut to fit an imaginary 80 columns."""
-    cols = os.environ.get("COLUMNS", "")
-    if cols.isascii() and cols.isdigit() and int(cols) > 0:
-        return int(cols)
-    if sys.stdout.isatty():
-        return None
-    return _NATURAL
-
-
-#: the width of output that is not a terminal: every table at its natural width
-_NATURAL = 100_000
-
-
-def _emit(obj: Any) -> None:
-    if isinstance(obj, str):
-        sys.stdout.write(obj if obj.endswith("\n") else obj + "\n")
-        return
-    width = _width()
-    if width == _NATURAL and hasattr(obj, "plain"):  # not a terminal: no need for rich
-        sys.stdout.write(obj.plain())
-        return
-    from rich.console import Console
-
-    Console(width=width, soft_wrap=False, highlight=False).print(obj)
-
-
-def _check_format(fmt: Any) -> None:
-    from .render import FORMATS
-
-    if str(fmt) not in FORMATS:
-        raise OptionError(argument="format", value=str(fmt), valid=FORMATS)
-
-
-def _text_option(value: str | None, argument: str) -> str | None:
-    """Refuse digits Python reads but archcalc does not (superscripts, other scripts)."""
-    if value is not None and any(c.isdigit() and not c.isascii() for c in value):
-        raise OptionError(
-            argument=argument,
-            value=value,
-            reason="write sizes with the digits 0-9 (superscripts and other scripts are not sizes)",
-        )
-    return value
 
 
 def _summary(
@@ -487,7 +404,7 @@ def docs(
 
     target = default_target() if out_dir is None else out_dir
     with _progress("docs") as progress:
-        paths = write(target, plots, progress=progress)
+        paths = write(app, target, plots, progress=progress)
     _emit(f"wrote {len(paths)} files under {target}")
 
 

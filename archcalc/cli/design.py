@@ -40,7 +40,7 @@ StrideOpt = Annotated[str, typer.Option("--stride", help="Window stride: N or Hx
 
 
 def _emit(obj: Any) -> None:
-    from .app import _emit as emit
+    from .common import emit
 
     emit(obj)
 
@@ -414,7 +414,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
 
 def register(app: typer.Typer) -> None:
     """Add the five design commands to ``app`` (errors become one line and exit 2)."""
-    from .app import _handles_errors
+    from .common import handles_errors as _handles_errors
 
     for name, command in COMMANDS.items():
         app.command(name)(_handles_errors(command))

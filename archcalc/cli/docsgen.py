@@ -117,11 +117,10 @@ def model_page(s: Summary) -> str:
     )
 
 
-def cli_reference() -> str:
+def cli_reference(app: Any) -> str:
+    """The CLI reference page of the Typer ``app`` (its help texts, command by command)."""
     from typer.main import get_command
     from typer.testing import CliRunner
-
-    from .app import app
 
     runner = CliRunner()
     cmd = get_command(app)
@@ -143,7 +142,7 @@ def _plain(text: str) -> str:
 Progress = Callable[[int, int], None] | None
 
 
-def generate(plots: bool = False, progress: Progress = None) -> dict[str, str | bytes]:
+def generate(app: Any, plots: bool = False, progress: Progress = None) -> dict[str, str | bytes]:
     """Every generated page, ``{path relative to docs/: content}``; ``progress(done, total)``
     is called after each model."""
     if plots:
@@ -159,7 +158,7 @@ def generate(plots: bool = False, progress: Progress = None) -> dict[str, str | 
         sums[name] = summary(name)
         if progress is not None and not plots:
             progress(k + 1, len(names))
-    pages: dict[str, str | bytes] = {"zoo.md": zoo_index(sums), "cli.md": cli_reference()}
+    pages: dict[str, str | bytes] = {"zoo.md": zoo_index(sums), "cli.md": cli_reference(app)}
     for k, (name, s) in enumerate(sums.items()):
         pages[f"models/{name}.md"] = model_page(s)
         if plots:
@@ -260,12 +259,12 @@ def check_target(out_dir: str | Path) -> Path:
 
 
 def write(
-    out_dir: str | Path = "docs", plots: bool = False, progress: Progress = None
+    app: Any, out_dir: str | Path = "docs", plots: bool = False, progress: Progress = None
 ) -> list[Path]:
     """Write the generated pages under ``out_dir`` (see :func:`check_target`); returns the paths
     written. Nothing is written outside ``out_dir``."""
     out = check_target(out_dir)
-    pages = generate(plots, progress)
+    pages = generate(app, plots, progress)
     root = out.resolve()
     written = []
     try:

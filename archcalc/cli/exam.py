@@ -22,7 +22,8 @@ ExamFormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json 
 
 def register(app: typer.Typer) -> None:
     """Add the ``exam`` command to ``app``."""
-    from .app import _emit, _handles_errors
+    from .common import emit as _emit
+    from .common import handles_errors as _handles_errors
 
     @app.command("exam")
     @_handles_errors

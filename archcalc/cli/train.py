@@ -128,7 +128,10 @@ def _show_training(s: Any, m: Any, kw: dict[str, Any], fmt: str, units: str) -> 
 
 def register(app: typer.Typer) -> None:
     """Add ``fit`` to ``app`` and the training options to its ``memory`` command."""
-    from .app import (
+    from .common import check_format as _check_format
+    from .common import emit as _emit
+    from .common import handles_errors as _handles_errors
+    from .options import (
         BatchOpt,
         ClassesOpt,
         DtypeOpt,
@@ -136,9 +139,6 @@ def register(app: typer.Typer) -> None:
         HeadOpt,
         InputOpt,
         ModelArg,
-        _check_format,
-        _emit,
-        _handles_errors,
     )
 
     _wrap_memory(app, _emit, _handles_errors)
