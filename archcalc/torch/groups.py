@@ -20,12 +20,14 @@ import torch
 
 from .._errors import OptionError
 from ..engine.groups import layer_groups, layer_rates, resolve_freeze
+from .emit import registry
 
 __all__ = ["param_groups"]
 
 
 def _weighted(module: torch.nn.Module) -> bool:
-    return isinstance(module, (torch.nn.modules.conv._ConvNd, torch.nn.Linear))
+    """Whether a kind that maps this module is weighted (convolutions, linear layers)."""
+    return any(k.weighted for k in registry().module_kinds(module))
 
 
 def param_groups(
