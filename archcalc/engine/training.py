@@ -476,13 +476,14 @@ def training_step(
         sim.drop(g)
         for st in saved_by[n.name]:
             sim.drop(st)
+        for name, st, view in outs:
+            deliver(name, st, view)
+        # the ToCopyBackward nodes of the weight casts run next (created just before the op)
         for st, t in low:
             sim.new(t * psize, "gradients")
             grads_made = grads_made + t * psize
             sim.sample("backward", n.name)
             sim.drop(st)
-        for name, st, view in outs:
-            deliver(name, st, view)
     sim.drop(ones)
     sim.drop(loss)
     for st, _ in buf.values():

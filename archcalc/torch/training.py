@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,10 +93,15 @@ def measure_training(
     if amp is not None and amp not in _AMP:
         raise OptionError(f"--amp = {amp!r}: unknown; valid: {', '.join(_AMP)}")
     g = torch.Generator().manual_seed(seed)
-    net.train()
     x = torch.randn((batch, *input_shape), generator=g)
     with torch.no_grad():
-        out_shape = net(x[:1]).shape
+        out_shape = net.eval()(x[:1]).shape
+    net.train()
+    for p in net.parameters():
+        p.grad = None
+    # the allocator reports frees of blocks it saw in an earlier profiling session: free
+    # the garbage of earlier runs now, so that no free during this one predates its baseline
+    gc.collect()
     y = torch.randint(0, out_shape[1], (batch, *out_shape[2:]), generator=g)
     opt = make_optimizer(optimizer, [p for p in net.parameters() if p.requires_grad], foreach)
     base = _storage_bytes([*net.parameters(), *net.buffers(), x, y])
