@@ -1,9 +1,21 @@
-"""Shared test settings: hypothesis profiles. CI (2 cores) uses ``ci`` (derandomized); set
-``HYPOTHESIS_PROFILE=thorough`` for a longer, random search."""
+"""Shared test settings: hypothesis profiles and torch's thread count.
+
+CI (2 cores) uses the ``ci`` hypothesis profile (derandomized); set
+``HYPOTHESIS_PROFILE=thorough`` for a longer, random search.
+
+The day-to-day subset skips the tests marked ``slow`` (whole-zoo torch comparisons,
+full-size inputs): ``python -m pytest -q -m "not slow"``; ``python -m pytest -q`` runs them all.
+"""
 
 import os
 
-from hypothesis import HealthCheck, settings
+# One intra-op thread per test process (torch reads this when it is first imported). On two
+# cores shared with other work, or with pytest-xdist's workers, a second OpenMP thread spins
+# and multiplies CPU time (measured: 2.5x on the torch bridge's random graphs under load).
+# An explicit OMP_NUM_THREADS wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # derandomized: a CI run is reproducible; the thorough profile searches afresh each time
 settings.register_profile(

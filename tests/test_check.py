@@ -25,14 +25,6 @@ def small_input(name: str) -> tuple[int, int, int]:
     raise AssertionError(f"{name}: no valid input up to 224")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 #: zoo models whose receptive field ``check`` cannot probe at their small input, and why;
 #: every other model's field is compared with the gradient support (at 64x64 the adaptive
 #: pool of AlexNet and the VGGs upsamples a 1x1/2x2 map: a fractional stride; vgg16's field
@@ -57,6 +49,7 @@ def assert_rf_checked(report) -> None:
     assert all(r.ok is True for r in rf_rows), rf_rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", archcalc.zoo.names())
 def test_zoo_model_checks_clean(name):
     report = check(name, small_input(name), batch=2)

@@ -790,11 +790,6 @@ def test_random_graphs(case: tuple[Model, set[str]]) -> None:
 
 # ---------------------------------------------------------------- the zoo
 
-#: forward + tracing cost, in MACs per sample at the test input, above which a zoo
-#: comparison takes more than ~3 s on 2 cores
-SLOW_MACS = 600_000_000
-SLOW_NODES = 600
-
 
 def _zoo_input(model: Model) -> tuple[int, int, int]:
     """64x64 where the model accepts it, else the smallest square size that works."""
@@ -808,23 +803,9 @@ def _zoo_input(model: Model) -> tuple[int, int, int]:
     return tuple(model.input_shape)  # type: ignore[return-value]
 
 
-def _zoo_params() -> list[Any]:
-    out: list[Any] = []
-    for name in archcalc.zoo.names():
-        try:
-            model = archcalc.zoo.get(name)
-            macs = archcalc.summary(model, _zoo_input(model)).macs
-        except Exception:  # collection must not fail: the test itself raises the error
-            out.append(name)
-            continue
-        marks = []
-        if macs > SLOW_MACS or len(model.nodes) > SLOW_NODES:
-            marks.append(pytest.mark.slow)
-        out.append(pytest.param(name, marks=marks))
-    return out
-
-
-ZOO = _zoo_params()
+#: every zoo model; a model whose build fails fails its tests (never a skip). One xdist group
+#: per model: under ``--dist loadgroup`` its tests share one worker and one measurement.
+ZOO = [pytest.param(n, marks=pytest.mark.xdist_group(f"zoo-{n}")) for n in archcalc.zoo.names()]
 _ZOO_CACHE: dict[str, tuple[Model, Any, dict[str, Any]]] = {}
 
 
@@ -836,6 +817,7 @@ def _zoo_measure(name: str) -> tuple[Model, Any, dict[str, Any]]:
     return _ZOO_CACHE[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_shapes_params(name: str) -> None:
     model, shape, r = _zoo_measure(name)
@@ -848,6 +830,7 @@ def test_zoo_shapes_params(name: str) -> None:
         assert r["buffers"][row.name] == row.buffers, f"buffers of {row.name}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_saved_bytes(name: str) -> None:
     model, shape, r = _zoo_measure(name)
@@ -855,6 +838,7 @@ def test_zoo_saved_bytes(name: str) -> None:
     assert r["saved_bytes"] == s.memory.saved_for_backward_bytes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_macs_fvcore(name: str) -> None:
     model = archcalc.zoo.get(name)
