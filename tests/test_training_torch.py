@@ -21,7 +21,7 @@ from archcalc.engine.graph import sequential  # noqa: E402
 from archcalc.engine.training import fit_batch, training_step  # noqa: E402
 from archcalc.kinds import Conv2d, Flatten, Linear, ReLU  # noqa: E402
 from archcalc.load.resolve import load_model  # noqa: E402
-from archcalc.torch.training import measure_archcalc, measure_training  # noqa: E402
+from archcalc.torch.training import check_row, measure_training  # noqa: E402
 
 FULL = bool(os.environ.get("ARCHCALC_TRAINING_FULL"))
 full_only = pytest.mark.skipif(not FULL, reason="the full matrix: set ARCHCALC_TRAINING_FULL=1")
@@ -104,12 +104,13 @@ def test_frozen_layers():
     compare("resnet18", 32, 2, "adam", frozen=("conv1", "bn1", "layer1."))
 
 
-def test_archcalc_build():
-    # archcalc's to_torch runs every activation out of place: inplace=()
+def test_archcalc_build_check_row():
+    # archcalc check's row: the to_torch build runs every activation out of place
+    row = check_row("resnet18", (3, 32, 32), 2)
     m = load_model("resnet18")
-    meas = measure_archcalc(m, (3, 32, 32), 2, optimizer="momentum")
-    pred = training_step(m, (3, 32, 32), 2, optimizer="momentum", inplace=())
-    assert pred.peak_bytes == meas.peak_bytes
+    assert row["archcalc"] == training_step(m, (3, 32, 32), 2, inplace=()).peak_bytes
+    assert row["ok"] is True, row
+    assert check_row("resnet18", (3, 32, 32), 2, limit=10**6)["ok"] is None
 
 
 @pytest.mark.parametrize("budget", ["95MB", "96MB"])

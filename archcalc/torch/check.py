@@ -98,6 +98,7 @@ def check(
     import torch
 
     from .build import measure, to_torch
+    from .training import check_row
 
     m = load_model(model, input)
     s = summary(m, input=input, batch=batch)
@@ -158,6 +159,7 @@ def check(
                 "no GPU here",
             )
         )
+    rows.append(CheckRow(**check_row(m, s.input_shape, batch, max_bytes())))  # issue 13
     if fvcore:
         rows.extend(_fvcore_rows(m, s, net, x))
     del net, x  # the probe below builds its own (float64) network

@@ -236,3 +236,30 @@ def measure_archcalc(
     return measure_training(
         to_torch(m, seed=seed), shape, batch, optimizer=optimizer, amp=amp, foreach=foreach
     )
+
+
+def check_row(model: Any, input_shape: Any, batch: int, limit: int | None = None) -> dict[str, Any]:
+    """``archcalc check``'s training-peak row: the analytic peak of one ``momentum`` step
+    (archcalc's build: every activation out of place) against the measured one. Returns the
+    fields of a ``CheckRow``; not checked (``ok`` None) above ``limit`` bytes or when torch
+    cannot train the model at this size (batch norm of one value per channel)."""
+    from ..engine.training import training_step
+    from ..load.resolve import load_model
+
+    m = load_model(model)
+    pred = training_step(m, input_shape, batch, optimizer="momentum", inplace=())
+    row = {
+        "check": "training peak bytes",
+        "layer": f"{pred.peak_phase} {pred.peak_layer}",
+        "archcalc": pred.peak_bytes,
+        "torch": None,
+        "ok": None,
+        "note": "second step, SGD with momentum, live tensors (torch's profiler)",
+    }
+    if limit is not None and pred.peak_bytes > limit:
+        return {**row, "note": f"not measured: the step needs {pred.peak_bytes} bytes"}
+    try:
+        meas = measure_archcalc(m, input_shape, batch, optimizer="momentum")
+    except ValueError as e:  # torch refuses to train it at this size
+        return {**row, "note": f"not measured: {e}"}
+    return {**row, "torch": meas.peak_bytes, "ok": meas.peak_bytes == pred.peak_bytes}
