@@ -20,6 +20,7 @@ from ..engine.groups import check_rates, layer_groups, layer_rates, resolve_free
 from ..engine.heads import apply_head
 from ..engine.memory import itemsize, saved_for_backward
 from ..engine.shapes import infer_shapes
+from ..engine.training import training_step
 from ..summary import load_model, summary
 from ._common import bad, number
 
@@ -38,6 +39,8 @@ class TrainingMemory:
     gradients: int
     optimizer: int
     activations: int
+    #: the peak of one training step (archcalc.engine.training: what the device must hold)
+    peak: int = 0
 
     @property
     def total(self) -> int:
@@ -127,6 +130,8 @@ class FinetuneReport:
             "frozen_params": self.params - self.trainable_params,
             "memory": self.frozen.to_dict(),
             "memory_full": self.full.to_dict(),
+            "peak_bytes": self.frozen.peak,
+            "peak_full_bytes": self.full.peak,
             "saving_bytes": self.saving,
             "lr0": float(self.lr0),
             "alpha": float(self.alpha),
@@ -201,8 +206,17 @@ def finetune(
         trainable = sum(params[nm] for nm, g in zip(names, groups) if g > frozen_layers)
         saved = _saved_bytes(s.model, shapes, nbatch, size, groups, frozen_layers)
         k = OPTIMIZERS[optimizer]
+        group = dict(zip(names, groups, strict=True))
+        step = training_step(  # finetune's sgd has momentum
+            s.model,
+            s.input_shape,
+            nbatch,
+            optimizer="momentum" if optimizer == "sgd" else optimizer,
+            dtype=dtype,
+            trainable=lambda n: group[n.name] > frozen_layers,
+        )
         return trainable, TrainingMemory(
-            s.params * size, trainable * size, k * trainable * size, saved
+            s.params * size, trainable * size, k * trainable * size, saved, int(step.peak_bytes)
         )
 
     trainable, mem = cost(n_frozen)
