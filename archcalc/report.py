@@ -53,12 +53,18 @@ def readable(x: Any, unit: str = "", units: str = "si") -> str:
     if units == "exact":
         return f"{x:,}{' ' + unit if unit else ''}"
     base, names = (1024, _IEC) if units == "iec" and unit == "B" else (1000, _SI)
-    v: float = abs(x)
     i = 0
-    while v >= base and i < len(names) - 1:
-        v, i = v / base, i + 1
+    while abs(x) >= base ** (i + 1) and i < len(names) - 1:
+        i += 1
+    q, r = divmod(abs(x), base**i)  # integers: a float overflows past 10^308
     sign = "-" if x < 0 else ""
-    num = f"{v:.0f}" if i == 0 else f"{v:.2f}"
+    if q < 10**15:
+        v = q + r / base**i
+        num = f"{v:.0f}" if i == 0 else f"{v:.2f}"
+    else:  # past the largest prefix by more than 10^15: d.dd e N (no int->str of q)
+        e = int(q.bit_length() * 0.30102999566398)
+        e += (q >= 10 ** (e + 1)) - (q < 10**e)
+        num = f"{q // 10 ** (e - 2) / 100:.2f}e{e}"
     prefix = names[i]
     if not unit:
         return f"{sign}{num}{prefix}"

@@ -30,8 +30,11 @@ def handles_errors(fn: F) -> F:
         except (typer.Exit, KeyboardInterrupt):
             raise
         except SystemExit as e:  # model code (a factory) called sys.exit(): its failure, not ours
+            model = kwargs.get("model")
+            where = f"{echo(model)}: " if isinstance(model, str) else ""
             typer.echo(
-                f"error: the model's code called sys.exit({echo(e.code)}) while archcalc loaded it",
+                f"error: {where}the model's code called sys.exit({echo(e.code)}) while archcalc "
+                "loaded it",
                 err=True,
             )
             raise typer.Exit(2) from None

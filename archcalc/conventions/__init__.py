@@ -115,10 +115,8 @@ def rule_kinds(convention: str) -> set[str]:
 
 
 def _check(convention: str) -> None:
-    if convention not in CONVENTIONS:
-        raise OptionError(
-            f"--convention = {convention!r}: unknown; valid: {', '.join(CONVENTIONS)}"
-        )
+    if not isinstance(convention, str) or convention not in CONVENTIONS:
+        raise OptionError(argument="convention", value=convention, valid=CONVENTIONS)
 
 
 def _unsupported(layer: Layer, convention: str) -> UnsupportedError:
