@@ -34,11 +34,6 @@ EXTENDED = os.environ.get("ARCHCALC_REAL_MODELS") == "1"
 #: fvcore runs the model for real: only below this many parameters
 FVCORE_LIMIT = 30_000_000
 
-#: x.mean((2, 3)) imports as a global average pool, which archcalc's fvcore convention counts
-#: C·H·W; fvcore has no handle for aten::mean and counts 0 (archcalc does not yet record that
-#: the pool was a mean: TorchImport.via has it, the conventions do not read it)
-MEAN_POOL = "x.mean((2, 3)) counted C·H·W, fvcore counts aten::mean as 0"
-
 #: models archcalc cannot import yet, and the named error each one raises (a regex)
 EXPECTED: dict[str, str] = {
     **dict.fromkeys(
@@ -57,13 +52,7 @@ EXPECTED: dict[str, str] = {
 }
 
 #: imports whose params are exact but whose fvcore-convention FLOPs are not (the reason)
-FLOPS_DIFFER: dict[str, str] = {
-    **dict.fromkeys(("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"), MEAN_POOL),
-    **dict.fromkeys(
-        ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"),
-        MEAN_POOL,
-    ),
-}
+FLOPS_DIFFER: dict[str, str] = {}
 
 #: the default sample at 3x64x64, with fvcore's total for it (fvcore 0.1.5, recorded from
 #: ``FlopCountAnalysis(model, torch.randn(1, 3, 64, 64)).total()`` on these torchvision

@@ -27,6 +27,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import archcalc  # noqa: E402
+import archcalc.kinds as KS  # noqa: E402  (the importer's kinds: Slice, ChannelShuffle, Pad)
 from archcalc import (  # noqa: E402
     GELU,
     AdaptiveAvgPool2d,
@@ -383,6 +384,11 @@ CASES: list[tuple[str, Model, set[str]]] = [
     ("adaptive_identity_size", _seq([AdaptiveAvgPool2d(4)], (2, 4, 4)), set()),
     ("adaptive_1", _seq([AdaptiveAvgPool2d(1)], (3, 5, 6)), set()),
     ("global_avg_pool", _seq([GlobalAvgPool()], (3, 5, 6)), set()),
+    ("global_avg_pool_mean", _seq([GlobalAvgPool(op="mean")], (3, 5, 6)), set()),
+    ("slice", _seq([Conv2d(2, 6, 1), KS.Slice(1, 4), Conv2d(3, 2, 3)], (2, 6, 5)), set()),
+    ("channel_shuffle", _seq([Conv2d(2, 6, 1), KS.ChannelShuffle(3)], (2, 5, 4)), set()),
+    ("pad", _seq([KS.Pad((1, 2, 0, 1)), Conv2d(2, 3, 3)], (2, 6, 5)), set()),
+    ("pad_crop", _seq([Conv2d(2, 3, 1), KS.Pad((-1, 0, 1, -2))], (2, 6, 5)), set()),
     *[(f"act_{a.kind}", _seq([Conv2d(2, 3, 1), a], (2, 5, 4)), set()) for a in _ACTIVATIONS],
     ("batchnorm", _seq([Conv2d(2, 3, 3), BatchNorm2d(3), ReLU()], (2, 6, 5)), set()),
     ("layernorm2d", _seq([Conv2d(2, 3, 3), LayerNorm2d(3)], (2, 6, 5)), set()),

@@ -28,6 +28,7 @@ from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
 from .norm import BatchNorm2d, GroupNorm, LayerNorm2d
+from .pad import Pad
 from .pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
@@ -42,6 +43,7 @@ __all__ = [
     "layer_from_dict",
     "Slice",
     "ChannelShuffle",
+    "Pad",
     "Conv2d",
     "ConvTranspose2d",
     "Linear",

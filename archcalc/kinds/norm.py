@@ -102,10 +102,21 @@ class BatchNorm2d(NoMatmul, Layer):
         )
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.BatchNorm2d", "torch.nn.SyncBatchNorm")
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.batch_norm",)
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
+        if m is None:  # F.batch_norm(x, running_mean, running_var, weight, bias, ...)
+            stats = (call.arg(1, "running_mean"), call.arg(2, "running_var"))
+            affine = (call.arg(3, "weight"), call.arg(4, "bias"))
+            if any(getattr(t, "param", None) is None for t in (*stats, *affine)):
+                raise UnsupportedError(
+                    "F.batch_norm without running statistics, weight and bias of a module: "
+                    "archcalc's BatchNorm2d is affine with tracked running statistics"
+                )
+            call.need_map("BatchNorm2d")
+            return cls(int(affine[0].shape[0]))
         if not (m.affine and m.track_running_stats):
             raise UnsupportedError(
                 "archcalc's BatchNorm2d is affine with tracked running statistics "

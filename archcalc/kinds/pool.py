@@ -392,17 +392,36 @@ class AdaptiveAvgPool2d(Parameterless, Layer):
 @register
 @dataclass(frozen=True, slots=True)
 class GlobalAvgPool(Parameterless, Layer):
-    """Global average pooling to ``(C, 1, 1)`` (exam Q2); same as ``AdaptiveAvgPool2d(1)``."""
+    """Global average pooling to ``(C, 1, 1)`` (exam Q2); same as ``AdaptiveAvgPool2d(1)``.
 
-    count_fvcore = _FV_ADAPTIVE
+    ``op`` is how torch computes it: ``"adaptive_avg_pool2d"`` (the default, as
+    archcalc.torch builds it) or ``"mean"`` (``x.mean((2, 3), keepdim=True)``, as many
+    networks write it): the same figures, but the foreign tools count the two calls apart
+    (fvcore has no handle for ``aten::mean``, ptflops does not patch ``Tensor.mean``).
+    """
+
+    op: str = "adaptive_avg_pool2d"
+
+    count_fvcore = counts(
+        "input numel (fvcore elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d); "
+        "0 for op='mean': aten::mean has no fvcore handle",
+        lambda s, i, o, b: 0 if s.op == "mean" else b * numel(i[0]),
+        short="N·in; 0 for a mean",
+    )
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's GlobalAvgPool")
     count_ptflops_functional = counts(
         "input numel: the module calls the patched F.adaptive_avg_pool2d (ptflops "
-        "_pool_functional_flops_hook)",
-        lambda s, i, o, b: b * numel(i[0]),
-        short="N·in",
+        "_pool_functional_flops_hook); 0 for op='mean' (Tensor.mean is not patched)",
+        lambda s, i, o, b: 0 if s.op == "mean" else b * numel(i[0]),
+        short="N·in; 0 for a mean",
     )
     count_thop = thop_no_hook("archcalc.torch's GlobalAvgPool")
+
+    def __post_init__(self) -> None:
+        if self.op not in ("adaptive_avg_pool2d", "mean"):
+            raise SpecError(
+                f"GlobalAvgPool.op = {self.op!r}: must be 'adaptive_avg_pool2d' or 'mean'"
+            )
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
@@ -431,7 +450,7 @@ class GlobalAvgPool(Parameterless, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls()
+            return cls(op=getattr(call.module, "op", "adaptive_avg_pool2d"))
         dims = call.arg(1, "dim")
         if call.layouts[0] != "std" or len(call.inputs[0]) != 3 or dims is None:
             raise UnsupportedError(
@@ -441,8 +460,8 @@ class GlobalAvgPool(Parameterless, Layer):
         if sorted(d % 4 for d in dims) != [2, 3]:
             raise UnsupportedError(f"a mean over dims {dims}; archcalc pools over (2, 3)")
         if call.arg(2, "keepdim", False):
-            return cls()
-        return (cls(), Flatten())
+            return cls(op="mean")
+        return (cls(op="mean"), Flatten())
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.GlobalAvgPool()
+        return tb.GlobalAvgPool(self.op)

@@ -160,9 +160,16 @@ class CoordAugment(nn.Module):
 
 
 class GlobalAvgPool(nn.Module):
-    """``adaptive_avg_pool2d(x, 1)``: ``(N, C, H, W)`` → ``(N, C, 1, 1)``."""
+    """``adaptive_avg_pool2d(x, 1)`` (or ``x.mean((2, 3), keepdim=True)`` for ``op="mean"``):
+    ``(N, C, H, W)`` → ``(N, C, 1, 1)``."""
+
+    def __init__(self, op: str = "adaptive_avg_pool2d") -> None:
+        super().__init__()
+        self.op = op
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.op == "mean":
+            return x.mean((2, 3), keepdim=True)
         return F.adaptive_avg_pool2d(x, 1)
 
 

@@ -51,11 +51,15 @@ class Registry:
     names: dict[str, tuple[type[Layer], ...]]
 
     def module_kinds(self, m: nn.Module) -> tuple[type[Layer], ...]:
+        return self.module_match(m)[0]
+
+    def module_match(self, m: nn.Module) -> tuple[tuple[type[Layer], ...], type | None]:
+        """The kinds listing ``m``'s class or its nearest listed base, and that class."""
         for cls in type(m).__mro__:
             found = self.classes.get(cls) or self.names.get(cls.__name__)
             if found:
-                return found
-        return ()
+                return found, cls
+        return (), None
 
 
 @cache
@@ -106,8 +110,16 @@ def is_leaf(m: nn.Module) -> bool:
     """Modules recorded as one call: those a kind lists, and torch.nn's own layers."""
     if isinstance(m, _CONTAINERS):
         return False
-    if registry().module_kinds(m):
-        return True
+    kinds, cls = registry().module_match(m)
+    if kinds:
+        # a subclass with a forward of its own (timm's Conv2dSame pads, then convolves):
+        # look inside, unless it is archcalc's own
+        own = type(m)
+        return (
+            cls is own
+            or getattr(own, "forward", None) is getattr(cls, "forward", None)
+            or own.__module__.startswith("archcalc.")
+        )
     return type(m).__module__.startswith("torch.nn.")
 
 
@@ -157,6 +169,7 @@ class Converter:
         #: node name -> (how it was called: "module" | "function" | "method", what)
         self.via: dict[str, tuple[str, str]] = {}
         self.renamed = renamed
+        self.modules = dict(root.named_modules())
         for i, (name, is_param) in params.items():
             t = originals[i]
             self.env[i] = P(name, is_param, tuple(t.shape), t.numel())
@@ -334,7 +347,7 @@ class Converter:
             ps = call.params()
             if len(ps) == 1 and ps[0].param:
                 name = ps[0].param
-        self.check_params(ev, call, layers, tuple(t.shape for t in traced))
+        check_params(self, ev, call, layers, tuple(t.shape for t in traced))
         ins = traced
         out: T | None = None
         for i, lay in enumerate(layers):
@@ -359,35 +372,6 @@ class Converter:
         assert out is not None
         return out
 
-    def check_params(
-        self, ev: Event, call: TorchCall, layers: Sequence[Layer], ins: tuple[Any, ...]
-    ) -> None:
-        if ev.called_as == "module":
-            m = ev.module
-            assert m is not None
-            own = sum(p.numel() for p in m.parameters(recurse=False))
-            bufs = sum(b.numel() for b in m.buffers(recurse=False))
-            names = [
-                f"{ev.path}.{n}" if ev.path else n for n, _ in m.named_parameters(recurse=False)
-            ]
-        else:
-            seen: dict[str, Any] = {}
-            for t in call.params():
-                seen.setdefault(str(t.param), t)
-            own = sum(prod(t.shape) for t in seen.values() if t.is_param)
-            bufs = sum(prod(t.shape) for t in seen.values() if not t.is_param)
-            names = list(seen)
-        lay = layers[0]
-        counted = sum(x.params(ins) for x in layers[:1])
-        if counted != own:
-            raise Unmappable(f"it has {own} parameters but archcalc's {lay.kind} counts {counted}")
-        counted_b = sum(x.buffers(ins) for x in layers[:1])
-        if counted_b != bufs:
-            raise Unmappable(
-                f"it has {bufs} buffer elements but archcalc's {lay.kind} counts {counted_b}"
-            )
-        self.used_params.update(names)
-
 
 def _flatten(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
@@ -398,3 +382,40 @@ def _flatten(v: Any) -> Any:
             yield from _flatten(x)
     else:
         yield v
+
+
+def check_params(
+    self: Converter, ev: Event, call: TorchCall, layers: Sequence[Layer], ins: tuple[Any, ...]
+) -> None:
+    if ev.called_as == "module":
+        m = ev.module
+        assert m is not None
+        own = sum(p.numel() for p in m.parameters(recurse=False))
+        bufs = sum(b.numel() for b in m.buffers(recurse=False))
+        names = [f"{ev.path}.{n}" if ev.path else n for n, _ in m.named_parameters(recurse=False)]
+    else:
+        seen: dict[str, Any] = {}
+        for t in call.params():
+            seen.setdefault(str(t.param), t)
+        own = sum(prod(t.shape) for t in seen.values() if t.is_param)
+        bufs = sum(prod(t.shape) for t in seen.values() if not t.is_param)
+        names = list(seen)
+        owner = self.modules.get(ev.path)
+        if owner is not None and seen:
+            # the function computes its module's layer (timm's BatchNormAct2d calls
+            # F.batch_norm): that module's own buffers count (num_batches_tracked too)
+            prefix = f"{ev.path}." if ev.path else ""
+            mine = {prefix + n for n, _ in owner.named_parameters(recurse=False)}
+            theirs = {prefix + n for n, _ in owner.named_buffers(recurse=False)}
+            if mine and mine <= set(seen) and set(seen) <= mine | theirs:
+                bufs = sum(b.numel() for b in owner.buffers(recurse=False))
+    lay = layers[0]
+    counted = sum(x.params(ins) for x in layers[:1])
+    if counted != own:
+        raise Unmappable(f"it has {own} parameters but archcalc's {lay.kind} counts {counted}")
+    counted_b = sum(x.buffers(ins) for x in layers[:1])
+    if counted_b != bufs:
+        raise Unmappable(
+            f"it has {bufs} buffer elements but archcalc's {lay.kind} counts {counted_b}"
+        )
+    self.used_params.update(names)
