@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -346,7 +347,9 @@ class AdaptiveAvgPool2d(Parameterless, Layer):
                 f"{self.kind}(output_size={o}): its window sizes on a symbolic input size "
                 f"have no closed form; give a numeric --input (only output size 1 is symbolic)"
             )
-        return sum(e - s for s, e in _adaptive_windows(n, o))
+        # window i is ceil((r_i + n)/o) wide, r_i = i·n mod o; summed over i: n + o − gcd(n, o)
+        # (closed form: the work does not grow with the output size)
+        return n + o - math.gcd(n, o)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         c, h, w = ins[0]
@@ -368,8 +371,9 @@ class AdaptiveAvgPool2d(Parameterless, Layer):
             else:
                 # windows of unequal size and spacing: report the largest window and the
                 # mean spacing n/o (flagged as non-uniform by the receptive-field module)
-                wins = _adaptive_windows(n, o)
-                axes.append((max(e - s for s, e in wins), Fraction(n, o), 0))
+                # the widest window, ceil((r + n)/o) at the largest r = o − gcd(n, o)
+                widest = -(-(o - math.gcd(n, o) + n) // o)
+                axes.append((widest, Fraction(n, o), 0))
         return (axes[0], axes[1])
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
