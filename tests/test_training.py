@@ -245,3 +245,28 @@ def test_no_torch_imported():
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_freeze_and_amp():
+    res = runner.invoke(
+        app,
+        ["memory", "resnet18", "--train", "--freeze", "-1", "--optimizer", "adam", "-f", "json"],
+    )
+    assert res.exit_code == 0, res.output
+    t = json.loads(res.output)["memory"]["training"]
+    assert t["optimizer_state_bytes"] == 2 * (512 * 1000 + 1000) * 4 + 2 * 4  # only the fc
+    res = runner.invoke(app, ["memory", "resnet18", "--train", "--amp", "bf16", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        app, ["memory", "resnet18", "--train", "--amp", "bf16", "--dtype", "float16"]
+    )
+    assert res.exit_code == 2 and "needs float32 parameters" in res.output
+
+
+def test_finetune_reports_the_engine_peak():
+    from archcalc.design import finetune
+
+    r = finetune("resnet18", 0, optimizer="sgd")
+    assert r.full.peak == training_step(load_model("resnet18"), optimizer="momentum").peak_bytes
+    assert r.frozen.peak == r.full.peak
+    assert finetune("resnet18", -1, optimizer="adam").frozen.peak < r.full.peak
