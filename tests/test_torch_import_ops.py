@@ -169,3 +169,14 @@ def test_calls_record_module_or_function() -> None:
     assert r.via["act"] == ("module", "nn.ReLU")
     assert r.via["relu"] == ("function", "torch.relu")
     assert r.via["mean"] == ("method", "Tensor.mean")
+
+
+def test_docs_import_table_is_the_registry() -> None:
+    """docs/import.md's table of what maps to what is generated from the kinds."""
+    from pathlib import Path
+
+    from archcalc.torch.emit import import_table
+
+    text = (Path(__file__).parent.parent / "docs" / "import.md").read_text()
+    block = text.split("<!-- import-table:start -->\n", 1)[1].split("<!-- import-table:end -->")[0]
+    assert block.strip() == import_table().strip(), "regenerate it with import_table()"

@@ -419,3 +419,15 @@ def check_params(
             f"it has {bufs} buffer elements but archcalc's {lay.kind} counts {counted_b}"
         )
     self.used_params.update(names)
+
+
+def import_table() -> str:
+    """The Markdown table of what imports as each kind (docs/import.md), read from the
+    registry: the torch modules and the functions each kind lists."""
+    rows = ["| kind | torch modules | functions and tensor methods |", "|---|---|---|"]
+    for name, kind in LAYER_KINDS.items():
+        mods = ", ".join(f"`{m}`" for m in kind.torch_modules) or "—"
+        fns = ", ".join(f"`{f}`" for f in kind.torch_functions) or "—"
+        if kind.torch_modules or kind.torch_functions:
+            rows.append(f"| {name} | {mods} | {fns} |")
+    return "\n".join(rows) + "\n"
