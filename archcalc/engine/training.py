@@ -132,10 +132,13 @@ class TrainingReport:
         }
 
 
-def torchvision_inplace(model: Model) -> frozenset[str]:
+def torchvision_inplace(
+    model: Model, shapes: dict[str, tuple[Any, ...]] | None = None
+) -> frozenset[str]:
     """Nodes torchvision runs in place: activations of :data:`INPLACE_KINDS` (not on the
     model input), and a two-input residual ``Add`` whose first operand feeds only it and is
-    kept by no backward node (``out += identity``)."""
+    kept by no backward node (``out += identity``). ``shapes``: :func:`infer_shapes`'s."""
+    shapes = infer_shapes(model) if shapes is None else shapes
     nodes = model.live_nodes()
     uses: dict[str, int] = {}
     for n in nodes:
@@ -150,17 +153,11 @@ def torchvision_inplace(model: Model) -> frozenset[str]:
         if n.layer.kind in INPLACE_KINDS:
             out.add(n.name)
         elif n.layer.grad_shared and len(n.inputs) == 2 and uses[src] == 1:
-            prod_node = by_name[src]
-            if not prod_node.layer.is_view(True) and "out" not in _saved_items(prod_node):
+            p = by_name[src]
+            kept = p.layer.saved(tuple(shapes[s] for s in p.inputs), shapes[p.name], 1)
+            if not p.layer.is_view(True) and "out" not in kept:
                 out.add(n.name)
     return frozenset(out)
-
-
-def _saved_items(n: Node) -> tuple[Any, ...]:
-    try:
-        return tuple(i for i in n.layer.saved(((1, 1, 1),) * len(n.inputs), (1, 1, 1), 1))
-    except Exception:
-        return ()
 
 
 def _param_tensors(layer: Any, ins: tuple[Any, ...]) -> list[Any]:
@@ -266,7 +263,7 @@ def training_step(
     nodes = model.live_nodes()
     psize = itemsize(dtype)
     asize = itemsize(AMP[amp]) if amp else psize  # activation dtype of autocast ops
-    place = torchvision_inplace(model) if inplace is None else frozenset(inplace)
+    place = torchvision_inplace(model, shapes) if inplace is None else frozenset(inplace)
     sim = _Sim()
     B = batch
 
@@ -430,8 +427,9 @@ def training_step(
                 sim.drop(old)
                 buf[name] = (s, False)
             else:
-                new = sim.new(sim.size[old] if not oview else size_grad(name), "grad")
-                sim.sample("backward", by_name[name].name if name in by_name else name)
+                # the sum gets the tensor's size (a slice's storage is the whole concat's)
+                new = sim.new(size[name], "grad")
+                sim.sample("backward", name)
                 sim.drop(old)
                 sim.drop(s)
                 buf[name] = (new, False)
@@ -440,9 +438,6 @@ def training_step(
         need[name] -= 1
         if need[name] == 0 and name in by_name:
             heapq.heappush(ready, -index[name])
-
-    def size_grad(name: str) -> Any:
-        return size[name]
 
     ready: list[int] = []
     deliver(model.output, g_out, False)
