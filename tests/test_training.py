@@ -270,3 +270,12 @@ def test_finetune_reports_the_engine_peak():
     assert r.full.peak == training_step(load_model("resnet18"), optimizer="momentum").peak_bytes
     assert r.frozen.peak == r.full.peak
     assert finetune("resnet18", -1, optimizer="adam").frozen.peak < r.full.peak
+
+
+def test_symbolic_input_refused():
+    from archcalc._errors import UnsupportedError
+    from archcalc.engine.shapes import symbol
+
+    h = symbol("H")
+    with pytest.raises(UnsupportedError, match="numeric sizes"):
+        training_step(load_model("resnet18"), (3, h, h), 2)

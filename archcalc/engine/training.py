@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .._errors import OptionError
+from .._errors import OptionError, UnsupportedError
 from .._math import is_symbolic, prod
 from ..kinds import Extra
 from .graph import INPUT, Model, Node
@@ -245,7 +245,14 @@ def training_step(
             argument="amp", value=amp, reason=f"needs float32 parameters, not `dtype` {dtype!r}"
         )
     shapes = infer_shapes(model, input_shape)
-    if is_symbolic(batch) and not any(is_symbolic(d) for d in shapes[INPUT]):
+    if any(is_symbolic(d) for d in shapes[INPUT]):
+        raise UnsupportedError(
+            argument="input",
+            value="x".join(map(str, shapes[INPUT])),
+            reason="the training peak needs numeric sizes (the batch may be a symbol; "
+            "fit --solve input finds the largest size that fits)",
+        )
+    if is_symbolic(batch):
         return _symbolic_batch(
             batch,
             lambda b: training_step(
@@ -508,16 +515,8 @@ def training_step(
 
     # ---- the peak
     cands = [x[0] for x in sim.samples]
-    if is_symbolic(B) or any(is_symbolic(d) for d in shapes[INPUT]):
-        import sympy
-
-        uniq = list(dict.fromkeys(sympy.expand(c) for c in cands))
-        peak: Any = sympy.Max(*uniq, evaluate=False) if len(uniq) > 1 else uniq[0]
-        at = max(range(len(cands)), key=lambda i: _at_one(cands[i], B))
-    else:
-        at = max(range(len(cands)), key=lambda i: cands[i])
-        peak = cands[at]
-        uniq = []
+    at = max(range(len(cands)), key=lambda i: cands[i])
+    peak = cands[at]
     live, phase, where, kinds = sim.samples[at]
     g_now = kinds.get("gradients", 0)
     return TrainingReport(
@@ -537,7 +536,6 @@ def training_step(
         all_gradients_bytes=grads_made,
         all_saved_bytes=all_saved,
         timeline=tuple((x[0], x[1], x[2]) for x in sim.samples),
-        candidates=tuple(uniq),
         kinds=tuple(x[3] for x in sim.samples),
     )
 
@@ -612,10 +610,6 @@ def _upper_envelope(lines: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
             return hull
         x, cur = nxt
         hull.append(cur)
-
-
-def _at_one(expr: Any, b: Any) -> Any:
-    return expr.subs(b, 1) if is_symbolic(b) else expr
 
 
 # ---------------------------------------------------------------- the largest batch that fits
