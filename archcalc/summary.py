@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from ._errors import OptionError
-from ._math import is_symbolic
+from ._math import is_symbolic, jsonable
 from .display import SummaryDisplay
 from .engine.graph import INPUT, Model
 from .engine.heads import apply_head, last_spatial_node
@@ -197,21 +196,6 @@ def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = Fa
     return d
 
 
-def jsonable(x: Any) -> Any:
-    """Convert ints, fractions, sympy objects, tuples and dicts to JSON-ready data."""
-    if isinstance(x, dict):
-        return {k: jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, Fraction):
-        return int(x) if x.denominator == 1 else str(x)
-    if is_symbolic(x):
-        if getattr(x, "is_Integer", False):
-            return int(x)
-        return str(x)
-    return x
-
-
 def _sum(xs: Any) -> Any:
     total: Any = 0
     for x in xs:
@@ -231,7 +215,8 @@ def summary(
 ) -> Summary:
     """Every figure of ``model`` (a :class:`Model`, zoo name or spec-file path).
 
-    ``input`` is ``(C, H, W)``, ``(H, W)``, an int or a string like ``"3x224x224"``; a
+    ``input`` is a shape of the model's rank or a string like ``"3x224x224"``; for a
+    ``(C, H, W)`` model also ``(H, W)``, ``"HxW"`` or an int (square). A
     name instead of a number (``"H"``) makes that size a sympy symbol. ``batch`` may be
     a symbol name too. MACs, FLOPs and activation memory are for the whole batch.
     ``convention`` counts FLOPs as another tool does (see :mod:`archcalc.conventions`).

@@ -1,8 +1,9 @@
 """Models as graphs of named layer nodes, and a builder to write them.
 
 A :class:`Model` is a tuple of :class:`Node` in topological order (each node's inputs are
-the model input ``"input"`` or earlier nodes), an output node, a default input shape
-``(C, H, W)`` and, optionally, the node holding the last convolutional feature map (used
+the model input ``"input"`` or earlier nodes), an output node, a default input shape of
+any rank (``(C, H, W)`` for an image model, ``(L, C)`` for tokens, ``(F,)`` for a vector)
+and, optionally, the node holding the last convolutional feature map (used
 by the heads of :mod:`archcalc.engine.heads`).
 
 >>> from archcalc import Builder, Conv2d, ReLU, Add

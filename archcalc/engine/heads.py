@@ -38,6 +38,8 @@ def features_node(model: Model) -> str:
 def last_spatial_node(model: Model) -> str:
     """The input of the first global pooling or flatten on the trunk (every path passes
     it), or the output when there is none (a fully convolutional model)."""
+    if not any(n.layer.is_global_pool() or n.layer.flattens for n in model.live_nodes()):
+        return model.output  # none anywhere: no need for the trunk
     by_name = {n.name: n for n in model.nodes}
     for name in model.trunk():
         layer = by_name[name].layer

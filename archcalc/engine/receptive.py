@@ -15,7 +15,14 @@ the figures hold for unit 0. A squeeze-excitation gate (a globally pooled branch
 in) makes every output depend on the whole image: the local region is reported and
 ``global_context`` is set. After global pooling, flatten or a linear layer on a vector the
 field is :data:`~archcalc.kinds.GLOBAL`. Transposed convolution and upsampling give
-fractional strides (:class:`fractions.Fraction`); their ``size`` is the largest over phases.
+fractional strides (:class:`fractions.Fraction`) and unit *phases*: after a ×2 upsampling
+units ``2m`` and ``2m+1`` may see different regions, so ``RF.phases`` counts, per axis, the
+classes ``j mod phases`` whose regions differ (a stride-``s`` layer divides the count by
+``gcd(phases, s)``, a ×``s`` upsampling multiplies it by ``s``); with more than one phase the
+offset places phase 0 and the size is the largest over phases (``RF.exact`` is False and
+``RF.holds_for`` says so; ``to_dict`` carries both). A field has as many axes as the layers'
+geometry gives (two for maps, one for sequences); the model input's field takes the rank it
+meets.
 
 >>> from archcalc.kinds import Conv2d
 >>> from archcalc.engine.graph import sequential
@@ -232,7 +239,8 @@ def receptive_fields(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[s
 
 
 def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
-    """The exact region of every unit of every spatial tensor, clipped to the input.
+    """The exact region of every unit of every ``(C, H, W)`` map, clipped to the input (the
+    torch cross-check's tool; tensors of other ranks are left out).
 
     Returns ``{name: (lo_h, hi_h, lo_w, hi_w)}``, numpy arrays indexed by unit: unit ``(i, j)``
     of ``name`` depends on input rows ``lo_h[i]..hi_h[i]`` and columns ``lo_w[j]..hi_w[j]``
