@@ -252,14 +252,16 @@ def size_block(s: Any) -> list[tuple[str, Any]]:
     ]
 
 
+#: short enough that "FLOPs (<label>): <figure> (<readable>)" fits 80 columns for any model;
+#: docs/conventions.md says in full what each tool counts
 _CONVENTION_RULES = {
-    "archcalc": "archcalc: 2·MACs + elementwise ops",
-    "fvcore": "fvcore: one fused multiply-add = one flop, handled ops only",
-    "flopcounter": "torch FlopCounterMode: 2·MACs of matmul/conv only",
-    "torchvision": "torchvision metadata: conv + linear MACs, no bias",
-    "ptflops": "ptflops: MACs + bias + elementwise, per sample",
-    "thop": "thop: MACs, BN and elementwise as thop counts them",
-    "torchinfo": "torchinfo total_mult_adds: MACs + bias of layers with parameters",
+    "archcalc": "archcalc: 2·MACs + elementwise",
+    "fvcore": "fvcore: 1 multiply-add = 1 flop",
+    "flopcounter": "torch FlopCounterMode: 2·MACs",
+    "torchvision": "torchvision: MACs, no bias",
+    "ptflops": "ptflops: MACs + bias + elementwise",
+    "thop": "thop: MACs + BN + elementwise",
+    "torchinfo": "torchinfo: mult-adds of weights",
 }
 
 

@@ -31,6 +31,8 @@ def install() -> None:
         import typer.core as core
         from typer._click.exceptions import BadParameter
         from typer._coercion import RuntimeParam
+
+        from .._errors import echo
     except ImportError:  # pragma: no cover - another Typer version
         return
     original = getattr(core, "build_runtime_param", None)
@@ -53,7 +55,9 @@ def install() -> None:
             elif ann is bool:
                 text = str(value).strip().lower()
                 if text not in _TRUE | _FALSE:
-                    raise BadParameter(f"{value!r} is not a valid boolean.", ctx=ctx, param=param)
+                    raise BadParameter(
+                        f"{echo(value)} is not a valid boolean.", ctx=ctx, param=param
+                    )
                 out = text in _TRUE
             elif ann is int:
                 try:
@@ -61,13 +65,15 @@ def install() -> None:
                 except ValueError:
                     out = None
                 if out is None:
-                    raise BadParameter(f"{value!r} is not a valid integer.", ctx=ctx, param=param)
+                    raise BadParameter(
+                        f"{echo(value)} is not a valid integer.", ctx=ctx, param=param
+                    )
             else:  # an enum of choices
                 for member in ann:
                     if member.value == value:
                         return member
                 choices = ", ".join(repr(m.value) for m in ann)
-                raise BadParameter(f"{value!r} is not one of {choices}.", ctx=ctx, param=param)
+                raise BadParameter(f"{echo(value)} is not one of {choices}.", ctx=ctx, param=param)
             info = self.parameter_info
             lo, hi = getattr(info, "min", None), getattr(info, "max", None)
             if ann is int and (lo is not None and out < lo or hi is not None and out > hi):

@@ -516,7 +516,26 @@ def main() -> None:
     """Console-script entry point."""
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)  # archcalc prints its own exact integers, however long
-    app()
+    command = typer.main.get_command(app)
+    try:
+        rc = command.main(standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # a usage error of the parser (Click's): one line, exit 2
+        exit_code = getattr(e, "exit_code", None)
+        fmt = getattr(e, "format_message", None)
+        if exit_code is None or fmt is None:
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":  # `archcalc` alone: the help, as Click shows it
+            typer.echo(fmt(), err=True)
+            sys.exit(exit_code)
+        ctx = getattr(e, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        text = " ".join(fmt().split())
+        typer.echo(f"error: {where}{text[:400]} (see --help)", err=True)
+        sys.exit(exit_code)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
