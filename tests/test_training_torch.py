@@ -86,6 +86,7 @@ def test_worked_example_is_exact():
         ("alexnet", 64, 2, "sgd"),
         ("densenet121", 32, 2, "momentum"),
         ("resnet50", 32, 2, "sgd"),
+        ("efficientnet_b0", 32, 2, "sgd"),  # squeeze-excitation: a broadcast product
     ],
 )
 def test_torchvision_small(name, size, batch, optimizer):

@@ -449,6 +449,7 @@ def training_step(
     ready: list[int] = []
     deliver(model.output, g_out, False)
     grads_made: Any = 0
+    broadcast: list[str] = []
     while ready:
         n = nodes[-heapq.heappop(ready)]
         g, gview = buf.pop(n.name)
@@ -465,7 +466,13 @@ def training_step(
                 outs.append((s, g, True))
         else:
             for _, s in targets:
-                outs.append((s, sim.new(size[s] if s != INPUT else 0, "grad"), False))
+                if layer.operands_for_each_other and elems(s) != elems(n.name):
+                    # a broadcast operand's gradient is computed at the output's size, then
+                    # summed to its own by autograd (validate_outputs) after the node ran
+                    outs.append((s, sim.new(size[n.name], "grad"), False))
+                    broadcast.append(s)
+                else:
+                    outs.append((s, sim.new(size[s], "grad"), False))
         low: list[tuple[int, Any]] = []
         if train[n.name] and amp is not None and layer.weighted:
             # gradients of the cast copies, cast to float32 by ToCopyBackward next
@@ -475,6 +482,12 @@ def training_step(
             sim.new(pg, "gradients")
             grads_made = grads_made + pg
         sim.sample("backward", n.name)
+        for i, (name, st, _view) in enumerate(outs):
+            if name in broadcast:  # the node's output gradient is still held here
+                outs[i] = (name, sim.new(size[name], "grad"), False)
+                sim.sample("backward", n.name)
+                sim.drop(st)
+        broadcast.clear()
         sim.drop(g)
         for st in saved_by[n.name]:
             sim.drop(st)
