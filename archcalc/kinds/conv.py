@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import Any, ClassVar
 
 from .._errors import ShapeError, SpecError, UnsupportedError
@@ -361,14 +362,21 @@ class ConvTranspose2d(_ConvCounts, Layer):
                 raise UnsupportedError(
                     f"{self.kind}: receptive field with symbolic kernel/stride/padding"
                 )
-            # output j reads input i when j = i*s - p + d*t, t in [0, k)
-            extent = 1
-            for phase in range(s):
-                ts = [t for t in range(k) if (phase + p - d * t) % s == 0]
-                if ts:
-                    extent = max(extent, d * (max(ts) - min(ts)) // s + 1)
-            ts0 = [t for t in range(k) if (p - d * t) % s == 0]
-            start = min((p - d * t) // s for t in ts0) if ts0 else ceildiv(p - d * (k - 1), s)
+            # output j reads input i when j = i*s - p + d*t, t in [0, k). In the output phase
+            # where j + p = r (mod s) the taps are the t with d*t = r (mod s): none unless
+            # g = gcd(d, s) divides r, else t = t_r (mod m), m = s/g. Closed forms (a walk
+            # over s phases x k taps hangs at k = s = 100,000; equal to that walk for every
+            # k, s < 9, p < 9, d < 6 in tests/engine/test_receptive_phases.py):
+            g = gcd(d, s)
+            m = s // g
+            # the widest phase has t_r = 0 (r = 0): taps 0, m, ..., its inputs d/g apart
+            extent = (d // g) * ((k - 1) // m) + 1
+            # unit 0 (r = p): its first input comes from the largest tap t with d*t = p (mod s)
+            start = ceildiv(p - d * (k - 1), s)
+            if p % g == 0:
+                t1 = (p // g) * pow(d // g, -1, m) % m
+                if t1 <= k - 1:
+                    start = (p - d * (t1 + (k - 1 - t1) // m * m)) // s
             axes.append((extent, Fraction(1, s), start))
         return (axes[0], axes[1])
 

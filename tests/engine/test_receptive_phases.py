@@ -54,3 +54,43 @@ def test_a_stride_equal_to_the_upsampling_brings_one_phase_back():
     m = sequential("back", [Upsample(2), Conv2d(1, 1, 1, stride=2)], input_shape=(1, 8, 8))
     rf = archcalc.summary(m).rf
     assert rf.phases == (1, 1) and rf.exact and rf.stride == (1, 1) and rf.size == (1, 1)
+
+
+def _taps_walk(k, s, p, d):
+    """ConvTranspose2d's receptive-field step by walking every phase and tap: output j reads
+    input i when j = i·s − p + d·t, t in [0, k); the extent is the widest phase's span of
+    inputs, the start unit 0's first input (no tap: the formula's value past the kernel)."""
+    extent = 1
+    for phase in range(s):
+        ts = [t for t in range(k) if (phase + p - d * t) % s == 0]
+        if ts:
+            extent = max(extent, d * (max(ts) - min(ts)) // s + 1)
+    ts0 = [t for t in range(k) if (p - d * t) % s == 0]
+    start = min((p - d * t) // s for t in ts0) if ts0 else -((d * (k - 1) - p) // s)
+    return extent, start
+
+
+def test_transposed_conv_geometry_closed_form_equals_the_walk():
+    from archcalc import ConvTranspose2d
+
+    for k in range(1, 9):
+        for s in range(1, 9):
+            for p in range(0, 9):
+                for d in range(1, 6):
+                    layer = ConvTranspose2d(1, 1, k, stride=s, padding=p, dilation=d)
+                    (extent, stride, start), _ = layer.geometry(((1, 16, 16),), (1, 16, 16))
+                    assert (extent, start) == _taps_walk(k, s, p, d), (k, s, p, d)
+                    assert stride == Fraction(1, s)
+
+
+def test_transposed_conv_of_a_huge_kernel_is_immediate():
+    import time
+
+    from archcalc import ConvTranspose2d
+
+    t0 = time.perf_counter()
+    m = sequential("ct", [ConvTranspose2d(3, 3, 100_000, stride=100_000)], input_shape=(3, 1, 1))
+    rf = archcalc.summary(m).layers[0].rf
+    # k = s: each output reads one input (taps 0 only in every phase): extent 1, start 0
+    assert rf.size == (1, 1) and rf.offset == (0, 0) and rf.stride == (Fraction(1, 100_000),) * 2
+    assert time.perf_counter() - t0 < 2
