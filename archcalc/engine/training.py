@@ -227,7 +227,6 @@ def training_step(
     trainable: Callable[[Node], bool] | None = None,
     inplace: Collection[str] | None = None,
     foreach: bool = False,
-    classes_target: bool = True,
 ) -> TrainingReport:
     """The :class:`TrainingReport` of one training step of ``model``.
 
@@ -235,6 +234,8 @@ def training_step(
     ``()`` for archcalc's ``to_torch`` build). ``trainable(node)``: whether a node's
     parameters train (default: all); frozen parameters get no gradient and no state.
     ``foreach``: model torch's foreach optimizer (CUDA's default) instead of the for-loop.
+    ``batch`` may be a symbol (the peak is then a ``Max`` of lines in it); the input size
+    must be numeric.
     """
     if optimizer not in OPTIMIZERS:
         raise OptionError(argument="optimizer", value=optimizer, valid=tuple(OPTIMIZERS))
@@ -267,99 +268,158 @@ def training_step(
                 foreach=foreach,
             ),
         )
-    nodes = model.live_nodes()
-    psize = itemsize(dtype)
-    asize = itemsize(AMP[amp]) if amp else psize  # activation dtype of autocast ops
     place = torchvision_inplace(model, shapes) if inplace is None else frozenset(inplace)
-    sim = _Sim()
-    B = batch
+    step = _Step(model, shapes, batch, optimizer, dtype, amp, trainable, place, foreach)
+    return step.run()
 
-    def elems(name: str) -> Any:
-        return B * prod(shapes[name])
 
-    ins_of = {n.name: tuple(shapes[s] for s in n.inputs) for n in nodes}
-    ptensors = {n.name: _param_tensors(n.layer, ins_of[n.name]) for n in nodes}
-    is_trainable = trainable or (lambda n: True)
-    train = {n.name: bool(ptensors[n.name]) and is_trainable(n) for n in nodes}
+class _Step:
+    """One training step walked over the graph; each phase is a method (see the module)."""
 
-    # ---- always live: parameters, buffers, input, target
-    weights: Any = 0
-    for n in nodes:
-        weights = weights + sum(ptensors[n.name], 0) * psize
-        nb = n.layer.buffers(ins_of[n.name])
-        if is_symbolic(nb) or nb:
-            # running statistics in the parameter dtype; BatchNorm's +1 is an int64 counter
-            weights = weights + ((nb - 1) * psize + 8 if nb % 2 else nb * psize)
-    sim.new(weights, "weights")
-    # amp: the model input stays float32; autocast casts it per op
-    inp = sim.new(elems(INPUT) * psize, "input")
-    out_shape = shapes[model.output]
-    spatial = prod(out_shape[1:]) if len(out_shape) > 1 else 1
-    sim.new(B * spatial * 8, "input")  # int64 class targets
-    n_state, step_scalar = OPTIMIZERS[optimizer]
-    trained = [(n.name, t) for n in nodes if train[n.name] for t in ptensors[n.name]]
-    trained_bytes = sum((t for _, t in trained), 0) * psize
-    state = n_state * trained_bytes + (4 * len(trained) if step_scalar else 0)
-    sim.new(state, "optimizer")
+    def __init__(
+        self,
+        model: Model,
+        shapes: dict[str, tuple[Any, ...]],
+        batch: int,
+        optimizer: str,
+        dtype: str,
+        amp: str | None,
+        trainable: Callable[[Node], bool] | None,
+        place: frozenset[str],
+        foreach: bool,
+    ) -> None:
+        self.model, self.shapes, self.batch = model, shapes, batch
+        self.optimizer, self.dtype, self.amp, self.foreach = optimizer, dtype, amp, foreach
+        self.place = place
+        self.nodes = model.live_nodes()
+        self.psize = itemsize(dtype)
+        self.asize = itemsize(AMP[amp]) if amp else self.psize  # autocast ops' dtype
+        self.sim = _Sim()
+        self.ins_of = {n.name: tuple(shapes[s] for s in n.inputs) for n in self.nodes}
+        self.ptensors = {n.name: _param_tensors(n.layer, self.ins_of[n.name]) for n in self.nodes}
+        is_trainable = trainable or (lambda n: True)
+        self.train = {n.name: bool(self.ptensors[n.name]) and is_trainable(n) for n in self.nodes}
+        self.grad = {INPUT: False}  # whether each tensor requires grad
+        self.store: dict[str, int] = {}  # the storage of each tensor
+        self.size: dict[str, Any] = {}  # bytes of each tensor
+        self.dsize = {INPUT: self.psize}  # bytes per element of each tensor
+        self.saved_by: dict[str, list[int]] = {}
+        self.cache: list[int] = []  # autocast's cached casts of trainable weights
+        self.grads_made: Any = 0
 
-    # ---- forward
-    grad = {INPUT: False}
-    store: dict[str, int] = {INPUT: inp}
-    size: dict[str, Any] = {}
-    saved_by: dict[str, list[int]] = {}
-    uses: dict[str, int] = {}
-    for n in nodes:
-        for s in n.inputs:
-            uses[s] = uses.get(s, 0) + 1
-    uses[model.output] = uses.get(model.output, 0) + 1  # the loss
-    uses[INPUT] = uses.get(INPUT, 0) + 1  # the caller holds the input
-    casts_saved: dict[str, list[int]] = {}
-    sim.hold(inp, uses[INPUT] - 1)
-    dsize = {INPUT: psize}  # bytes per element of each tensor
-    cache: list[int] = []  # autocast's cached casts of trainable weights
-    for n in nodes:
-        layer = n.layer
-        grad[n.name] = train[n.name] or any(grad[s] for s in n.inputs)
-        autocast = amp is not None and layer.weighted
-        esize = asize if autocast else dsize[n.inputs[0]]
-        dsize[n.name] = esize
-        nbytes = elems(n.name) * esize
-        size[n.name] = nbytes
-        src = {s: store[s] for s in n.inputs}
+    def elems(self, name: str) -> Any:
+        return self.batch * prod(self.shapes[name])
+
+    def run(self) -> TrainingReport:
+        self.always_live()
+        self.forward()
+        all_saved = self.sim.by_kind().get("saved", 0)
+        self.backward(self.loss())
+        self.optimizer_step()
+        sim = self.sim
+        at = max(range(len(sim.samples)), key=lambda i: sim.samples[i][0])
+        live, phase, where, kinds = sim.samples[at]
+        g_now = kinds.get("gradients", 0)
+        return TrainingReport(
+            optimizer=self.optimizer,
+            batch=self.batch,
+            dtype=self.dtype,
+            amp=self.amp,
+            foreach=self.foreach,
+            peak_bytes=live,
+            peak_phase=phase,
+            peak_layer=where,
+            weights_bytes=self.weights,
+            gradients_bytes=g_now,
+            optimizer_state_bytes=self.state,
+            saved_activations_bytes=kinds.get("saved", 0),
+            other_bytes=live - self.weights - g_now - self.state,
+            all_gradients_bytes=self.grads_made,
+            all_saved_bytes=all_saved,
+            timeline=tuple((x[0], x[1], x[2]) for x in sim.samples),
+            kinds=tuple(x[3] for x in sim.samples),
+        )
+
+    def always_live(self) -> None:
+        """Parameters, buffers, the input, the targets and the optimizer's state."""
+        sim, psize = self.sim, self.psize
+        weights: Any = 0
+        for n in self.nodes:
+            weights = weights + sum(self.ptensors[n.name], 0) * psize
+            nb = n.layer.buffers(self.ins_of[n.name])
+            if is_symbolic(nb) or nb:
+                # running statistics in the parameter dtype; BatchNorm's +1 is an int64 counter
+                weights = weights + ((nb - 1) * psize + 8 if nb % 2 else nb * psize)
+        self.weights = weights
+        sim.new(weights, "weights")
+        # the consumers of each tensor (the loss consumes the output; the caller the input)
+        self.uses: dict[str, int] = {}
+        for n in self.nodes:
+            for s in n.inputs:
+                self.uses[s] = self.uses.get(s, 0) + 1
+        out = self.model.output
+        self.uses[out] = self.uses.get(out, 0) + 1
+        self.uses[INPUT] = self.uses.get(INPUT, 0) + 1
+        # amp: the model input stays float32; autocast casts it per op
+        self.store[INPUT] = sim.new(self.elems(INPUT) * psize, "input", self.uses[INPUT])
+        out_shape = self.shapes[out]
+        spatial = prod(out_shape[1:]) if len(out_shape) > 1 else 1
+        sim.new(self.batch * spatial * 8, "input")  # int64 class targets
+        n_state, step_scalar = OPTIMIZERS[self.optimizer]
+        self.trained = [
+            (n.name, t) for n in self.nodes if self.train[n.name] for t in self.ptensors[n.name]
+        ]
+        self.trained_bytes = sum((t for _, t in self.trained), 0) * psize
+        self.state = n_state * self.trained_bytes + (4 * len(self.trained) if step_scalar else 0)
+        sim.new(self.state, "optimizer")
+
+    def forward(self) -> None:
+        for n in self.nodes:
+            self.forward_node(n)
+
+    def forward_node(self, n: Node) -> None:
+        sim, layer, store = self.sim, n.layer, self.store
+        grad = self.grad
+        grad[n.name] = self.train[n.name] or any(grad[s] for s in n.inputs)
+        autocast = self.amp is not None and layer.weighted
+        esize = self.asize if autocast else self.dsize[n.inputs[0]]
+        self.dsize[n.name] = esize
+        self.size[n.name] = self.elems(n.name) * esize
+        src = {s: store[s] for s in n.inputs}  # what the op reads (autocast: casts)
         temps: list[int] = []
+        kept: list[int] = []
         if autocast:
             # autocast casts its float32 inputs (per call) and weights (cached if trainable)
             for s in n.inputs:
-                if dsize[s] != asize:
-                    src[s] = sim.new(elems(s) * asize, "activation")
+                if self.dsize[s] != self.asize:
+                    src[s] = sim.new(self.elems(s) * self.asize, "activation")
                     temps.append(src[s])
-            for j, t in enumerate(ptensors[n.name]):
-                c = sim.new(t * asize, "activation")
+            for j, t in enumerate(self.ptensors[n.name]):
+                c = sim.new(t * self.asize, "activation")
                 temps.append(c)
-                if train[n.name]:
+                if self.train[n.name]:
                     sim.hold(c)
-                    cache.append(c)
+                    self.cache.append(c)
                 if j == 0 and grad[n.name]:  # the op keeps its weight for the input's grad
                     sim.hold(c)
                     sim.kind[c] = "saved"
-                    casts_saved.setdefault(n.name, []).append(c)
-        if layer.is_view(True) or n.name in place:
+                    kept.append(c)
+        consumers = self.uses.get(n.name, 0)
+        if layer.is_view(True) or n.name in self.place:
             s_out = store[n.inputs[0]]
-            sim.hold(s_out, uses.get(n.name, 0))
+            sim.hold(s_out, consumers)
         else:
-            s_out = sim.new(nbytes, "activation", uses.get(n.name, 0))
+            s_out = sim.new(self.size[n.name], "activation", consumers)
         store[n.name] = s_out
-        kept: list[int] = list(casts_saved.get(n.name, ()))
         if grad[n.name]:
-            items = layer.saved(ins_of[n.name], shapes[n.name], B)
-            for item in items:
+            for item in layer.saved(self.ins_of[n.name], self.shapes[n.name], self.batch):
                 if isinstance(item, Extra):
                     if "running" in item.what:  # buffers, counted in the weights
                         continue
                     per = (
                         esize
                         if item.itemsize is None
-                        else max(4, psize)
+                        else max(4, self.psize)
                         if item.itemsize == "acc"
                         else item.itemsize
                     )
@@ -369,7 +429,7 @@ def training_step(
                     k = int(item[2:])
                     if not any(grad[s] for j, s in enumerate(n.inputs) if j != k):
                         continue
-                if n.name in place:
+                if n.name in self.place:
                     st = s_out  # an in-place op keeps its result
                 else:
                     st = s_out if item == "out" else src[n.inputs[int(item[2:])]]
@@ -379,53 +439,70 @@ def training_step(
         for st in kept:
             if sim.kind[st] == "activation":
                 sim.kind[st] = "saved"
-        saved_by[n.name] = kept
+        self.saved_by[n.name] = kept
         sim.sample("forward", n.name)
         for st in temps:
             sim.drop(st)
         for s in n.inputs:
             sim.drop(store[s])
-    all_saved = sim.by_kind().get("saved", 0)
 
-    # ---- loss: cross-entropy against integer targets
-    # (autocast runs it in float32: the float32 copy of the logits lives inside the op)
-    classes = elems(model.output)
-    lsize = max(4, dsize[model.output])
-    logp = sim.new(classes * lsize, "saved", 2)
-    loss = sim.new(4, "activation")
-    total_weight = sim.new(4, "saved")
-    sim.sample("loss", "cross_entropy")
-    sim.drop(store[model.output])
-    for c in cache:  # leaving autocast empties its cache
-        sim.drop(c)
-
-    # ---- backward
-    ones = sim.new(4, "activation")
-    g_lp = sim.new(sim.size[logp], "grad")
-    sim.sample("backward", "cross_entropy")
-    sim.drop(total_weight)
-    sim.drop(logp)
-    g_out = sim.new(classes * lsize, "grad")
-    sim.sample("backward", "cross_entropy")
-    sim.drop(g_lp)
-    sim.drop(logp)
-    if lsize != dsize[model.output]:  # the gradient cast back to the logits' dtype
-        g32, g_out = g_out, sim.new(size[model.output], "grad")
+    def loss(self) -> int:
+        """Cross-entropy against integer targets, and backward's first gradients; returns the
+        storage of the logits' gradient. Autocast runs it in float32 (the float32 copy of the
+        logits lives inside the op)."""
+        sim, out = self.sim, self.model.output
+        classes = self.elems(out)
+        lsize = max(4, self.dsize[out])
+        logp = sim.new(classes * lsize, "saved", 2)  # kept by log_softmax's and nll's backward
+        self.loss_value = sim.new(4, "activation")
+        total_weight = sim.new(4, "saved")
+        sim.sample("loss", "cross_entropy")
+        sim.drop(self.store[out])
+        for c in self.cache:  # leaving autocast empties its cache
+            sim.drop(c)
+        self.ones = sim.new(4, "activation")  # backward starts from ones_like(loss)
+        g_lp = sim.new(classes * lsize, "grad")
         sim.sample("backward", "cross_entropy")
-        sim.drop(g32)
-    index = {n.name: i for i, n in enumerate(nodes)}
-    by_name = {n.name: n for n in nodes}
-    # pending gradient contributions per tensor, and the buffer holding it
-    need: dict[str, int] = {}
-    for n in nodes:
-        if grad[n.name]:
-            for s in n.inputs:
-                if grad.get(s, False):
-                    need[s] = need.get(s, 0) + 1
-    need[model.output] = need.get(model.output, 0) + 1
-    buf: dict[str, tuple[int, bool]] = {}  # tensor -> (storage of its grad, is a view)
+        sim.drop(total_weight)
+        sim.drop(logp)
+        g_out = sim.new(classes * lsize, "grad")
+        sim.sample("backward", "cross_entropy")
+        sim.drop(g_lp)
+        sim.drop(logp)
+        if lsize != self.dsize[out]:  # the gradient cast back to the logits' dtype
+            g32, g_out = g_out, sim.new(self.size[out], "grad")
+            sim.sample("backward", "cross_entropy")
+            sim.drop(g32)
+        return g_out
 
-    def deliver(name: str, s: int, view: bool) -> None:
+    def backward(self, g_out: int) -> None:
+        """autograd's engine: of the ready nodes, the one created last runs first."""
+        sim, grad = self.sim, self.grad
+        self.index = {n.name: i for i, n in enumerate(self.nodes)}
+        # pending gradient contributions per tensor, and the buffer holding its gradient
+        self.need: dict[str, int] = {}
+        for n in self.nodes:
+            if grad[n.name]:
+                for s in n.inputs:
+                    if grad.get(s, False):
+                        self.need[s] = self.need.get(s, 0) + 1
+        out = self.model.output
+        self.need[out] = self.need.get(out, 0) + 1
+        self.buf: dict[str, tuple[int, bool]] = {}  # tensor -> (its gradient, is a view)
+        self.ready: list[int] = []
+        self.deliver(out, g_out, False)
+        while self.ready:
+            self.backward_node(self.nodes[-heapq.heappop(self.ready)])
+        sim.drop(self.ones)
+        sim.drop(self.loss_value)
+        for st, _ in self.buf.values():
+            sim.drop(st)
+        sim.sample("step", "start")
+
+    def deliver(self, name: str, s: int, view: bool) -> None:
+        """Add gradient ``s`` to ``name``'s input buffer (autograd's InputBuffer): in place
+        when either gradient is exclusively held, else into a new tensor."""
+        sim, buf = self.sim, self.buf
         if name in buf:
             old, oview = buf[name]
             if sim.refs[old] == 1 and not oview:
@@ -435,122 +512,89 @@ def training_step(
                 buf[name] = (s, False)
             else:
                 # the sum gets the tensor's size (a slice's storage is the whole concat's)
-                new = sim.new(size[name], "grad")
+                new = sim.new(self.size[name], "grad")
                 sim.sample("backward", name)
                 sim.drop(old)
                 sim.drop(s)
                 buf[name] = (new, False)
         else:
             buf[name] = (s, view)
-        need[name] -= 1
-        if need[name] == 0 and name in by_name:
-            heapq.heappush(ready, -index[name])
+        self.need[name] -= 1
+        if self.need[name] == 0 and name in self.index:
+            heapq.heappush(self.ready, -self.index[name])
 
-    ready: list[int] = []
-    deliver(model.output, g_out, False)
-    grads_made: Any = 0
-    broadcast: list[str] = []
-    while ready:
-        n = nodes[-heapq.heappop(ready)]
-        g, gview = buf.pop(n.name)
+    def backward_node(self, n: Node) -> None:
+        sim, layer, size = self.sim, n.layer, self.size
+        g, gview = self.buf.pop(n.name)
         outs: list[tuple[str, int, bool]] = []
-        layer = n.layer
-        targets = [(k, s) for k, s in enumerate(n.inputs) if grad.get(s, False)]
+        broadcast: set[str] = set()
+        targets = [s for s in n.inputs if self.grad.get(s, False)]
         if layer.is_view(True) or layer.grad_shared:
-            for _, s in targets:
+            for s in targets:
                 sim.hold(g)
                 outs.append((s, g, gview))
         elif layer.grad_views:
-            for _, s in targets:
+            for s in targets:
                 sim.hold(g)
                 outs.append((s, g, True))
         else:
-            for _, s in targets:
-                if layer.operands_for_each_other and elems(s) != elems(n.name):
+            for s in targets:
+                if layer.operands_for_each_other and self.elems(s) != self.elems(n.name):
                     # a broadcast operand's gradient is computed at the output's size, then
                     # summed to its own by autograd (validate_outputs) after the node ran
                     outs.append((s, sim.new(size[n.name], "grad"), False))
-                    broadcast.append(s)
+                    broadcast.add(s)
                 else:
                     outs.append((s, sim.new(size[s], "grad"), False))
         low: list[tuple[int, Any]] = []
-        if train[n.name] and amp is not None and layer.weighted:
+        if self.train[n.name] and self.amp is not None and layer.weighted:
             # gradients of the cast copies, cast to float32 by ToCopyBackward next
-            low = [(sim.new(t * asize, "grad"), t) for t in ptensors[n.name]]
-        elif train[n.name]:
-            pg = sum(ptensors[n.name], 0) * psize
-            sim.new(pg, "gradients")
-            grads_made = grads_made + pg
+            low = [(sim.new(t * self.asize, "grad"), t) for t in self.ptensors[n.name]]
+        elif self.train[n.name]:
+            pg = sum(self.ptensors[n.name], 0) * self.psize
+            sim.new(pg, "gradients")  # AccumulateGrad keeps it as .grad, no copy
+            self.grads_made = self.grads_made + pg
         sim.sample("backward", n.name)
-        for i, (name, st, _view) in enumerate(outs):
+        for i, (name, st, _) in enumerate(outs):
             if name in broadcast:  # the node's output gradient is still held here
                 outs[i] = (name, sim.new(size[name], "grad"), False)
                 sim.sample("backward", n.name)
                 sim.drop(st)
-        broadcast.clear()
         sim.drop(g)
-        for st in saved_by[n.name]:
+        for st in self.saved_by[n.name]:
             sim.drop(st)
         for name, st, view in outs:
-            deliver(name, st, view)
+            self.deliver(name, st, view)
         # the ToCopyBackward nodes of the weight casts run next (created just before the op)
         for st, t in low:
-            sim.new(t * psize, "gradients")
-            grads_made = grads_made + t * psize
+            sim.new(t * self.psize, "gradients")
+            self.grads_made = self.grads_made + t * self.psize
             sim.sample("backward", n.name)
             sim.drop(st)
-    sim.drop(ones)
-    sim.drop(loss)
-    for st, _ in buf.values():
-        sim.drop(st)
-    sim.sample("step", "start")
 
-    # ---- optimizer.step()
-    if optimizer in ("adam", "adamw"):
-        if foreach:
-            tmp = sim.new(trained_bytes, "temporary")
+    def optimizer_step(self) -> None:
+        """Temporaries of ``optimizer.step()``: none for sgd and momentum; Adam's ``denom``."""
+        if self.optimizer not in ("adam", "adamw"):
+            return
+        sim, psize = self.sim, self.psize
+        if self.foreach:
+            tmp = sim.new(self.trained_bytes, "temporary")  # _foreach_sqrt of every state
             sim.sample("step", "foreach sqrt")
             sim.drop(tmp)
-        else:
-            prev = None
-            for name, t in trained:
-                sq = sim.new(t * psize, "temporary")
-                dv = sim.new(t * psize, "temporary")
-                c = sim.new(8, "temporary")  # the float divisor, wrapped as a float64 scalar
-                sim.sample("step", name)
-                sim.drop(c)
-                sim.drop(sq)
-                if prev is not None:
-                    sim.drop(prev)
-                prev = dv
+            return
+        prev = None
+        for name, t in self.trained:
+            sq = sim.new(t * psize, "temporary")
+            dv = sim.new(t * psize, "temporary")
+            c = sim.new(8, "temporary")  # the float divisor, wrapped as a float64 scalar
+            sim.sample("step", name)
+            sim.drop(c)
+            sim.drop(sq)
             if prev is not None:
-                sim.drop(prev)
-
-    # ---- the peak
-    cands = [x[0] for x in sim.samples]
-    at = max(range(len(cands)), key=lambda i: cands[i])
-    peak = cands[at]
-    live, phase, where, kinds = sim.samples[at]
-    g_now = kinds.get("gradients", 0)
-    return TrainingReport(
-        optimizer=optimizer,
-        batch=B,
-        dtype=dtype,
-        amp=amp,
-        foreach=foreach,
-        peak_bytes=peak,
-        peak_phase=phase,
-        peak_layer=where,
-        weights_bytes=weights,
-        gradients_bytes=g_now,
-        optimizer_state_bytes=state,
-        saved_activations_bytes=kinds.get("saved", 0),
-        other_bytes=live - weights - g_now - state,
-        all_gradients_bytes=grads_made,
-        all_saved_bytes=all_saved,
-        timeline=tuple((x[0], x[1], x[2]) for x in sim.samples),
-        kinds=tuple(x[3] for x in sim.samples),
-    )
+                sim.drop(prev)  # the previous parameter's denom, until reassigned
+            prev = dv
+        if prev is not None:
+            sim.drop(prev)
 
 
 def _symbolic_batch(b: Any, run: Callable[[int], TrainingReport]) -> TrainingReport:
