@@ -76,6 +76,19 @@ def test_worked_example_is_exact():
             assert pred.peak_bytes == meas.peak_bytes, (optimizer, foreach)
 
 
+def test_map_output_per_position_targets():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(inplace=True), torch.nn.Conv2d(8, 5, 1)
+    )
+    m = sequential(
+        "seg", [Conv2d(3, 8, 3, padding=1), ReLU(), Conv2d(8, 5, 1)], input_shape=(3, 16, 16)
+    )
+    for optimizer in ("sgd", "adam"):
+        meas = measure_training(net, (3, 16, 16), 2, optimizer=optimizer)
+        assert training_step(m, batch=2, optimizer=optimizer).peak_bytes == meas.peak_bytes
+
+
 @pytest.mark.parametrize(
     "name, size, batch, optimizer",
     [
