@@ -64,7 +64,7 @@ def load_yaml(text: str, max_alias_nodes: int) -> Any:
                 return _load_split(*split, max_alias_nodes)
             except Exception:
                 pass  # report errors as the whole file has them (line numbers and all)
-        return _load_one(text, _Builder(max_alias_nodes))
+        return _load_one(text, _Builder(max_alias_nodes, aliases="*" in text))
     finally:
         if enabled:
             gc.enable()
@@ -109,7 +109,7 @@ def _split_layers(text: str) -> tuple[str, list[tuple[int, str]]] | None:
 
 
 def _load_split(rest: str, chunks: list[tuple[int, str]], max_alias_nodes: int) -> Any:
-    builder = _Builder(max_alias_nodes)
+    builder = _Builder(max_alias_nodes, aliases=False)  # _split_layers saw no "*"
     data = _load_one(rest, builder)
     if not isinstance(data, dict) or data.get("layers", 0) is not None:
         raise ValueError("not the expected layout")
@@ -128,7 +128,11 @@ def _line(node: Any, first_line: int = 0) -> str:
 
 
 class _Builder:
-    def __init__(self, max_alias_nodes: int) -> None:
+    """Python data from a composed node graph; ``aliases=False`` (the text has no ``*``, so no
+    node is reached twice) skips the bookkeeping of expansion sizes."""
+
+    def __init__(self, max_alias_nodes: int, aliases: bool = True) -> None:
+        self.aliases = aliases
         self.limit = max_alias_nodes
         self.aliased = 0
         self.done: dict[int, tuple[Any, int]] = {}  # id(node) -> (data, nodes it holds)
@@ -137,7 +141,40 @@ class _Builder:
         self.first_line = 0  # of the text being built, in the file
 
     def build(self, node: Any) -> Any:
-        return self._node(node)[0]
+        return self._node(node)[0] if self.aliases else self._plain(node)
+
+    def _plain(self, node: Any) -> Any:
+        t = type(node)
+        if t is yaml.ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            return self._scalar(node)
+        self._check_tag(node, _SEQ if t is yaml.SequenceNode else _MAP)
+        if t is yaml.SequenceNode:
+            return [self._plain(c) for c in node.value]
+        d: dict[Any, Any] = {}
+        for knode, vnode in node.value:
+            k = self._plain(knode)
+            self._check_key(d, k, knode)
+            d[k] = self._plain(vnode)
+        return d
+
+    def _check_tag(self, node: Any, tag: str) -> None:
+        if node.tag != tag:
+            raise FileFormatError(
+                f"tag {node.tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
+            )
+
+    def _check_key(self, d: dict[Any, Any], k: Any, knode: Any) -> None:
+        if isinstance(k, (list, dict)):
+            raise FileFormatError(
+                f"a mapping key must be a scalar ({_line(knode, self.first_line)})"
+            )
+        if k in d:
+            raise FileFormatError(
+                f"key {k!r} is given twice in one mapping ({_line(knode, self.first_line)}); "
+                f"keys must be unique"
+            )
 
     def _node(self, node: Any) -> tuple[Any, int]:
         key = id(node)
@@ -178,10 +215,7 @@ class _Builder:
         return data
 
     def _sequence(self, node: Any) -> tuple[Any, int]:
-        if node.tag != _SEQ:
-            raise FileFormatError(
-                f"tag {node.tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
-            )
+        self._check_tag(node, _SEQ)
         items, count = [], 1
         for child in node.value:
             data, n = self._node(child)
@@ -190,22 +224,12 @@ class _Builder:
         return items, count
 
     def _mapping(self, node: Any) -> tuple[Any, int]:
-        if node.tag != _MAP:
-            raise FileFormatError(
-                f"tag {node.tag} ({_line(node, self.first_line)}) is not allowed in a spec file"
-            )
+        self._check_tag(node, _MAP)
         d: dict[Any, Any] = {}
         count = 1
         for knode, vnode in node.value:
             k, nk = self._node(knode)
-            if isinstance(k, (list, dict)):
-                raise FileFormatError(
-                    f"a mapping key must be a scalar ({_line(knode, self.first_line)})"
-                )
-            if k in d:
-                raise FileFormatError(
-                    f"key {k!r} is given twice in one mapping ({_line(knode, self.first_line)}); keys must be unique"
-                )
+            self._check_key(d, k, knode)
             v, nv = self._node(vnode)
             d[k] = v
             count += nk + nv
