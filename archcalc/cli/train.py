@@ -31,26 +31,6 @@ FreezeOpt = Annotated[
     str, typer.Option("--freeze", help="Frozen layers: a count of weighted layers or a name.")
 ]
 
-#: the CLI flag of each Python argument, for messages
-FLAGS = {
-    "optimizer": "--optimizer",
-    "amp": "--amp",
-    "memory": "--memory",
-    "input": "--input",
-    "batch": "--batch",
-    "freeze": "--freeze",
-    "dtype": "--dtype",
-}
-
-
-def _error(e: Any) -> Any:
-    from .._errors import ArchcalcError
-
-    if isinstance(e, ArchcalcError) and e.argument in FLAGS:
-        e.text = e.message(names=FLAGS)
-        e.argument = None
-    return e
-
 
 def _trainable(model: Any, freeze: str) -> Any:
     """``--freeze`` as a predicate on nodes (None: everything trains)."""
@@ -175,27 +155,15 @@ def register(app: typer.Typer) -> None:
         _check_format(format)
         if solve not in ("batch", "input"):
             raise OptionError(argument="solve", value=solve, valid=("batch", "input"))
-        try:
-            s, m, kw = training_options(
-                model,
-                input,
-                batch,
-                str(dtype),
-                str(head),
-                classes,
-                optimizer,
-                amp,
-                foreach,
-                freeze,
-            )
-            if solve == "batch":
-                f = fit_batch(m, memory, s.input_shape, **kw)
-            else:
-                if not isinstance(s.batch, int):
-                    raise OptionError(argument="batch", value=batch, reason="must be a number")
-                f = fit_input(m, memory, s.batch, **kw)
-        except Exception as e:
-            raise _error(e) from None
+        s, m, kw = training_options(
+            model, input, batch, str(dtype), str(head), classes, optimizer, amp, foreach, freeze
+        )
+        if solve == "batch":
+            f = fit_batch(m, memory, s.input_shape, **kw)
+        else:
+            if not isinstance(s.batch, int):
+                raise OptionError(argument="batch", value=batch, reason="must be a number")
+            f = fit_input(m, memory, s.batch, **kw)
         d = {"model": m.name, "solve": solve, "optimizer": optimizer, "amp": amp, **f.as_dict()}
         if str(format) == "json":
             _emit(json.dumps(jsonable(d), indent=2))
@@ -242,24 +210,19 @@ def _wrap_memory(app: typer.Typer, emit: Any, handles_errors: Any) -> None:
 
     @handles_errors
     def _train(**kw: Any) -> None:
-        fmt = str(kw.get("format", "table"))
-        try:
-            s, m, tkw = training_options(
-                kw["model"],
-                kw.get("input"),
-                kw.get("batch", "1"),
-                str(kw.get("dtype", "float32")),
-                str(kw.get("head", "fc")),
-                kw.get("classes"),
-                kw["optimizer"],
-                kw["amp"],
-                kw["foreach"],
-                kw["freeze"],
-            )
-            out = _show_training(s, m, tkw, fmt, str(kw.get("units", "si")))
-        except Exception as e:
-            raise _error(e) from None
-        emit(out)
+        s, m, tkw = training_options(
+            kw["model"],
+            kw.get("input"),
+            kw.get("batch", "1"),
+            str(kw.get("dtype", "float32")),
+            str(kw.get("head", "fc")),
+            kw.get("classes"),
+            kw["optimizer"],
+            kw["amp"],
+            kw["foreach"],
+            kw["freeze"],
+        )
+        emit(_show_training(s, m, tkw, str(kw.get("format", "table")), str(kw.get("units", "si"))))
 
     memory.__signature__ = sig.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
     memory.__annotations__ = {}
