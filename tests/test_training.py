@@ -144,7 +144,9 @@ def test_parse_bytes(text, n):
     assert parse_bytes(text) == n
 
 
-@pytest.mark.parametrize("text", ["0", "0GB", "-1GB", "GB", "1.2.3GB", "5 XB", "", "1e9"])
+@pytest.mark.parametrize(
+    "text", ["0", "0GB", "-1GB", "GB", "1.2.3GB", "5 XB", "", "1e9", "9" * 65, "٣GB", None, 1.5]
+)
 def test_parse_bytes_refuses(text):
     with pytest.raises(OptionError, match="memory"):
         parse_bytes(text)

@@ -697,7 +697,7 @@ def parse_bytes(value: Any, argument: str = "memory") -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         n = value
     else:
-        m = _BYTES.fullmatch(str(value)) if isinstance(value, str) else None
+        m = _BYTES.fullmatch(value) if isinstance(value, str) and len(value) <= 64 else None
         if m is None or m.group(2).lower() not in UNITS and m.group(2) != "":
             raise OptionError(
                 argument=argument,
