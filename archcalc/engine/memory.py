@@ -206,8 +206,12 @@ class MemoryWalk:
         store = {INPUT: INPUT}
         last_use: dict[str, int] = {}
         for i, n in enumerate(nodes):
-            store[n.name] = store[n.inputs[0]] if n.layer.is_view(False) else n.name
-            last_use.setdefault(n.name, i)
+            name = n.name
+            if n.layer.is_view(False):
+                store[name] = store[n.inputs[0]]
+            else:
+                store[name] = name
+                last_use[name] = i  # freed right away unless a later layer reads it
             for s in n.inputs:
                 last_use[store[s]] = i
         last_use[store[model.output]] = len(nodes)
@@ -248,7 +252,8 @@ class MemoryWalk:
         if owns:
             self.activations = self.activations + b
             self.live = self.live + b
-            if not self.symbolic and is_symbolic(self.live):  # a symbolic layer field
+            if not self.symbolic and type(self.live) is not int and is_symbolic(self.live):
+                # a symbolic layer field on a numeric input
                 self.symbolic, self.candidates = True, [self.peak]
             if self.symbolic:
                 self.candidates.append(self.live)
