@@ -203,7 +203,6 @@ def test_schedule_divisors_of_a_large_prime_on_the_error_path(tmp_path):
     refused(r, "--final = 7", "valid: 1, 1000000007")
 
 
-@known("engine helper", "engine/receptive.py walks every window: hangs past 20 s")
 def test_transposed_convolution_of_kernel_100000_on_1x1(tmp_path):
     model = write(
         tmp_path,

@@ -116,7 +116,12 @@ def rule_kinds(convention: str) -> set[str]:
 
 def _check(convention: str) -> None:
     if not isinstance(convention, str) or convention not in CONVENTIONS:
-        raise OptionError(argument="convention", value=convention, valid=CONVENTIONS)
+        raise OptionError(
+            argument="convention",
+            value=convention,
+            reason="unknown convention",
+            valid=list(CONVENTIONS),
+        )
 
 
 def _unsupported(layer: Layer, convention: str) -> UnsupportedError:
