@@ -258,6 +258,13 @@ def _residual(shape: tuple[int, int, int]) -> Model:
     return b.build()
 
 
+def _residual_sub(shape: tuple[int, int, int]) -> Model:
+    b = Builder("residual_sub", shape)
+    b.add("conv", Conv2d(shape[0], shape[0], 3, padding=1), INPUT)
+    b.add("sub", KS.Sub(), "conv", INPUT)
+    return b.build()
+
+
 def _concat(shape: tuple[int, int, int]) -> Model:
     b = Builder("concat", shape)
     b.add("a", Conv2d(shape[0], 2, 1, stride=2), INPUT)
@@ -389,6 +396,9 @@ CASES: list[tuple[str, Model, set[str]]] = [
     ("channel_shuffle", _seq([Conv2d(2, 6, 1), KS.ChannelShuffle(3)], (2, 5, 4)), set()),
     ("pad", _seq([KS.Pad((1, 2, 0, 1)), Conv2d(2, 3, 3)], (2, 6, 5)), set()),
     ("pad_crop", _seq([Conv2d(2, 3, 1), KS.Pad((-1, 0, 1, -2))], (2, 6, 5)), set()),
+    ("avgpool_exclude_pad", _seq([AvgPool2d(3, 1, 1, count_include_pad=False)], (2, 5, 6)), set()),
+    ("scale", _seq([Conv2d(2, 3, 3), KS.Scale(0.25)], (2, 6, 5)), set()),
+    ("sub", _residual_sub((3, 6, 7)), set()),
     *[(f"act_{a.kind}", _seq([Conv2d(2, 3, 1), a], (2, 5, 4)), set()) for a in _ACTIVATIONS],
     ("batchnorm", _seq([Conv2d(2, 3, 3), BatchNorm2d(3), ReLU()], (2, 6, 5)), set()),
     ("layernorm2d", _seq([Conv2d(2, 3, 3), LayerNorm2d(3)], (2, 6, 5)), set()),

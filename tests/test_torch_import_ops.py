@@ -180,3 +180,31 @@ def test_docs_import_table_is_the_registry() -> None:
     text = (Path(__file__).parent.parent / "docs" / "import.md").read_text()
     block = text.split("<!-- import-table:start -->\n", 1)[1].split("<!-- import-table:end -->")[0]
     assert block.strip() == import_table().strip(), "regenerate it with import_table()"
+
+
+def test_scalar_products_and_differences() -> None:
+    """``x * 0.17 + y`` (Inception-ResNet), ``pool(x) - x`` (PoolFormer), ``x / 2``."""
+
+    class Arith(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.pool = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+
+        def forward(self, x: Any) -> Any:
+            y = self.conv(x)
+            z = self.pool(y) - y
+            return (z * 0.17 + y) / 2
+
+    s = check(Arith(), (3, 8, 8))
+    kinds = [(r.name, r.kind) for r in s.layers]
+    assert kinds == [
+        ("conv", "Conv2d"),
+        ("pool", "AvgPool2d"),
+        ("sub", "Sub"),
+        ("mul", "Scale"),
+        ("add", "Add"),
+        ("truediv", "Scale"),
+    ]
+    assert s.model.node("truediv").layer.factor == 0.5
+    assert s.model.node("pool").layer.count_include_pad is False

@@ -22,6 +22,7 @@ from .activation import (
     SiLU,
     Tanh,
 )
+from .arith import Scale, Sub
 from .channels import ChannelShuffle, Slice
 from .conv import Conv2d, ConvTranspose2d
 from .coord import CoordAugment
@@ -44,6 +45,8 @@ __all__ = [
     "Slice",
     "ChannelShuffle",
     "Pad",
+    "Sub",
+    "Scale",
     "Conv2d",
     "ConvTranspose2d",
     "Linear",

@@ -15,6 +15,7 @@ from ._base import (
     Shapes,
     TorchCall,
     _check_int,
+    invalid,
     register,
 )
 from ._rules import Parameterless, counts_zero, fvcore_ignored, ptflops_no_patch, thop_no_hook
@@ -66,7 +67,7 @@ class Slice(Parameterless, Layer):
         if not isinstance(self.start, int) or not isinstance(self.stop, int):
             return
         if self.stop <= self.start:
-            raise UnsupportedError(f"Slice.stop (={self.stop}) must exceed start (={self.start})")
+            raise invalid(self.kind, "stop", self.stop, f"must exceed start (={self.start})")
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:

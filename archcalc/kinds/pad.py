@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import ShapeError, SpecError, UnsupportedError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num
 from ._base import (
     AxisGeom,
@@ -17,6 +17,7 @@ from ._base import (
     _check_int,
     _set,
     _spatial,
+    invalid,
     register,
 )
 from ._rules import Parameterless, counts_zero, fvcore_ignored, ptflops_no_patch, thop_no_hook
@@ -34,7 +35,8 @@ class Pad(Parameterless, Layer):
     """
 
     pad: Any
-    value: float = 0.0
+    #: a number; -inf too (timm pads its 'same' max pools with -inf)
+    value: Any = 0.0
 
     count_fvcore = fvcore_ignored("constant_pad_nd")
     count_ptflops_hook = counts_zero(
@@ -49,12 +51,13 @@ class Pad(Parameterless, Layer):
     def __post_init__(self) -> None:
         pad = tuple(self.pad) if isinstance(self.pad, (list, tuple)) else (self.pad,) * 4
         if len(pad) != 4:
-            raise SpecError(
-                f"Pad.pad = {self.pad!r}: give (left, right, top, bottom) or one integer"
+            raise invalid(
+                self.kind, "pad", self.pad, "give (left, right, top, bottom) or one integer"
             )
         _set(self, "pad", tuple(_check_int(self.kind, "pad", p, -(2**62)) for p in pad))
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            raise SpecError(f"Pad.value = {self.value!r}: must be a number")
+        v = self.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            raise invalid(self.kind, "value", v, "must be a number (inf and -inf allowed)")
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:

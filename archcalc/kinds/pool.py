@@ -227,10 +227,14 @@ class MaxPool2d(_Pool):
 @register
 @dataclass(frozen=True, slots=True)
 class AvgPool2d(_Pool):
-    """Average pooling, as ``torch.nn.AvgPool2d`` (``count_include_pad=True``).
+    """Average pooling, as ``torch.nn.AvgPool2d``.
 
     FLOPs: kh·kw per output (kh·kw − 1 adds and one divide, nominal window).
+    ``count_include_pad=False`` divides by the window's unpadded size instead: the same
+    shapes, costs and receptive field.
     """
+
+    count_include_pad: bool = True
 
     count_fvcore = fvcore_unhandled("avg_pool2d")
     count_thop = counts(
@@ -266,22 +270,22 @@ class AvgPool2d(_Pool):
         if div is not None:
             raise UnsupportedError(f"average pooling with divisor_override={div}")
         p = torch_size(p, "padding")
-        if not inc and p not in (0, (0, 0)):
-            raise UnsupportedError(
-                "average pooling with count_include_pad=False and padding: archcalc's "
-                "AvgPool2d counts the padding"
-            )
         return cls(
             torch_size(k, "kernel_size"),
             torch_size(s, "stride"),
             p,
             ceil_mode=bool(ceil),
+            count_include_pad=bool(inc) or p in (0, (0, 0)),
         )
 
     def to_torch(self, tb: Any) -> Any:
         s = self
         return tb.nn.AvgPool2d(
-            s.kernel_size, s.stride, s.padding, ceil_mode=s.ceil_mode, count_include_pad=True
+            s.kernel_size,
+            s.stride,
+            s.padding,
+            ceil_mode=s.ceil_mode,
+            count_include_pad=s.count_include_pad,
         )
 
 

@@ -200,6 +200,24 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=1)
 
 
+class Sub(nn.Module):
+    """``x - y``."""
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return x - y
+
+
+class Scale(nn.Module):
+    """``x * factor`` for a number ``factor``."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.factor
+
+
 class ChannelSlice(nn.Module):
     """Channels ``start`` to ``stop`` of the input: ``x[:, start:stop]``."""
 
