@@ -50,6 +50,7 @@ class Slice(Parameterless, Layer):
     count_ptflops_functional = ptflops_no_patch("Tensor.__getitem__ / torch.split / chunk")
     count_thop = thop_no_hook("a tensor slice (not a module)")
 
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.ChannelSlice",)
     torch_functions: ClassVar[tuple[str, ...]] = (
         "Tensor.split",
         "torch.split",
@@ -87,6 +88,8 @@ class Slice(Parameterless, Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(int(call.module.start), int(call.module.stop))
         if "getitem" in call.op:
             return cls._from_index(call, call.arg(1, "indices"))
         if "narrow" in call.op:
