@@ -10,7 +10,10 @@ by one walk that
 * builds only YAML's plain types (str, int, float, bool, null, list, mapping); any other tag
   is an error, so no tag ever constructs a Python object;
 * builds each distinct scalar once (a 200,000-layer file repeats a few dozen of them);
-* composes a long top-level ``layers:`` block in chunks of items, so that libyaml's node
+* reads a long top-level ``layers:`` block whose items are one-line flow mappings
+  (``  - {kind: ReLU}``) line by line, each distinct line parsed once by the same YAML
+  parser and construction (a 200,000-layer file has a few distinct lines);
+* composes any other long ``layers:`` block in chunks of items, so that libyaml's node
   graph (some 300 bytes a node, seven nodes a one-line layer) never holds the whole file.
 
 >>> load_yaml("a: [1, 2]\\nb: {c: true}\\n", 10)
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -36,6 +39,10 @@ CHUNK = 20_000
 _LAYERS = re.compile(r"^layers:[ \t]*(#.*)?\n", re.M)
 _PLAIN_BLOCK_END = re.compile(r"^[^\s#]", re.M)
 _MARKERS = re.compile(r"^(---|\.\.\.|%)", re.M)
+#: characters that send a text to the whole-document path: anchors, aliases, tags, and line
+#: breaks YAML knows but a split on "\n" does not
+_WHOLE = ("&", "*", "!", "\r", "\x85", "\u2028", "\u2029")
+_SKIP = object()  # a blank or comment line of a layers block
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -58,10 +65,15 @@ def load_yaml(text: str, max_alias_nodes: int) -> Any:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        split = _split_layers(text)
-        if split is not None:
+        block = _layers_block(text)
+        if block is not None:
             try:
-                return _load_split(*split, max_alias_nodes)
+                data = _load_lines(block, max_alias_nodes)
+                if data is not None:
+                    return data
+                split = _split_layers(text)
+                if split is not None:
+                    return _load_split(*split, max_alias_nodes)
             except Exception:
                 pass  # report errors as the whole file has them (line numbers and all)
         return _load_one(text, _Builder(max_alias_nodes, aliases="*" in text))
@@ -81,11 +93,22 @@ def _load_one(text: str, builder: _Builder, first_line: int = 0) -> Any:
     return None if node is None else builder.build(node)
 
 
-def _split_layers(text: str) -> tuple[str, list[tuple[int, str]]] | None:
-    """The document without the items of its top-level block ``layers:``, and those items in
-    chunks (first line, text); ``None`` when there is no such indented block with more than
-    one chunk, or the file has anchors, aliases, tags or document markers (read it whole)."""
-    if len(text) < 100_000 or "&" in text or "*" in text or "!" in text:
+class _Block(NamedTuple):
+    """A top-level ``layers:`` block: the document without it, its first line in the file,
+    its text, the indentation of its items and where each item starts in the text."""
+
+    rest: str
+    line0: int
+    text: str
+    indent: str
+    starts: list[int]
+
+
+def _layers_block(text: str) -> _Block | None:
+    """The top-level block ``layers:`` of a long text; ``None`` when there is no such
+    indented block, or the file has anchors, aliases, tags, document markers or line breaks
+    other than ``\\n`` (read it whole)."""
+    if len(text) < 100_000 or any(c in text for c in _WHOLE):
         return None
     m = _LAYERS.search(text)
     if m is None or _MARKERS.search(text):
@@ -97,22 +120,38 @@ def _split_layers(text: str) -> tuple[str, list[tuple[int, str]]] | None:
     first = re.search(r"^( +)- ", block, re.M)
     if first is None:
         return None
-    starts = [i.start() for i in re.finditer(rf"^{first.group(1)}- ", block, re.M)]
-    if len(starts) <= CHUNK or block[: starts[0]].strip(" \n\t#") != "":
+    indent = first.group(1)
+    starts = [i.start() for i in re.finditer(rf"^{indent}- ", block, re.M)]
+    if block[: starts[0]].strip(" \n\t#") != "":
         return None
     line0 = text.count("\n", 0, start)
+    return _Block(text[:start] + text[end:], line0, block, indent, starts)
+
+
+def _split_layers(text: str) -> tuple[str, list[tuple[int, str]]] | None:
+    """The document without the items of its top-level block ``layers:``, and those items in
+    chunks (first line, text); ``None`` when there is no such block with more than one chunk
+    (see :func:`_layers_block`)."""
+    b = _layers_block(text)
+    if b is None or len(b.starts) <= CHUNK:
+        return None
     chunks = []
-    bounds = [*starts[::CHUNK], len(block)]
-    for a, b in zip(bounds, bounds[1:]):
-        chunks.append((line0 + block.count("\n", 0, a), block[a:b]))
-    return text[:start] + text[end:], chunks
+    bounds = [*b.starts[::CHUNK], len(b.text)]
+    for lo, hi in zip(bounds, bounds[1:]):
+        chunks.append((b.line0 + b.text.count("\n", 0, lo), b.text[lo:hi]))
+    return b.rest, chunks
+
+
+def _load_rest(rest: str, builder: _Builder) -> dict[Any, Any]:
+    data = _load_one(rest, builder)
+    if not isinstance(data, dict) or data.get("layers", 0) is not None:
+        raise ValueError("not the expected layout")
+    return data
 
 
 def _load_split(rest: str, chunks: list[tuple[int, str]], max_alias_nodes: int) -> Any:
     builder = _Builder(max_alias_nodes, aliases=False)  # _split_layers saw no "*"
-    data = _load_one(rest, builder)
-    if not isinstance(data, dict) or data.get("layers", 0) is not None:
-        raise ValueError("not the expected layout")
+    data = _load_rest(rest, builder)
     layers: list[Any] = []
     for line, chunk in chunks:
         items = _load_one(chunk, builder, line)
@@ -121,6 +160,61 @@ def _load_split(rest: str, chunks: list[tuple[int, str]], max_alias_nodes: int) 
         layers.extend(items)
     data["layers"] = layers
     return data
+
+
+def _load_lines(block: _Block, max_alias_nodes: int) -> Any:
+    """The document of a ``layers:`` block whose lines are each blank, a comment or one item
+    that is a flow mapping closed on its line (``  - {kind: ReLU}  # note``); ``None`` for
+    any other block. Such an item means the same alone as in the file (no construct spans
+    its line: no anchors, aliases, tags or block scalars), so each distinct line is parsed
+    once, by the parser and construction of the whole file, and its data copied."""
+    builder = _Builder(max_alias_nodes, aliases=False)  # _layers_block saw no "*"
+    item = block.indent + "- {"
+    parsed: dict[str, Any] = {}  # line -> its item (a dict), or _SKIP
+    layers: list[Any] = []
+    append = layers.append
+    for line in block.text.split("\n"):
+        d = parsed.get(line)
+        if d is None:
+            d = parsed[line] = _parse_line(line, item, builder)
+            if d is None:
+                return None
+        if d is not _SKIP:
+            append(d.copy() if type(d) is _Flat else _fresh(d))
+    data = _load_rest(block.rest, builder)
+    data["layers"] = layers
+    return data
+
+
+class _Flat(dict):  # type: ignore[type-arg]
+    """An item whose values are all scalars: a shallow copy is a fresh one."""
+
+    def copy(self) -> dict[Any, Any]:  # type: ignore[override]
+        return dict(self)
+
+
+def _parse_line(line: str, item: str, builder: _Builder) -> Any:
+    if not line.strip() or line.lstrip().startswith("#"):
+        return _SKIP
+    if not line.startswith(item):
+        return None
+    data = _load_one(line, builder)
+    if type(data) is not list or len(data) != 1 or type(data[0]) is not dict:
+        return None
+    d = data[0]
+    if all(type(v) not in (list, dict) for v in d.values()):
+        return _Flat(d)
+    return d
+
+
+def _fresh(x: Any) -> Any:
+    """A copy of plain data, every list and dict new (scalars are immutable)."""
+    t = type(x)
+    if t is dict:
+        return {k: _fresh(v) for k, v in x.items()}
+    if t is list:
+        return [_fresh(v) for v in x]
+    return x
 
 
 def _line(node: Any, first_line: int = 0) -> str:
