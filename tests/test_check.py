@@ -36,7 +36,8 @@ RF_NOT_CHECKED = {
         "misaligned or fractional stride",
     ),
     **dict.fromkeys(
-        ["mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"],
+        ["mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"]
+        + ["regnet_y_400mf", "efficientnet_v2_s"],
         "squeeze-excitation gates: every unit sees the whole image",
     ),
 }

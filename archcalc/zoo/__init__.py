@@ -47,6 +47,10 @@ REGISTRY: dict[str, tuple[str, str, dict[str, object]]] = {
     "convnext_tiny": ("convnext", "convnext_tiny", {}),
     "googlenet": ("googlenet", "googlenet", {}),
     "densenet121": ("densenet", "densenet121", {}),
+    "shufflenet_v2_x1_0": ("shufflenet", "shufflenet_v2", {"width": "x1_0"}),
+    "regnet_y_400mf": ("regnet", "regnet_y", {"name": "regnet_y_400mf"}),
+    "mnasnet1_0": ("mnasnet", "mnasnet", {"alpha": 1.0}),
+    "efficientnet_v2_s": ("efficientnet_v2", "efficientnet_v2_s", {}),
     "exam_q4b": ("exam", "q4b_schedule", {}),
     "exam_q7a": ("exam", "q7a_network", {}),
 }
