@@ -159,3 +159,18 @@ def test_mnasnet_and_efficientnet_v2_blocks() -> None:
     sd = zoo.get("efficientnet_v2_s").node("features.6.14.stochastic_depth").layer
     assert sd.p == pytest.approx(0.2 * 39 / 40)
     assert e.layer("features.7.2").output_shape == (1280, 12, 12)  # 384 / 32
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fvcore_convention_equals_fvcore_on_torchvision(name: str) -> None:
+    """fvcore on the real module: ``x.mean([2, 3])`` (ShuffleNetV2, MNASNet) counts 0, as
+    the mirrors' ``GlobalAvgPool(op="mean")`` says."""
+    torch = pytest.importorskip("torch")
+    models = pytest.importorskip("torchvision.models")
+    fvcore_nn = pytest.importorskip("fvcore.nn")
+    net = models.get_model(name, weights=None).eval()
+    count = fvcore_nn.FlopCountAnalysis(net, torch.zeros(1, 3, 64, 64))
+    count.unsupported_ops_warnings(False)
+    count.uncalled_modules_warnings(False)
+    s = archcalc.summary(name, input=(3, 64, 64), convention="fvcore")
+    assert s.flops == count.total()
