@@ -246,15 +246,13 @@ def _summary(
         from .conventions import count
 
         foreign = count(m, w.shapes, b, convention)
-    rfs, mem = w.rfs, w.memory
+    rfs, mem, rf_list = w.rfs, w.memory, w.rf_list
     rows = []
     params: Any = 0
     buffers: Any = 0
     macs: Any = 0
     flops: Any = 0
-    for i, n in enumerate(m.live_nodes()):
-        f = w.figures[n.name]
-        o = mem.outputs[n.name]
+    for i, (n, f, o) in enumerate(zip(m.live_nodes(), w.figure_list, w.output_list)):
         mac = f.macs * b
         flop = foreign[n.name] if foreign is not None else f.flops * b
         params = params + f.params
@@ -274,7 +272,7 @@ def _summary(
                 flop,
                 o.elements,
                 o.bytes,
-                rfs[n.name] if rfs else None,
+                rf_list[i] if rf_list is not None else None,
             )
         )
     rf_layer = last_spatial_node(m)

@@ -143,6 +143,25 @@ class Model:
         keep = self.ancestors(self.output)
         return tuple(n for n in self.nodes if n.name in keep)
 
+    def live_slots(self) -> tuple[tuple[int, ...], ...]:
+        """For each live node, the positions of its inputs among the input and the live
+        nodes: 0 is the model input, ``k`` the live node ``k - 1`` (a walk indexes lists by
+        them instead of looking names up)."""
+        return self._slots
+
+    @cached_property
+    def _slots(self) -> tuple[tuple[int, ...], ...]:
+        pos = {INPUT: 0}
+        prev, out = INPUT, []
+        for k, n in enumerate(self._live, 1):
+            ins = n.inputs
+            # a chain's input is the node before, very often the very same name object
+            out.append(
+                (k - 1,) if len(ins) == 1 and ins[0] is prev else tuple([pos[s] for s in ins])
+            )
+            pos[prev := n.name] = k
+        return tuple(out)
+
     def trunk(self) -> list[str]:
         """Nodes every path from the input to the output passes through, in order."""
         nodes = self.live_nodes()

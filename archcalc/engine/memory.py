@@ -91,7 +91,8 @@ class SavedWalk:
     (``trainable(node)``; default: any parameters), or an input that requires grad. A frozen
     layer (``trainable`` false) on a path that needs no gradient keeps nothing.
     ``per_node[name]`` is the bytes first kept at that node (a storage kept by two layers is
-    counted at the first); :attr:`total` is their sum.
+    counted at the first); :attr:`total` is their sum. Tensors are known by their slot, as
+    :meth:`~archcalc.engine.graph.Model.live_slots` numbers them (0 the input).
     """
 
     def __init__(
@@ -105,16 +106,18 @@ class SavedWalk:
         self.batch = batch
         self.size = size
         self.trainable = trainable
-        self.grad = {INPUT: input_requires_grad}
-        self.store = {INPUT: INPUT}  # which storage each tensor lives in (in training)
-        self.nbytes = {INPUT: batch * prod(input_shape) * size}  # bytes of each storage
-        self.kept: set[str] = set()
+        self.grad = [input_requires_grad]  # by slot: whether the tensor requires grad
+        self.store = [0]  # by slot: the slot of the storage it lives in (in training)
+        self.nbytes = [batch * prod(input_shape) * size]  # by slot: bytes of its own storage
+        self.kept: set[int] = set()
         self.per_node: dict[str, Any] = {}
         self.total: Any = 0
 
-    def _plan(self, layer: Any, ins: Any, out: Any) -> tuple[Any, tuple[int, ...], Any]:
+    def _plan(self, layer: Any, ins: Any, out: Any, params: Any) -> tuple[Any, ...]:
         """What ``layer`` saves, once per (spec, shapes): the bytes of its extra tensors, the
-        tensors it keeps (-1 its output, k its input k) and its output's bytes."""
+        tensors it keeps (-1 its output, k its input k), its output's bytes, whether it is a
+        view, whether its parameters alone make it record, and whether its operands are kept
+        for each other."""
         extra: Any = 0
         refs = []
         for item in layer.saved(ins, out, self.batch):
@@ -122,62 +125,62 @@ class SavedWalk:
                 extra = extra + item.elements * _acc_itemsize(item, self.size)
             else:
                 refs.append(-1 if item == "out" else int(item[2:]))
-        return extra, tuple(refs), self.batch * prod(out) * self.size
+        own = params > 0 if type(params) is int else bool(is_symbolic(params) or params > 0)
+        return (
+            extra,
+            tuple(refs),
+            self.batch * prod(out) * self.size,
+            layer.is_view(True),
+            own,
+            layer.operands_for_each_other,
+        )
 
     def visit(
         self,
         node: Node,
+        src: tuple[int, ...],
         ins: tuple[tuple[Any, ...], ...],
         out: tuple[Any, ...],
         params: Any,
         memo: dict[str, Any] | None = None,
     ) -> Any:
-        """Record ``node`` (inputs of shapes ``ins``, output ``out``, ``params`` parameters);
-        returns the bytes it adds."""
-        layer = node.layer
-        name = node.name
+        """Record ``node`` (the next slot; inputs in slots ``src`` of shapes ``ins``, output
+        ``out``, ``params`` parameters); returns the bytes it adds."""
         plan = memo.get("saved") if memo is not None else None
         if plan is None:
-            plan = self._plan(layer, ins, out)
+            plan = self._plan(node.layer, ins, out, params)
             if memo is not None:
                 memo["saved"] = plan
-        extra, refs, out_bytes = plan
-        store = self.store
-        if layer.is_view(True):
-            store[name] = store[node.inputs[0]]
-        else:
-            store[name] = name
-            self.nbytes[name] = out_bytes
+        extra, refs, out_bytes, view, own, for_each_other = plan
+        grad, store = self.grad, self.store
+        k = len(grad)
+        store.append(store[src[0]] if view else k)
+        self.nbytes.append(out_bytes)
         if self.trainable is not None:
             own = self.trainable(node)
-        else:
-            own = params > 0 if type(params) is int else bool(is_symbolic(params) or params > 0)
-        grad = self.grad
         needs = own
         if not needs:
-            for s in node.inputs:
+            for s in src:
                 if grad[s]:
                     needs = True
                     break
-        grad[name] = needs
+        grad.append(needs)
         if not needs:
             return 0
         added: Any = extra
         kept = self.kept
-        for k in refs:
-            if k < 0:
-                storage = store[name]
+        for r in refs:
+            if r < 0:
+                storage = store[k]
             else:
-                if layer.operands_for_each_other and not any(
-                    grad[s] for j, s in enumerate(node.inputs) if j != k
-                ):
+                if for_each_other and not any(grad[s] for j, s in enumerate(src) if j != r):
                     continue  # a product keeps an operand only for another one's gradient
-                storage = store[node.inputs[k]]
+                storage = store[src[r]]
             if storage not in kept:
                 kept.add(storage)
                 added = added + self.nbytes[storage]
         if not (type(added) is int and added == 0):
-            self.per_node[name] = added
+            self.per_node[node.name] = added
             self.total = self.total + added
         return added
 
@@ -186,7 +189,8 @@ class MemoryWalk:
     """Activation memory accumulated node by node, in the order of ``model.live_nodes()``.
 
     The peak of an inference pass needs to know when each tensor is freed (after its last
-    consumer); that comes from the graph's structure alone, read once at the start.
+    consumer); that comes from the graph's structure alone, read once at the start. Tensors
+    are known by their slot (:meth:`~archcalc.engine.graph.Model.live_slots`).
     """
 
     def __init__(
@@ -201,28 +205,34 @@ class MemoryWalk:
         self.dtype = dtype
         self.size = size = itemsize(dtype)
         self.batch = batch
-        nodes = model.live_nodes()
-        # which storage each tensor lives in, in an inference pass, and each storage's last use
-        store = {INPUT: INPUT}
-        last_use: dict[str, int] = {}
-        for i, n in enumerate(nodes):
-            name = n.name
-            if n.layer.is_view(False):
-                store[name] = store[n.inputs[0]]
+        self.nodes = nodes = model.live_nodes()
+        n = len(nodes)
+        # by slot: the storage each tensor lives in, in an inference pass, and the last node
+        # that uses a storage (-1: a view, no storage of its own)
+        store = [0]
+        last_use = [n]
+        for i, (node, src) in enumerate(zip(nodes, model.live_slots())):
+            if node.layer.is_view(False):
+                store.append(store[src[0]])
+                last_use.append(-1)
             else:
-                store[name] = name
-                last_use[name] = i  # freed right away unless a later layer reads it
-            for s in n.inputs:
+                store.append(i + 1)
+                last_use.append(i)  # freed right away unless a later layer reads it
+            for s in src:
                 last_use[store[s]] = i
-        last_use[store[model.output]] = len(nodes)
-        last_use[INPUT] = len(nodes)  # the caller holds the input
-        self.frees: dict[str, list[str]] = {}
-        for s, last in last_use.items():
-            if last < len(nodes):
-                self.frees.setdefault(nodes[last].name, []).append(s)
+        last_use[store[n]] = n  # the output (the last live node) is kept
+        last_use[0] = n  # the caller holds the input
+        self.frees: list[list[int] | None] = [None] * n
+        for s, last in enumerate(last_use):
+            if 0 <= last < n:
+                f = self.frees[last]
+                if f is None:
+                    self.frees[last] = [s]
+                else:
+                    f.append(s)
         self.store = store
         self.input_bytes = batch * prod(input_shape) * size
-        self.outputs: dict[str, OutputMemory] = {}
+        self.outputs: list[OutputMemory] = []  # by node
         self.activations: Any = 0
         self.live: Any = self.input_bytes
         self.symbolic = is_symbolic(self.live)
@@ -233,13 +243,16 @@ class MemoryWalk:
     def visit(
         self,
         node: Node,
+        src: tuple[int, ...],
         ins: tuple[tuple[Any, ...], ...],
         out: tuple[Any, ...],
         params: Any,
         memo: dict[str, Any] | None = None,
     ) -> None:
-        """Record ``node``'s output (allocated unless a view), frees and saved tensors."""
-        owns = self.store[node.name] == node.name
+        """Record the next node's output (allocated unless a view), frees and saved tensors."""
+        outputs = self.outputs
+        i = len(outputs)
+        owns = self.store[i + 1] == i + 1
         key = "own_output" if owns else "view_output"
         o = memo.get(key) if memo is not None else None
         if o is None:
@@ -247,9 +260,9 @@ class MemoryWalk:
             o = OutputMemory(e, e * self.size if owns else 0)
             if memo is not None:
                 memo[key] = o
-        b = o.bytes
-        self.outputs[node.name] = o
+        outputs.append(o)
         if owns:
+            b = o.bytes
             self.activations = self.activations + b
             self.live = self.live + b
             if not self.symbolic and type(self.live) is not int and is_symbolic(self.live):
@@ -259,11 +272,11 @@ class MemoryWalk:
                 self.candidates.append(self.live)
             elif self.live > self.peak:
                 self.peak = self.live
-        frees = self.frees.get(node.name)
+        frees = self.frees[i]
         if frees:
             for s in frees:
-                self.live = self.live - (self.input_bytes if s == INPUT else self.outputs[s].bytes)
-        self.saved.visit(node, ins, out, params, memo)
+                self.live = self.live - (self.input_bytes if s == 0 else outputs[s - 1].bytes)
+        self.saved.visit(node, src, ins, out, params, memo)
 
     def report(self) -> MemoryReport:
         peak = self.peak
@@ -276,7 +289,7 @@ class MemoryWalk:
         return MemoryReport(
             self.dtype,
             self.batch,
-            self.outputs,
+            dict(zip([n.name for n in self.nodes], self.outputs)),
             self.input_bytes,
             self.activations,
             peak,
@@ -293,10 +306,11 @@ def memory_report(
 ) -> MemoryReport:
     """Compute the :class:`MemoryReport` of ``model`` at the given shapes."""
     mw = MemoryWalk(model, shapes[INPUT], batch, dtype, input_requires_grad)
+    slots = model.live_slots()
 
     def one(i: int, n: Node) -> None:
         ins = tuple(shapes[s] for s in n.inputs)
-        mw.visit(n, ins, shapes[n.name], n.layer.params(ins))
+        mw.visit(n, slots[i], ins, shapes[n.name], n.layer.params(ins))
 
     each_node(model, one)
     return mw.report()
@@ -315,10 +329,11 @@ def saved_by_node(
     ``trainable(node)`` says which layers' parameters train (a frozen layer's own parameters
     need no gradient; default: every layer with parameters)."""
     sw = SavedWalk(batch, size, shapes[INPUT], trainable, input_requires_grad)
+    slots = model.live_slots()
 
     def one(i: int, n: Node) -> None:
         ins = tuple(shapes[s] for s in n.inputs)
-        sw.visit(n, ins, shapes[n.name], n.layer.params(ins) if trainable is None else 0)
+        sw.visit(n, slots[i], ins, shapes[n.name], n.layer.params(ins) if trainable is None else 0)
 
     each_node(model, one)
     return sw

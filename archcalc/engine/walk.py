@@ -33,7 +33,7 @@ from typing import Any
 from .._errors import ArchcalcError
 from .flops import node_cost
 from .graph import INPUT, Model, Node, locate
-from .memory import MemoryReport, MemoryWalk
+from .memory import MemoryReport, MemoryWalk, OutputMemory
 from .params import node_params
 from .receptive import RF, UNIT_RF, rf_step
 from .shapes import Shape, node_shape, resolve_input
@@ -78,6 +78,11 @@ class Walk:
     rfs: dict[str, RF] | None
     #: why the receptive fields are unavailable (an unsupported layer), else ``None``
     rf_gap: str | None
+    #: the figures, outputs (memory) and receptive fields of the live nodes as lists, in the
+    #: order of ``model.live_nodes()`` (what the dicts above hold by name)
+    figure_list: list[LayerFigures]
+    output_list: list[OutputMemory]
+    rf_list: list[RF] | None
 
 
 def walk(
@@ -107,19 +112,28 @@ def _walk(
     trainable: Callable[[Node], bool] | None,
 ) -> Walk:
     ishape = resolve_input(model, input_shape)
-    shapes: dict[str, Shape] = {INPUT: ishape}
-    figures: dict[str, LayerFigures] = {}
-    rfs: dict[str, RF] | None = {INPUT: UNIT_RF}
+    nodes = model.live_nodes()
+    slots = model.live_slots()
+    # by slot (0 the input, k the live node k - 1): lists, not dicts keyed by name
+    shapes: list[Shape] = [ishape]
+    rfs: list[RF] | None = [UNIT_RF]
+    figures: list[LayerFigures] = []  # by live node
     rf_gap: str | None = None
     memory = MemoryWalk(model, ishape, batch, dtype, input_requires_grad, trainable)
-    # by spec object first (cheap to hash), then by spec value (equal specs built apart)
-    by_id: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
+    visit = memory.visit
+    # by spec and shape objects first (cheap to hash: ids; the objects live through the
+    # walk), then by value (equal specs built apart, equal shapes computed apart)
+    by_id: dict[tuple[int, ...], tuple[LayerFigures, Any]] = {}
     by_value: dict[tuple[Any, ...], tuple[LayerFigures, Any]] = {}
-    for i, node in enumerate(model.live_nodes()):
+    for i, (node, src) in enumerate(zip(nodes, slots)):
         try:
             layer = node.layer
-            ins = tuple([shapes[s] for s in node.inputs])
-            key = (id(layer), ins)
+            if len(src) == 1:
+                ins: tuple[Shape, ...] = (shapes[src[0]],)
+                key: tuple[int, ...] = (id(layer), id(ins[0]))
+            else:
+                ins = tuple([shapes[s] for s in src])
+                key = (id(layer), *map(id, ins))
             hit = by_id.get(key)
             if hit is None:
                 vkey = (layer, ins)
@@ -132,16 +146,25 @@ def _walk(
                     by_value[vkey] = hit
                 by_id[key] = hit
             fig, memo = hit
-            shapes[node.name] = fig.shape
-            figures[node.name] = fig
-            memory.visit(node, ins, fig.shape, fig.params, memo)
+            shapes.append(fig.shape)
+            figures.append(fig)
+            visit(node, src, ins, fig.shape, fig.params, memo)
             if rfs is not None:
                 try:
-                    rfs[node.name] = rf_step(
-                        node, [rfs[s] for s in node.inputs], ins, fig.shape, memo
-                    )
+                    rfs.append(rf_step(node, [rfs[s] for s in src], ins, fig.shape, memo))
                 except ArchcalcError as e:
                     rfs, rf_gap = None, str(locate(e, i, node))
         except ArchcalcError as e:
             raise locate(e, i, node) from None
-    return Walk(model, shapes, figures, memory.report(), rfs, rf_gap)
+    names = [INPUT, *[n.name for n in nodes]]
+    return Walk(
+        model,
+        dict(zip(names, shapes)),
+        dict(zip(names[1:], figures)),
+        memory.report(),
+        None if rfs is None else dict(zip(names, rfs)),
+        rf_gap,
+        figures,
+        memory.outputs,
+        None if rfs is None else rfs[1:],
+    )
