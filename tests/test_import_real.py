@@ -169,3 +169,86 @@ def test_expected_errors_name_op_and_place() -> None:
     msg = str(e.value)
     assert re.search(EXPECTED["vit_b_16"], msg)
     assert "torchvision/models/vision_transformer.py:" in msg and "partial=True" in msg
+
+
+# ---------------------------------------------------------------- timm
+
+#: timm families that import exactly at 3x64x64, with fvcore's total for them (recorded as
+#: above): ghost modules' channel slicing, Res2Net's split, CSP's halves, timm's
+#: BatchNormAct2d (F.batch_norm) and squeeze-excitation written as x.mean((2, 3))
+TIMM_SAMPLE: dict[str, int] = {
+    "ghostnet_050": 5_830_144,
+    "res2net50_14w_8s": 345_191_296,
+    "cs3darknet_focus_l": 292_225_024,
+    "efficientnet_b0": 34_351_744,
+    "rexnet_100": 35_844_990,
+}
+
+#: every timm family that imports exactly (one model each; docs/import.md lists the others
+#: and why they do not import)
+TIMM_EXACT = [
+    "convmixer_768_32",
+    "convnext_atto",
+    "cs3darknet_focus_l",
+    "cspnext_l",
+    "densenet121",
+    "dla34",
+    "dpn48b",
+    "efficientnet_b0",
+    "fbnetv3_b",
+    "ghostnet_050",
+    "hardcorenas_a",
+    "hrnet_w18",
+    "inception_next_atto",
+    "lcnetv2_base",
+    "legacy_xception",
+    "regnetv_040",
+    "repghostnet_050",
+    "res2net50_14w_8s",
+    "resnetv2_18",
+    "rexnet_100",
+    "starnet_s1",
+    "xception41",
+    "fasternet_l",
+    "hgnet_base",
+    "legacy_senet154",
+    "rdnet_base",
+    "selecsls42",
+    "vgg11",
+    "nasnetalarge",
+    "pnasnet5large",
+    "inception_v3",
+    "inception_v4",
+    "inception_resnet_v2",
+]
+
+
+def timm_builder(name: str) -> Callable[[], nn.Module]:
+    timm = pytest.importorskip("timm")
+    return lambda: timm.create_model(name, pretrained=False)
+
+
+@pytest.mark.parametrize("name", TIMM_SAMPLE)
+def test_timm_sample(name: str) -> None:
+    net = build(timm_builder(name), meta=True)
+    s = archcalc.summary(from_torch(net, (3, 64, 64)), convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    assert s.flops == TIMM_SAMPLE[name]
+
+
+@pytest.mark.skipif(not EXTENDED, reason="extended set: ARCHCALC_REAL_MODELS=1")
+@pytest.mark.parametrize("name", TIMM_EXACT if EXTENDED else [])
+def test_timm_families(name: str) -> None:
+    big = ("inception_v3", "inception_v4", "inception_resnet_v2", "nasnetalarge", "pnasnet5large")
+    shape = (3, 299, 299) if name in big else (3, 64, 64)
+    check_model(name, timm_builder(name), shape)
+
+
+def test_timm_unsupported_is_named() -> None:
+    """A timm family that does not import names the op and where (a ViT's patch tokens)."""
+    net = build(timm_builder("deit3_base_patch16_224"), meta=True)
+    with pytest.raises(archcalc.UnsupportedError) as e:
+        from_torch(net, (3, 224, 224))
+    msg = str(e.value)
+    assert "cannot map Tensor.transpose (call 'transpose', in module 'patch_embed'" in msg
+    assert "timm/layers/patch_embed.py:" in msg and "flatten(2).transpose(1, 2)" in msg
