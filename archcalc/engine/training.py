@@ -64,7 +64,6 @@ __all__ = [
     "TrainingReport",
     "training_step",
     "torchvision_inplace",
-    "INPLACE_KINDS",
     "FitResult",
     "fit_batch",
     "fit_input",
@@ -75,11 +74,6 @@ __all__ = [
 OPTIMIZERS = {"sgd": (0, False), "momentum": (1, False), "adam": (2, True), "adamw": (2, True)}
 #: mixed-precision modes: autocast's lower-precision dtype
 AMP = {"bf16": "bfloat16", "fp16": "float16"}
-#: activations whose ``inplace=True`` form allocates nothing and keeps its result (torchvision
-#: builds ReLU so; archcalc's ``to_torch`` builds every kind out of place). torchvision's
-#: in-place ReLU6, SiLU and Hardswish are not listed: their backward needs the input, so
-#: autograd clones it first — they cost what the out-of-place op costs (measured).
-INPLACE_KINDS = frozenset({"ReLU", "LeakyReLU"})
 
 
 @dataclass(frozen=True)
@@ -135,7 +129,7 @@ class TrainingReport:
 def torchvision_inplace(
     model: Model, shapes: dict[str, tuple[Any, ...]] | None = None
 ) -> frozenset[str]:
-    """Nodes torchvision runs in place: activations of :data:`INPLACE_KINDS` (not on the
+    """Nodes torchvision runs in place: activations whose kind is ``inplace_free`` (not on the
     model input), and a two-input residual ``Add`` whose first operand feeds only it and is
     kept by no backward node (``out += identity``). ``shapes``: :func:`infer_shapes`'s."""
     shapes = infer_shapes(model) if shapes is None else shapes
@@ -150,7 +144,7 @@ def torchvision_inplace(
         src = n.inputs[0]
         if src == INPUT:
             continue
-        if n.layer.kind in INPLACE_KINDS:
+        if n.layer.inplace_free:
             out.add(n.name)
         elif n.layer.grad_shared and len(n.inputs) == 2 and uses[src] == 1:
             p = by_name[src]
@@ -306,6 +300,8 @@ class _Step:
         self.saved_by: dict[str, list[int]] = {}
         self.cache: list[int] = []  # autocast's cached casts of trainable weights
         self.grads_made: Any = 0
+        self.loss_value = -1  # storages made by the loss (see _cross_entropy)
+        self.ones = -1
 
     def elems(self, name: str) -> Any:
         return self.batch * prod(self.shapes[name])
@@ -314,31 +310,9 @@ class _Step:
         self.always_live()
         self.forward()
         all_saved = self.sim.by_kind().get("saved", 0)
-        self.backward(self.loss())
-        self.optimizer_step()
-        sim = self.sim
-        at = max(range(len(sim.samples)), key=lambda i: sim.samples[i][0])
-        live, phase, where, kinds = sim.samples[at]
-        g_now = kinds.get("gradients", 0)
-        return TrainingReport(
-            optimizer=self.optimizer,
-            batch=self.batch,
-            dtype=self.dtype,
-            amp=self.amp,
-            foreach=self.foreach,
-            peak_bytes=live,
-            peak_phase=phase,
-            peak_layer=where,
-            weights_bytes=self.weights,
-            gradients_bytes=g_now,
-            optimizer_state_bytes=self.state,
-            saved_activations_bytes=kinds.get("saved", 0),
-            other_bytes=live - self.weights - g_now - self.state,
-            all_gradients_bytes=self.grads_made,
-            all_saved_bytes=all_saved,
-            timeline=tuple((x[0], x[1], x[2]) for x in sim.samples),
-            kinds=tuple(x[3] for x in sim.samples),
-        )
+        self.backward(_cross_entropy(self))
+        _optimizer_temporaries(self)
+        return _report(self, all_saved)
 
     def always_live(self) -> None:
         """Parameters, buffers, the input, the targets and the optimizer's state."""
@@ -414,7 +388,7 @@ class _Step:
         if grad[n.name]:
             for item in layer.saved(self.ins_of[n.name], self.shapes[n.name], self.batch):
                 if isinstance(item, Extra):
-                    if "running" in item.what:  # buffers, counted in the weights
+                    if item.buffer:  # module buffers, counted in the weights
                         continue
                     per = (
                         esize
@@ -445,35 +419,6 @@ class _Step:
             sim.drop(st)
         for s in n.inputs:
             sim.drop(store[s])
-
-    def loss(self) -> int:
-        """Cross-entropy against integer targets, and backward's first gradients; returns the
-        storage of the logits' gradient. Autocast runs it in float32 (the float32 copy of the
-        logits lives inside the op)."""
-        sim, out = self.sim, self.model.output
-        classes = self.elems(out)
-        lsize = max(4, self.dsize[out])
-        logp = sim.new(classes * lsize, "saved", 2)  # kept by log_softmax's and nll's backward
-        self.loss_value = sim.new(4, "activation")
-        total_weight = sim.new(4, "saved")
-        sim.sample("loss", "cross_entropy")
-        sim.drop(self.store[out])
-        for c in self.cache:  # leaving autocast empties its cache
-            sim.drop(c)
-        self.ones = sim.new(4, "activation")  # backward starts from ones_like(loss)
-        g_lp = sim.new(classes * lsize, "grad")
-        sim.sample("backward", "cross_entropy")
-        sim.drop(total_weight)
-        sim.drop(logp)
-        g_out = sim.new(classes * lsize, "grad")
-        sim.sample("backward", "cross_entropy")
-        sim.drop(g_lp)
-        sim.drop(logp)
-        if lsize != self.dsize[out]:  # the gradient cast back to the logits' dtype
-            g32, g_out = g_out, sim.new(self.size[out], "grad")
-            sim.sample("backward", "cross_entropy")
-            sim.drop(g32)
-        return g_out
 
     def backward(self, g_out: int) -> None:
         """autograd's engine: of the ready nodes, the one created last runs first."""
@@ -572,29 +517,87 @@ class _Step:
             sim.sample("backward", n.name)
             sim.drop(st)
 
-    def optimizer_step(self) -> None:
-        """Temporaries of ``optimizer.step()``: none for sgd and momentum; Adam's ``denom``."""
-        if self.optimizer not in ("adam", "adamw"):
-            return
-        sim, psize = self.sim, self.psize
-        if self.foreach:
-            tmp = sim.new(self.trained_bytes, "temporary")  # _foreach_sqrt of every state
-            sim.sample("step", "foreach sqrt")
-            sim.drop(tmp)
-            return
-        prev = None
-        for name, t in self.trained:
-            sq = sim.new(t * psize, "temporary")
-            dv = sim.new(t * psize, "temporary")
-            c = sim.new(8, "temporary")  # the float divisor, wrapped as a float64 scalar
-            sim.sample("step", name)
-            sim.drop(c)
-            sim.drop(sq)
-            if prev is not None:
-                sim.drop(prev)  # the previous parameter's denom, until reassigned
-            prev = dv
+
+def _cross_entropy(step: _Step) -> int:
+    """Cross-entropy against integer targets, and backward's first gradients; returns the
+    storage of the logits' gradient. Autocast runs it in float32 (the float32 copy of the
+    logits lives inside the op)."""
+    sim, out = step.sim, step.model.output
+    classes = step.elems(out)
+    lsize = max(4, step.dsize[out])
+    logp = sim.new(classes * lsize, "saved", 2)  # kept by log_softmax's and nll's backward
+    step.loss_value = sim.new(4, "activation")
+    total_weight = sim.new(4, "saved")
+    sim.sample("loss", "cross_entropy")
+    sim.drop(step.store[out])
+    for c in step.cache:  # leaving autocast empties its cache
+        sim.drop(c)
+    step.ones = sim.new(4, "activation")  # backward starts from ones_like(loss)
+    g_lp = sim.new(classes * lsize, "grad")
+    sim.sample("backward", "cross_entropy")
+    sim.drop(total_weight)
+    sim.drop(logp)
+    g_out = sim.new(classes * lsize, "grad")
+    sim.sample("backward", "cross_entropy")
+    sim.drop(g_lp)
+    sim.drop(logp)
+    if lsize != step.dsize[out]:  # the gradient cast back to the logits' dtype
+        g32, g_out = g_out, sim.new(step.size[out], "grad")
+        sim.sample("backward", "cross_entropy")
+        sim.drop(g32)
+    return g_out
+
+
+def _optimizer_temporaries(step: _Step) -> None:
+    """Temporaries of ``optimizer.step()``: none for sgd and momentum; Adam's ``denom``."""
+    if step.optimizer not in ("adam", "adamw"):
+        return
+    sim, psize = step.sim, step.psize
+    if step.foreach:
+        tmp = sim.new(step.trained_bytes, "temporary")  # _foreach_sqrt of every state
+        sim.sample("step", "foreach sqrt")
+        sim.drop(tmp)
+        return
+    prev = None
+    for name, t in step.trained:
+        sq = sim.new(t * psize, "temporary")
+        dv = sim.new(t * psize, "temporary")
+        c = sim.new(8, "temporary")  # the float divisor, wrapped as a float64 scalar
+        sim.sample("step", name)
+        sim.drop(c)
+        sim.drop(sq)
         if prev is not None:
-            sim.drop(prev)
+            sim.drop(prev)  # the previous parameter's denom, until reassigned
+        prev = dv
+    if prev is not None:
+        sim.drop(prev)
+
+
+def _report(step: _Step, all_saved: Any) -> TrainingReport:
+    """The peak of the walked step and its breakdown."""
+    sim = step.sim
+    at = max(range(len(sim.samples)), key=lambda i: sim.samples[i][0])
+    live, phase, where, kinds = sim.samples[at]
+    g_now = kinds.get("gradients", 0)
+    return TrainingReport(
+        optimizer=step.optimizer,
+        batch=step.batch,
+        dtype=step.dtype,
+        amp=step.amp,
+        foreach=step.foreach,
+        peak_bytes=live,
+        peak_phase=phase,
+        peak_layer=where,
+        weights_bytes=step.weights,
+        gradients_bytes=g_now,
+        optimizer_state_bytes=step.state,
+        saved_activations_bytes=kinds.get("saved", 0),
+        other_bytes=live - step.weights - g_now - step.state,
+        all_gradients_bytes=step.grads_made,
+        all_saved_bytes=all_saved,
+        timeline=tuple((s[0], s[1], s[2]) for s in sim.samples),
+        kinds=tuple(s[3] for s in sim.samples),
+    )
 
 
 def _symbolic_batch(b: Any, run: Callable[[int], TrainingReport]) -> TrainingReport:

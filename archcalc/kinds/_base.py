@@ -76,6 +76,8 @@ class Extra:
     elements: Any
     itemsize: int | str | None
     what: str
+    #: a module buffer (BatchNorm's running statistics) autograd references: no new memory
+    buffer: bool = False
 
 
 def register(cls: type[Layer]) -> type[Layer]:
@@ -319,6 +321,10 @@ class Layer(KindRules):
     alias: ClassVar[bool] = False
     #: a conv/linear layer: contributes MACs and is "trainable weight" for heads
     weighted: ClassVar[bool] = False
+    #: its ``inplace=True`` torch form allocates nothing and autograd keeps its result (no
+    #: clone of the input): torchvision's in-place ReLU; ReLU6, SiLU and Hardswish in place
+    #: still cost what the out-of-place op costs (autograd clones their input; measured)
+    inplace_free: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         """Checks of a kind's fields; :func:`register` runs :func:`check_field_types` first."""

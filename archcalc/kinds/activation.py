@@ -97,6 +97,7 @@ class ReLU(_Elementwise):
     )
     count_thop = counts_zero("nn.ReLU is in thop's zero_ops")
     ptflops_hooked: ClassVar[bool] = True
+    inplace_free: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True
 
     flops_per_element: ClassVar[int] = 1
@@ -203,6 +204,7 @@ class LeakyReLU(_Elementwise):
     count_thop = counts_zero("thop count_relu -> calculate_relu_flops returns 0")
     ptflops_hooked: ClassVar[bool] = True
     thop_hooked: ClassVar[bool] = True
+    inplace_free: ClassVar[bool] = True
 
     negative_slope: float = 0.01
     flops_per_element: ClassVar[int] = 2

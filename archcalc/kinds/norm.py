@@ -97,7 +97,7 @@ class BatchNorm2d(NoMatmul, Layer):
         c = self.num_features
         return (
             "in0",
-            Extra(2 * c, None, "running stats"),
+            Extra(2 * c, None, "running stats", buffer=True),
             Extra(2 * c, "acc", "batch mean/invstd"),
         )
 
