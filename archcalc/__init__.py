@@ -26,6 +26,7 @@ from ._errors import (
 from .engine.graph import Builder, Model, Node, sequential
 from .engine.heads import apply_head
 from .engine.shapes import symbol
+from .engine.training import FitResult, TrainingReport, fit_batch, fit_input, training_step
 from .kinds import (
     GELU,
     GLOBAL,
@@ -74,6 +75,11 @@ __all__ = [
     "load_model",
     "apply_head",
     "symbol",
+    "training_step",
+    "fit_batch",
+    "fit_input",
+    "TrainingReport",
+    "FitResult",
     "Builder",
     "Model",
     "Node",
