@@ -159,10 +159,10 @@ def check(
                 "no GPU here",
             )
         )
-    rows.append(CheckRow(**check_row(m, s.input_shape, batch, max_bytes())))  # issue 13
     if fvcore:
         rows.extend(_fvcore_rows(m, s, net, x))
-    del net, x  # the probe below builds its own (float64) network
+    del net, x  # the training step and the probe below build their own networks
+    rows.append(CheckRow(**check_row(m, s.input_shape, batch, max_bytes())))  # issue 13
     if rf:
         rows.extend(_rf_rows(m, s))
     return report
