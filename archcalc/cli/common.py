@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
@@ -77,6 +77,10 @@ NATURAL = 100_000
 def emit(obj: Any) -> None:
     if isinstance(obj, str):
         sys.stdout.write(obj if obj.endswith("\n") else obj + "\n")
+        return
+    if isinstance(obj, Iterator):  # pieces of text, written as they come (a long JSON)
+        for piece in obj:
+            sys.stdout.write(piece)
         return
     cols = width()
     if cols == NATURAL and hasattr(obj, "plain"):  # not a terminal: no need for rich

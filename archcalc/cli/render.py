@@ -1,5 +1,6 @@
-"""Turn results into tables, trees, JSON, CSV, Markdown, LaTeX or HTML. Returns strings or
-rich renderables; printing is the CLI's job (:func:`archcalc.cli.app._emit`).
+"""Turn results into tables, trees, JSON, CSV, Markdown, LaTeX or HTML. Returns strings, rich
+renderables or (a summary as JSON) an iterator of pieces of text; printing is the CLI's job
+(:func:`archcalc.cli.common.emit`).
 
 Tables never drop a character: every cell is plain text (names are never read as rich
 markup), columns fold instead of cutting with an ellipsis, and a table wider than the
@@ -11,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from .._errors import OptionError
@@ -285,17 +287,32 @@ def _tree(s: Summary, depth: int | None, units: str) -> Any:
     return Group(Text(title(s), overflow="fold"), top)
 
 
-def _dump_json(d: dict[str, Any], layers: Any) -> str:
+#: layers joined into one piece of the JSON output
+_JSON_BATCH = 4096
+
+
+def _dump_json(d: dict[str, Any], layers: Iterable[str]) -> Iterator[str]:
     """``d`` as indented JSON with a last key ``layers`` whose entries (JSON text) are one per
-    line: ``indent`` on the whole would take json's pure-Python encoder (about 10x slower on a
-    200,000-layer model) and a list of every layer's dict."""
-    rows = ",\n    ".join(layers)
-    head = json.dumps(d, indent=2)
-    return (
-        f'{head[:-2]},\n  "layers": [\n    {rows}\n  ]\n}}'
-        if rows
-        else f'{head[:-2]},\n  "layers": []\n}}'
-    )
+    line, in pieces of text to write one after the other (a 200,000-layer model is 60 MB of
+    JSON: never held whole): ``indent`` on the whole would take json's pure-Python encoder
+    (about 10x slower) and a list of every layer's dict. ``d`` is encoded here, the layers
+    as the pieces are written."""
+    head = json.dumps(d, indent=2)[:-2]
+    return _json_pieces(head, iter(layers))
+
+
+def _json_pieces(head: str, layers: Iterator[str]) -> Iterator[str]:
+    rows = list(islice(layers, _JSON_BATCH))
+    if not rows:
+        yield f'{head},\n  "layers": []\n}}\n'
+        return
+    yield f'{head},\n  "layers": [\n    '
+    while rows:
+        yield ",\n    ".join(rows)
+        rows = list(islice(layers, _JSON_BATCH))
+        if rows:
+            yield ",\n    "
+    yield "\n  ]\n}\n"
 
 
 def render_summary(
