@@ -30,6 +30,66 @@ ForeachOpt = Annotated[
 FreezeOpt = Annotated[
     str, typer.Option("--freeze", help="Frozen layers: a count of weighted layers or a name.")
 ]
+PlotOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        help="With --train: also write an SVG of live memory across the step, peak marked "
+        "(needs the plots extra: matplotlib).",
+    ),
+]
+
+
+_PHASE_COLOURS = {"forward": "C1", "loss": "C2", "backward": "C4", "step": "C5"}
+
+
+def plot_training(r: Any, title: str) -> bytes:
+    """An SVG of the bytes live after each op of the step (:attr:`TrainingReport.timeline`),
+    the phases shaded and the peak marked."""
+    import io
+
+    try:
+        import matplotlib
+    except ImportError:
+        from .._errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            package="matplotlib", extra="plots", needed_for="--plot"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "archcalc"
+    live = [int(t[0]) / 2**20 for t in r.timeline]
+    phases = [t[1] for t in r.timeline]
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.plot(range(len(live)), live, color="C0", lw=1)
+    start = 0
+    for i in range(1, len(phases) + 1):
+        if i == len(phases) or phases[i] != phases[start]:
+            ax.axvspan(
+                start, i - 1, alpha=0.08, color=_PHASE_COLOURS.get(phases[start], "C7"), lw=0
+            )
+            ax.text((start + i - 1) / 2, max(live) * 1.02, phases[start], ha="center", fontsize=8)
+            start = i
+    at = max(range(len(live)), key=live.__getitem__)
+    ax.plot([at], [live[at]], "o", color="C3")
+    ax.annotate(
+        f"peak {int(r.peak_bytes):,} B\n{r.peak_phase}, {r.peak_layer}",
+        (at, live[at]),
+        textcoords="offset points",
+        xytext=(10, -25),
+        fontsize=8,
+    )
+    ax.set_xlabel("op of the training step")
+    ax.set_ylabel("live MiB")
+    ax.set_ylim(0, max(live) * 1.12)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def _trainable(model: Any, freeze: str) -> Any:
@@ -77,7 +137,9 @@ def training_options(
     return s, m, kw
 
 
-def _show_training(s: Any, m: Any, kw: dict[str, Any], fmt: str, units: str) -> Any:
+def _show_training(
+    s: Any, m: Any, kw: dict[str, Any], fmt: str, units: str, plot: str | None = None
+) -> Any:
     import json
 
     from ..engine.training import training_step
@@ -85,6 +147,19 @@ def _show_training(s: Any, m: Any, kw: dict[str, Any], fmt: str, units: str) -> 
     from .render import render_rows
 
     r = training_step(m, s.input_shape, s.batch, **kw)
+    if plot is not None:
+        from pathlib import Path
+
+        amp = f", amp {r.amp}" if r.amp else ""
+        svg = plot_training(
+            r, f"{s.model.name}: training step ({r.optimizer}{amp}), batch {s.batch}"
+        )
+        try:
+            Path(plot).write_bytes(svg)
+        except OSError as e:
+            from .._errors import FileFormatError
+
+            raise FileFormatError(path=plot, reason=f"cannot write: {e.strerror or e}") from None
     t = r.as_dict()
     if fmt == "json":
         d = s.to_dict()
@@ -197,14 +272,17 @@ def _wrap_memory(app: typer.Typer, emit: Any, handles_errors: Any) -> None:
         inspect.Parameter(
             "freeze", inspect.Parameter.KEYWORD_ONLY, default="0", annotation=FreezeOpt
         ),
+        inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=PlotOpt),
     ]
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in sig.parameters.values()]
 
     @functools.wraps(original)
     def memory(**kw: Any) -> Any:
         train = kw.pop("train")
-        opts = {k: kw.pop(k) for k in ("optimizer", "amp", "foreach", "freeze")}
+        opts = {k: kw.pop(k) for k in ("optimizer", "amp", "foreach", "freeze", "plot")}
         if not train:
+            if opts["plot"] is not None:
+                raise typer.BadParameter("--plot draws the training step: add --train")
             return original(**kw)
         return _train(**kw, **opts)
 
@@ -222,7 +300,8 @@ def _wrap_memory(app: typer.Typer, emit: Any, handles_errors: Any) -> None:
             kw["foreach"],
             kw["freeze"],
         )
-        emit(_show_training(s, m, tkw, str(kw.get("format", "table")), str(kw.get("units", "si"))))
+        fmt, units = str(kw.get("format", "table")), str(kw.get("units", "si"))
+        emit(_show_training(s, m, tkw, fmt, units, kw["plot"]))
 
     memory.__signature__ = sig.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
     memory.__annotations__ = {}
