@@ -246,13 +246,14 @@ def _summary(
         from .conventions import count
 
         foreign = count(m, w.shapes, b, convention)
-    rfs, mem, rf_list = w.rfs, w.memory, w.rf_list
+    mem, rfs = w.memory, w.rf_list
+    live = m.live_nodes()
     rows = []
     params: Any = 0
     buffers: Any = 0
     macs: Any = 0
     flops: Any = 0
-    for i, (n, f, o) in enumerate(zip(m.live_nodes(), w.figure_list, w.output_list)):
+    for i, (n, f, o) in enumerate(zip(live, w.figure_list, mem.output_list)):
         mac = f.macs * b
         flop = foreign[n.name] if foreign is not None else f.flops * b
         params = params + f.params
@@ -272,15 +273,17 @@ def _summary(
                 flop,
                 o.elements,
                 o.bytes,
-                rf_list[i] if rf_list is not None else None,
+                rfs[i + 1] if rfs is not None else None,
             )
         )
     rf_layer = last_spatial_node(m)
     if rf_layer == INPUT:
         rf_layer = m.output
+    # its slot: found from the end, where it is (the output, or the input of the head)
+    rf_slot = next(k for k in range(len(live), 0, -1) if live[k - 1].name == rf_layer)
     return Summary(
         model=m,
-        input_shape=w.shapes[INPUT],
+        input_shape=w.shape_list[0],
         batch=b,
         dtype=dtype,
         head=head,
@@ -291,7 +294,7 @@ def _summary(
         flops=flops,
         memory=mem,
         weights_bytes=params * size,
-        rf=rfs[rf_layer] if rfs else None,
+        rf=rfs[rf_slot] if rfs is not None else None,
         rf_layer=rf_layer,
         rf_gap=w.rf_gap,
         convention=convention,

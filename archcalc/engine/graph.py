@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from .._errors import ArchcalcError, SpecError
 from ..kinds import Layer
 
-__all__ = ["Node", "Model", "Builder", "sequential", "INPUT"]
+__all__ = ["Node", "Model", "Builder", "sequential", "INPUT", "VIA"]
 
 #: the name of the model's input tensor
 INPUT = "input"
@@ -34,13 +34,24 @@ INPUT = "input"
 T = TypeVar("T")
 
 
+#: how a node's operation is called in torch (:attr:`Node.via`)
+VIA = ("module", "function", "method")
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One layer of a model: its name, its spec and the names of its inputs."""
+    """One layer of a model: its name, its spec and the names of its inputs.
+
+    ``via`` says how torch calls the operation: ``"module"`` (an ``nn.Module``, the
+    default), ``"function"`` (``F.relu(x)``, ``torch.cat``) or ``"method"`` (``x.mean()``,
+    ``a + b``). Only the foreign counting conventions read it: hook-based tools (ptflops'
+    module hooks, thop, torchinfo) do not see a function call
+    (:mod:`archcalc.conventions`)."""
 
     name: str
     layer: Layer
     inputs: tuple[str, ...]
+    via: str = "module"
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Model:
                     reason="is not a layer spec (an instance of a kind in archcalc.kinds)",
                 )
             ctx: dict[str, Any] = {"layer_index": i, "layer_name": n.name, "kind": n.layer.kind}
+            if n.via != "module" and n.via not in VIA:
+                raise SpecError(**ctx, field="via", value=n.via, valid=list(VIA))
             if n.name in seen:
                 raise SpecError(
                     **ctx, field="name", value=n.name, reason="is used twice; names must be unique"
@@ -140,27 +153,50 @@ class Model:
 
     @cached_property
     def _live(self) -> tuple[Node, ...]:
-        keep = self.ancestors(self.output)
-        return tuple(n for n in self.nodes if n.name in keep)
+        return self._structure[0]
 
     def live_slots(self) -> tuple[tuple[int, ...], ...]:
         """For each live node, the positions of its inputs among the input and the live
         nodes: 0 is the model input, ``k`` the live node ``k - 1`` (a walk indexes lists by
         them instead of looking names up)."""
-        return self._slots
+        return self._structure[1]
 
     @cached_property
-    def _slots(self) -> tuple[tuple[int, ...], ...]:
-        pos = {INPUT: 0}
-        prev, out = INPUT, []
-        for k, n in enumerate(self._live, 1):
+    def _structure(self) -> tuple[tuple[Node, ...], tuple[tuple[int, ...], ...]]:
+        """The live nodes and their inputs' slots, found by position: the nodes the output
+        depends on, marked from the output back (names are looked up only for an input
+        that is not the node before: a chain's nodes name the very same string object)."""
+        nodes = self.nodes
+        pos: dict[str, int] = {}  # name -> position + 1, built at the first need
+
+        def slot(name: str) -> int:
+            if not pos:
+                pos[INPUT] = 0
+                pos.update(zip([n.name for n in nodes], range(1, len(nodes) + 1)))
+            return pos[name]
+
+        prev, srcs = INPUT, []
+        for k, n in enumerate(nodes, 1):
             ins = n.inputs
-            # a chain's input is the node before, very often the very same name object
-            out.append(
-                (k - 1,) if len(ins) == 1 and ins[0] is prev else tuple([pos[s] for s in ins])
-            )
-            pos[prev := n.name] = k
-        return tuple(out)
+            srcs.append((k - 1,) if len(ins) == 1 and ins[0] is prev else tuple(map(slot, ins)))
+            prev = n.name
+        out = len(nodes) if self.output == prev else slot(self.output)
+        live = bytearray(out + 1)
+        live[out] = 1
+        for k in range(out, 0, -1):
+            if live[k]:
+                for s in srcs[k - 1]:
+                    live[s] = 1
+        if out == len(nodes) and live.find(0, 1) < 0:
+            return nodes, tuple(srcs)  # every node is live
+        new = [0] * (out + 1)  # position -> slot among the live
+        order = [k for k in range(1, out + 1) if live[k]]
+        for j, k in enumerate(order, 1):
+            new[k] = j
+        return (
+            tuple(nodes[k - 1] for k in order),
+            tuple(tuple([new[s] for s in srcs[k - 1]]) for k in order),
+        )
 
     def trunk(self) -> list[str]:
         """Nodes every path from the input to the output passes through, in order."""
@@ -238,9 +274,10 @@ class Builder:
         self.nodes: list[Node] = []
         self.last = INPUT
 
-    def add(self, name: str, layer: Layer, *inputs: str) -> str:
-        """Append ``layer`` as ``name`` fed by ``inputs`` (default: the last node)."""
-        self.nodes.append(Node(name, layer, tuple(inputs) if inputs else (self.last,)))
+    def add(self, name: str, layer: Layer, *inputs: str, via: str = "module") -> str:
+        """Append ``layer`` as ``name`` fed by ``inputs`` (default: the last node);
+        ``via``: how torch calls it (:attr:`Node.via`)."""
+        self.nodes.append(Node(name, layer, tuple(inputs) if inputs else (self.last,), via))
         self.last = name
         return name
 

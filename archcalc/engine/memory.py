@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from .._errors import OptionError
@@ -68,12 +69,20 @@ class MemoryReport:
 
     dtype: str
     batch: Any
-    #: per layer: elements of its output (whole batch) and bytes it allocates (0 for a view)
-    outputs: dict[str, OutputMemory]
+    #: the live nodes, in order
+    nodes: tuple[Node, ...]
+    #: per live node, in order: elements of its output (whole batch) and bytes it allocates
+    #: (0 for a view)
+    output_list: list[OutputMemory]
     input_bytes: Any
     activations_bytes: Any
     peak_inference_bytes: Any
     saved_for_backward_bytes: Any
+
+    @cached_property
+    def outputs(self) -> dict[str, OutputMemory]:
+        """:attr:`output_list` by layer name (built on first use)."""
+        return dict(zip([n.name for n in self.nodes], self.output_list))
 
 
 def _acc_itemsize(item: Extra, size: int) -> int:
@@ -289,7 +298,8 @@ class MemoryWalk:
         return MemoryReport(
             self.dtype,
             self.batch,
-            dict(zip([n.name for n in self.nodes], self.outputs)),
+            self.nodes,
+            self.outputs,
             self.input_bytes,
             self.activations,
             peak,

@@ -28,12 +28,13 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .._errors import ArchcalcError
 from .flops import node_cost
 from .graph import INPUT, Model, Node, locate
-from .memory import MemoryReport, MemoryWalk, OutputMemory
+from .memory import MemoryReport, MemoryWalk
 from .params import node_params
 from .receptive import RF, UNIT_RF, rf_step
 from .shapes import Shape, node_shape, resolve_input
@@ -65,24 +66,44 @@ class LayerFigures:
     flops: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Walk:
-    """Everything the walk found: shapes, per-layer figures, memory, receptive fields."""
+    """Everything the walk found: shapes, per-layer figures, memory, receptive fields.
+
+    The lists are indexed as :meth:`~archcalc.engine.graph.Model.live_slots` numbers tensors
+    (0 the input, ``k`` the live node ``k - 1``); the dicts by name are built on first use
+    (200,000 names hashed into a dict cost as much as a third of the walk)."""
 
     model: Model
-    shapes: dict[str, Shape]
+    #: by slot: the input's shape, then each live node's output shape
+    shape_list: list[Shape]
     #: per live node, in order
-    figures: dict[str, LayerFigures]
+    figure_list: list[LayerFigures]
     memory: MemoryReport
-    #: receptive field of the input and of every live node; ``None`` when unavailable
-    rfs: dict[str, RF] | None
+    #: by slot: the receptive field of the input and of every live node; ``None`` when
+    #: unavailable
+    rf_list: list[RF] | None
     #: why the receptive fields are unavailable (an unsupported layer), else ``None``
     rf_gap: str | None
-    #: the figures, outputs (memory) and receptive fields of the live nodes as lists, in the
-    #: order of ``model.live_nodes()`` (what the dicts above hold by name)
-    figure_list: list[LayerFigures]
-    output_list: list[OutputMemory]
-    rf_list: list[RF] | None
+
+    def _names(self) -> list[str]:
+        return [INPUT, *[n.name for n in self.model.live_nodes()]]
+
+    @cached_property
+    def shapes(self) -> dict[str, Shape]:
+        """The input's and every live node's output shape, by name."""
+        return dict(zip(self._names(), self.shape_list))
+
+    @cached_property
+    def figures(self) -> dict[str, LayerFigures]:
+        """Every live node's figures, by name, in order."""
+        return dict(zip(self._names()[1:], self.figure_list))
+
+    @cached_property
+    def rfs(self) -> dict[str, RF] | None:
+        """The receptive field of the input and of every live node, by name; ``None`` when
+        unavailable."""
+        return None if self.rf_list is None else dict(zip(self._names(), self.rf_list))
 
 
 def walk(
@@ -156,15 +177,4 @@ def _walk(
                     rfs, rf_gap = None, str(locate(e, i, node))
         except ArchcalcError as e:
             raise locate(e, i, node) from None
-    names = [INPUT, *[n.name for n in nodes]]
-    return Walk(
-        model,
-        dict(zip(names, shapes)),
-        dict(zip(names[1:], figures)),
-        memory.report(),
-        None if rfs is None else dict(zip(names, rfs)),
-        rf_gap,
-        figures,
-        memory.outputs,
-        None if rfs is None else rfs[1:],
-    )
+    return Walk(model, shapes, figures, memory.report(), rfs, rf_gap)
