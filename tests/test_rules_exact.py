@@ -230,3 +230,81 @@ def test_memory_report_defaults():
     m = sequential("r", [archcalc.ReLU(), archcalc.Conv2d(2, 2, 1)], input_shape=(2, 3, 3))
     r = memory_report(m, infer_shapes(m))
     assert r.saved_for_backward_bytes == 2 * 3 * 3 * 4
+
+
+# ---------------------------------------------------------------- exact clipped boxes
+
+
+def _axis_sets(prev: list[set[int]], k: int, s: int, p: int, d: int, n_out: int) -> list[set[int]]:
+    """Input pixels each output unit depends on, along one axis: unit u reads the previous
+    map's units u·s - p + d·t (0 <= t < k) that lie inside it (padding reads nothing)."""
+    return [
+        set().union(*(prev[i] for t in range(k) if 0 <= (i := u * s - p + d * t) < len(prev)))
+        for u in range(n_out)
+    ]
+
+
+def _box(sets: list[set[int]]) -> tuple[list[int], list[int]]:
+    return [min(x) if x else -1 for x in sets], [max(x) if x else -1 for x in sets]
+
+
+#: (layer, (k, s, p, d) per axis) chains; shapes 13x11 so that both axes differ
+_CHAINS = {
+    "strided_dilated": [
+        (
+            archcalc.Conv2d(1, 2, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+            ((3, 2, 1, 1), (2, 1, 0, 2)),
+        ),
+        (archcalc.ReLU(), ((1, 1, 0, 1), (1, 1, 0, 1))),
+        (
+            archcalc.MaxPool2d(3, 2, padding=1, ceil_mode=True, dilation=2),
+            ((3, 2, 1, 2), (3, 2, 1, 2)),
+        ),
+    ],
+    "pools": [
+        (
+            archcalc.AvgPool2d((2, 3), (3, 2), padding=1, ceil_mode=True),
+            ((2, 3, 1, 1), (3, 2, 1, 1)),
+        ),
+        (archcalc.Conv2d(1, 1, (1, 3), stride=(1, 2)), ((1, 1, 0, 1), (3, 2, 0, 1))),
+    ],
+    "padding_only_units": [
+        (archcalc.Conv2d(1, 1, 3, padding=(3, 2)), ((3, 1, 3, 1), (3, 1, 2, 1))),
+    ],
+}
+
+
+@pytest.mark.parametrize("chain", list(_CHAINS), ids=list(_CHAINS))
+def test_clipped_boxes_of_chains_against_every_tap(chain):
+    from archcalc.engine.receptive import clipped_boxes
+
+    m = sequential(chain, [layer for layer, _ in _CHAINS[chain]], input_shape=(1, 13, 11))
+    shapes = infer_shapes(m)
+    boxes = clipped_boxes(m, shapes)
+    rows = [{i} for i in range(13)]
+    cols = [{j} for j in range(11)]
+    for node, (_, (ah, aw)) in zip(m.nodes, _CHAINS[chain], strict=True):
+        _, oh, ow = shapes[node.name]
+        rows, cols = _axis_sets(rows, *ah, oh), _axis_sets(cols, *aw, ow)
+        lo_h, hi_h, lo_w, hi_w = boxes[node.name]
+        assert (list(lo_h), list(hi_h)) == _box(rows), node.name
+        assert (list(lo_w), list(hi_w)) == _box(cols), node.name
+
+
+def test_clipped_boxes_of_a_merge_are_the_union():
+    from archcalc import Add, Builder, Concat
+    from archcalc.engine.receptive import clipped_boxes
+
+    b = Builder("merge", (1, 9, 8))
+    b.add("tall", archcalc.Conv2d(1, 1, (3, 1), padding=(1, 0)), "input")  # rows i-1..i+1
+    b.add("wide", archcalc.Conv2d(1, 1, (1, 5), padding=(0, 2)), "input")  # cols j-2..j+2
+    b.add("add", Add(), "tall", "wide")
+    b.add("cat", Concat(), "add", "tall")
+    m = b.build(output="cat")
+    lo_h, hi_h, lo_w, hi_w = clipped_boxes(m, infer_shapes(m))["add"]
+    assert list(lo_h) == [max(i - 1, 0) for i in range(9)]
+    assert list(hi_h) == [min(i + 1, 8) for i in range(9)]
+    assert list(lo_w) == [max(j - 2, 0) for j in range(8)]
+    assert list(hi_w) == [min(j + 2, 7) for j in range(8)]
+    cat = clipped_boxes(m, infer_shapes(m))["cat"]
+    assert all(list(a) == list(b) for a, b in zip(cat, (lo_h, hi_h, lo_w, hi_w), strict=True))
