@@ -119,8 +119,13 @@ class SavedWalk:
         self.store = [0]  # by slot: the slot of the storage it lives in (in training)
         self.nbytes = [batch * prod(input_shape) * size]  # by slot: bytes of its own storage
         self.kept: set[int] = set()
-        self.per_node: dict[str, Any] = {}
+        self.adds: list[tuple[Node, Any]] = []  # the nodes that keep bytes, and how many
         self.total: Any = 0
+
+    @property
+    def per_node(self) -> dict[str, Any]:
+        """The bytes first kept at each node that keeps any, by name (built at each call)."""
+        return {n.name: b for n, b in self.adds}
 
     def _plan(self, layer: Any, ins: Any, out: Any, params: Any) -> tuple[Any, ...]:
         """What ``layer`` saves, once per (spec, shapes): the bytes of its extra tensors, the
@@ -189,7 +194,7 @@ class SavedWalk:
                 kept.add(storage)
                 added = added + self.nbytes[storage]
         if not (type(added) is int and added == 0):
-            self.per_node[node.name] = added
+            self.adds.append((node, added))
             self.total = self.total + added
         return added
 

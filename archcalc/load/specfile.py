@@ -201,14 +201,18 @@ def model_from_dict(data: Any, default_name: str = "model") -> Model:
             if not isinstance(name, str):
                 raise FileFormatError(field="name", value=name, reason="must be a string")
             layer = _layer(d, made)
-            inputs = d.get("inputs", [prev])
-            if isinstance(inputs, str):
-                inputs = [inputs]
-            if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
-                raise FileFormatError(f"inputs = {inputs!r}: must be a list of layer names")
+            inputs = d.get("inputs")
+            if inputs is None and "inputs" not in d:
+                inputs = (prev,)
+            else:
+                if isinstance(inputs, str):
+                    inputs = [inputs]
+                if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
+                    raise FileFormatError(f"inputs = {inputs!r}: must be a list of layer names")
+                inputs = tuple(inputs)
         except ArchcalcError as e:
             raise e.with_context(layer_index=i, layer_name=str(name)) from None
-        nodes.append(Node(name, layer, tuple(inputs)))
+        nodes.append(Node(name, layer, inputs))
         prev = name
     return Model(
         name=data.get("name", default_name),
@@ -221,7 +225,10 @@ def model_from_dict(data: Any, default_name: str = "model") -> Model:
 
 
 def _layer(d: dict[str, Any], made: dict[Any, Layer]) -> Layer:
-    fields = {k: v for k, v in d.items() if k not in ("name", "inputs")}
+    if "name" in d or "inputs" in d:
+        fields = {k: v for k, v in d.items() if k not in ("name", "inputs")}
+    else:
+        fields = d  # read only
     key = repr(fields)  # repr tells 1, 1.0 and True apart (equal as keys)
     layer = made.get(key)
     if layer is None:
