@@ -308,3 +308,117 @@ def test_clipped_boxes_of_a_merge_are_the_union():
     assert list(hi_w) == [min(j + 2, 7) for j in range(8)]
     cat = clipped_boxes(m, infer_shapes(m))["cat"]
     assert all(list(a) == list(b) for a, b in zip(cat, (lo_h, hi_h, lo_w, hi_w), strict=True))
+
+
+# ---------------------------------------------------------------- more survivors
+
+
+def test_pad_figures():
+    from archcalc.kinds import Pad
+
+    # (left, right, top, bottom) as F.pad takes it; a negative value crops
+    p = Pad((1, 2, 3, -1))
+    assert p.out_shape(((2, 5, 6),)) == (2, 5 + 3 - 1, 6 + 1 + 2)
+    assert p.flops(((2, 5, 6),), (2, 7, 9)) == 0  # a copy
+    # output row i is input row i - top, column j is input column j - left
+    assert p.geometry(((2, 5, 6),), (2, 7, 9)) == ((1, 1, -3), (1, 1, -1))
+    assert Pad((0, 0, -4, 0)).out_shape(((2, 5, 6),)) == (2, 1, 6)  # one row left
+    assert Pad((-5, 0, 0, 0)).out_shape(((2, 5, 6),)) == (2, 5, 1)  # one column left
+    with pytest.raises(ShapeError, match=r"^Pad.pad = \(0, 0, -5, 0\) crops the 5x6 map to"):
+        Pad((0, 0, -5, 0)).out_shape(((2, 5, 6),))
+    with pytest.raises(ShapeError, match=r"crops the 5x6 map to nothing"):
+        Pad((-6, 0, 0, 0)).out_shape(((2, 5, 6),))
+    with pytest.raises(ShapeError, match=r"^Pad needs a \(C, H, W\) feature map"):
+        p.out_shape(((2, 5),))
+
+
+def test_adaptive_pool_geometry_and_flops_per_axis():
+    from archcalc import AdaptiveAvgPool2d
+
+    pool = AdaptiveAvgPool2d((4, 3))
+    ins = ((2, 8, 7),)
+    # height 8 -> 4: windows [2i, 2i + 2), width 7, 3 disjoint 2 apart; width 7 -> 3: windows
+    # [floor(7i/3), ceil(7(i+1)/3)) = [0, 3), [2, 5), [4, 7): 3 wide, 7/3 apart
+    assert pool.geometry(ins, (2, 4, 3)) == ((2, 2, 0), (3, Fraction(7, 3), 0))
+    assert all(type(v) is int for v in pool.geometry(ins, (2, 4, 3))[0])
+    # one add per window element: sum of window sizes, 4·2 = 8 rows by 3·3 = 9 columns
+    assert pool.flops(ins, (2, 4, 3)) == 2 * 8 * 9
+    for n, o, widest in [(5, 3, 3), (6, 4, 2), (10, 4, 3)]:
+        # [0, 2), [1, 4), [3, 5);  [0, 2), [1, 3), [3, 5), [4, 6);  [0, 3), [2, 5), [5, 8), [7, 10)
+        g = AdaptiveAvgPool2d((o, 1)).geometry(((1, n, 1),), (1, o, 1))[0]
+        assert g == (widest, Fraction(n, o), 0)
+
+
+def test_zero_flop_kinds_and_merges():
+    from archcalc import Add, Concat, Flatten
+
+    ins3 = ((2, 3, 4),) * 3
+    assert Add().flops(ins3, (2, 3, 4)) == 2 * 24  # n - 1 sums per element
+    assert Add().flops(ins3[:2], (2, 3, 4)) == 24
+    assert Concat().flops(ins3, (6, 3, 4)) == 0
+    assert Concat().out_shape(((2, 3, 4), (5, 3, 4), (1, 3, 4))) == (8, 3, 4)
+    with pytest.raises(ShapeError, match=r"input 2"):
+        Concat().out_shape(((2, 3, 4), (5, 3, 4), (1, 3, 5)))
+    assert Flatten().flops(((2, 3, 4),), (24,)) == 0
+    assert CoordAugment().flops(((2, 3, 4),), (4, 3, 4)) == 0
+    # a linear layer: one multiply and one add per MAC; MACs = in · out per position
+    assert Linear(4, 6).flops(((4, 3, 5),), (6, 3, 5)) == 2 * 4 * 3 * 5 * 6
+
+
+def test_dropout_rules():
+    from archcalc import Dropout
+
+    assert Dropout(0.3).saved(((3, 4, 5),), (3, 4, 5), 2) == (Extra(2 * 60, None, "dropout noise"),)
+    assert Dropout(0.0).saved(((3, 4, 5),), (3, 4, 5), 2) == ()
+    assert Dropout(0.3).is_view(training=False)
+    assert not Dropout(0.3).is_view(training=True)
+    assert Dropout(0.0).is_view(training=True)
+    assert not Dropout(1.0).is_view(training=True)
+
+
+def test_symbolic_sizes_have_no_field_geometry():
+    from archcalc import AdaptiveAvgPool2d, UnsupportedError
+    from archcalc.engine.shapes import symbol
+
+    n = symbol("N")
+    assert n.is_positive and n.is_integer
+    with pytest.raises(UnsupportedError, match=r"^ConvTranspose2d: receptive field with symbolic"):
+        ConvTranspose2d(1, 1, 3, stride=n).geometry(((1, 5, 5),), (1, 5, 5))
+    with pytest.raises(UnsupportedError, match=r"^Upsample: receptive field with a symbolic scale"):
+        Upsample(n).geometry(((1, 5, 5),), (1, 5, 5))
+    with pytest.raises(UnsupportedError, match=r"^AdaptiveAvgPool2d: receptive field of output"):
+        AdaptiveAvgPool2d(3).geometry(((1, n, 5),), (1, 3, 3))
+
+
+def test_field_types_stay_integers():
+    t = ConvTranspose2d(1, 1, (4, 3), stride=(2, 3), padding=(1, 2), dilation=(2, 1))
+    out = t.out_shape(((1, 9, 9),))
+    for extent, _, start in t.geometry(((1, 9, 9),), out):
+        assert type(extent) is int and type(start) is int
+
+
+def test_merged_phases_are_the_lcm():
+    from archcalc import Add, Builder, Conv2d
+
+    # unit u of branch a reads input 3·floor(u/3) (stride 3, then x3): its field repeats every
+    # 3 units; branch b's every 2; their sum every lcm(3, 2) = 6, at stride 3·(1/3) = 2·(1/2) = 1
+    b = Builder("phases", (1, 12, 12))
+    b.add("a", Conv2d(1, 1, 1, stride=3), "input")
+    b.add("a_up", Upsample(3))
+    b.add("b", Conv2d(1, 1, 1, stride=2), "input")
+    b.add("b_up", Upsample(2))
+    b.add("add", Add(), "a_up", "b_up")
+    rf = archcalc.summary(b.build()).rf
+    assert rf.phases == (6, 6) and rf.stride == (1, 1) and rf.aligned
+
+
+def test_errors_name_the_layer_and_the_model():
+    from archcalc import Conv2d, SpecError
+
+    m = sequential("t", [Conv2d(3, 4, 1), Conv2d(5, 2, 1)], input_shape=(3, 8, 8))
+    assert m.name == "t"
+    with pytest.raises(ShapeError) as e:
+        infer_shapes(m)
+    assert (e.value.layer_index, e.value.layer_name) == (1, m.nodes[1].name)
+    with pytest.raises(SpecError, match=r"^model 't' has no layer 'nope'"):
+        m.node("nope")
