@@ -31,7 +31,9 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -155,40 +157,44 @@ def spec_file(path: Path, layers: int) -> Path:
 def child(cmd: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak resident MB of one process.
 
-    The peak comes from GNU time when present: a forked child's ``ru_maxrss`` starts at its
-    parent's resident size (Linux keeps the pre-exec peak), which would report this
-    benchmark's own memory."""
+    CPU time comes from ``wait4`` (microseconds; GNU time prints hundredths, too coarse for a
+    10-layer file); the peak from GNU time when present: a forked child's ``ru_maxrss``
+    starts at its parent's resident size (Linux keeps the pre-exec peak), which would report
+    this benchmark's own memory."""
     gnu_time = Path("/usr/bin/time")
-    if gnu_time.exists():
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [str(gnu_time), "-f", "%U %S %M", *cmd],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-        wall = time.perf_counter() - t0
-        user, system, kb = out.stderr.strip().splitlines()[-1].split()
-        return wall, float(user) + float(system), int(kb) / 1024
+    wrapped = [str(gnu_time), "-f", "%M", *cmd] if gnu_time.exists() else cmd
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(
+        wrapped,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if gnu_time.exists() else subprocess.DEVNULL,
+    )
+    err = proc.stderr.read() if proc.stderr is not None else b""
+    _, status, usage = os.wait4(proc.pid, 0)  # GNU time's own use is included: ~1 ms
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if status != 0:
         raise RuntimeError(f"{cmd} failed")
-    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    if gnu_time.exists():
+        return wall, cpu, int(err.decode().strip().splitlines()[-1]) / 1024
+    return wall, cpu, usage.ru_maxrss / 1024
 
 
-def bench_spec_files(repeat: int) -> list[list[object]]:
-    """Whole processes on spec files; the median of ``repeat`` runs (by wall time)."""
-    rows: list[list[object]] = []
+SPEC_LAYERS = (10, 1_000, 20_000, 100_000, 200_000)
+
+
+def bench_spec_files(repeat: int) -> list[list[Any]]:
+    """Whole processes on spec files; the median of ``repeat`` runs of each (wall, CPU and
+    peak memory each its own median)."""
+    rows: list[list[Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for layers in (10, 1_000, 20_000, 200_000):
+        for layers in SPEC_LAYERS:
             for fmt in ("yaml", "json"):
                 path = spec_file(Path(tmp) / f"big{layers}.{fmt}", layers)
                 cmd = ["archcalc", "summary", str(path), "--format", "json"]
-                runs = sorted(child(cmd) for _ in range(max(1, repeat // 3)))
-                wall, cpu, rss = runs[len(runs) // 2]
+                runs = [child(cmd) for _ in range(repeat)]
+                wall, cpu, rss = (statistics.median(r[j] for r in runs) for j in range(3))
                 mb = path.stat().st_size / 2**20
                 rows.append([f"{layers:,}", fmt, f"{mb:.1f}", wall, cpu, rss])
     start = {r[1]: r[4] for r in rows if r[0] == "10"}  # start-up and a 10-layer model
@@ -198,12 +204,60 @@ def bench_spec_files(repeat: int) -> list[list[object]]:
     return rows
 
 
+def spec_files_section(files: list[list[Any]], runs: int, load: tuple[float, float]) -> str:
+    """The section of docs/performance.md on spec files (``files`` from bench_spec_files)."""
+
+    def row(layers: str, fmt: str) -> list[Any]:
+        return next(r for r in files if r[0] == layers and r[1] == fmt)
+
+    y, j = row("200,000", "yaml"), row("200,000", "json")
+    growth = {f: row("200,000", f)[5] / row("20,000", f)[5] for f in ("yaml", "json")}
+    header = ["layers", "format", "file MB", "wall s", "CPU s", "CPU us per layer past 10"]
+    return f"""## Spec files of 10 to 200,000 layers, whole process
+
+`archcalc summary big.yaml --format json > /dev/null` (and the same model as `big.json`): 1x1
+conv + ReLU pairs on 8x16x16, one layer a line; wall and CPU time (user + system, from
+`wait4`) and peak resident memory (GNU time) of the whole process, start-up and writing the
+JSON included; the median of {runs} runs each. Load average {load[0]:.1f} at the start of
+these runs and {load[1]:.1f} at the end, on 2 cores: wall times include waiting for a core;
+CPU times are archcalc's own work.
+
+{table([*header, "peak MB"], files)}
+
+Target: 200,000 layers in at most 5 s wall and 600 MB: YAML **{y[3]:.1f} s** ({y[4]:.1f} s
+CPU), **{y[6]:,.0f} MB**; JSON **{j[3]:.1f} s** ({j[4]:.1f} s CPU), **{j[6]:,.0f} MB**.
+CPU time per layer, 200,000 layers against 20,000: x{growth["yaml"]:.2f} (YAML),
+x{growth["json"]:.2f} (JSON). The 1,000-layer rows are within the start-up's noise.
+
+- **YAML.** A long top-level `layers:` block whose lines are one-line flow mappings
+  (`  - {{kind: ReLU}}`; comments and blank lines allowed) is read line by line: each distinct
+  line is parsed once by libyaml and the same strict construction (tags, duplicate keys), and
+  its data copied for each occurrence, so 200,000 layers of a few distinct lines cost about
+  what json's C parser costs. Any other block (a mapping over several lines, block style,
+  anchors, aliases, tags, other line breaks) is composed in chunks of 20,000 items or whole,
+  and any error is reported from the whole file (its line numbers).
+- **The walk.** Tensors are numbered by position (`Model.live_slots`: 0 the input, k the
+  live node k - 1) and every per-node table is a list indexed by them; a chain's input is
+  found without a name lookup (the very name object of the node before). The dicts by name
+  (`Walk.shapes`, `figures`, `rfs`, `MemoryReport.outputs`) are built on first use: hashing
+  200,000 names into a dict costs about 4x more per name than 20,000 (the table outgrows
+  the caches), which made the time per layer grow with depth.
+- **JSON output.** Written in pieces of 4,096 layers as they are encoded (60 MB at 200,000
+  layers, never held whole); the part of a layer after its name and inputs is encoded once
+  per distinct figures.
+- **What remains per layer** (about {y[5]:.0f} us of CPU for YAML): the layer records and
+  the model (names and inputs validated), the walk's visit (shape, cost, memory, saved
+  tensors, receptive field: a lookup each for a repeated block), the summary's row and its
+  JSON line. Python's cycle collector is paused while loading and walking.
+"""
+
+
 def bench_depth(repeat: int) -> list[list[object]]:
-    rows = []
+    rows: list[list[object]] = []
     for blocks in (1, 14, 142, 1428, 14285, 28571):
         m = resnet_like(blocks)
         n = len(m.nodes)
-        t = best_of(lambda m=m: archcalc.summary(m), repeat if blocks < 10_000 else 3)
+        t = best_of(partial(archcalc.summary, m), repeat if blocks < 10_000 else 3)
         rows.append([n, t * 1e3, t / n * 1e6])
     return rows
 
@@ -248,12 +302,36 @@ def machine() -> str:
     )
 
 
+def update_spec_files_section(runs: int, quick: bool) -> None:
+    """Measure the spec files only; print the section, and unless ``quick`` put it in place
+    of its old text in docs/performance.md."""
+    load_start = os.getloadavg()[0]
+    files = bench_spec_files(runs)
+    section = spec_files_section(files, runs, (load_start, os.getloadavg()[0]))
+    print(section)
+    if quick:
+        return
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text()
+    start = text.index("## Spec files of 10 to 200,000 layers")
+    end = text.index("\n## ", start + 1) + 1
+    doc.write_text(text[:start] + section + "\n" + text[end:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument(
+        "--spec-files",
+        action="store_true",
+        help="measure only the spec files and replace their section of docs/performance.md",
+    )
     args = ap.parse_args()
     repeat = args.repeat or (3 if args.quick else 15)
+    if args.spec_files:
+        update_spec_files_section(max(1, repeat // 3), args.quick)
+        return
     models = [
         "alexnet",
         "vgg16",
@@ -264,17 +342,17 @@ def main() -> None:
         "convnext_tiny",
     ]
     load_start = os.getloadavg()[0]
-    files = bench_spec_files(repeat)  # first: before torch makes this process large
+    files = bench_spec_files(max(1, repeat // 3))  # first: before torch makes it large
+    files_load = (load_start, os.getloadavg()[0])
     depth = bench_depth(repeat)
     counters = bench_vs_counters(models, repeat)
     t_cli = process_time(["archcalc", "params", "alexnet", "--head", "gap"], repeat)
     t_torch = process_time([sys.executable, "-c", "import torch"], repeat)
-    big_yaml = next(r for r in files if r[0] == "200,000" and r[1] == "yaml")
-    big_json = next(r for r in files if r[0] == "200,000" and r[1] == "json")
     t_sym = bench_symbolic()
     sweep = bench_sweep()
     r50 = next(r for r in counters if r[0] == "resnet50")
     load = (load_start, os.getloadavg()[0])
+    spec_section = spec_files_section(files, max(1, repeat // 3), files_load)
     text = f"""<!-- written by `python benchmarks/run.py`; numbers from the machine below -->
 
 # Performance
@@ -319,32 +397,7 @@ Target: resnet50 at least 200x faster than fvcore: measured **{r50[4]:,.0f}x**.
 
 Target: linear up to 200,000 layers (the time per layer stays flat).
 
-## Spec files of 10 to 200,000 layers, whole process
-
-`archcalc summary big.yaml --format json` (and the same model as `big.json`): 1x1 conv + ReLU
-pairs on 8x16x16, one layer a line; wall and CPU time (user + system) and peak resident memory
-of the whole process (GNU time), start-up and writing the JSON included (median of
-{max(1, repeat // 3)} runs).
-
-{
-        table(
-            [
-                "layers",
-                "format",
-                "file MB",
-                "wall s",
-                "CPU s",
-                "CPU us per layer past 10",
-                "peak MB",
-            ],
-            files,
-        )
-    }
-
-Target: 200,000 layers in at most 5 s wall and 600 MB: YAML **{big_yaml[3]:.1f} s**
-({big_yaml[4]:.1f} s CPU), **{big_yaml[6]:,.0f} MB**; JSON **{big_json[3]:.1f} s**
-({big_json[4]:.1f} s CPU), **{big_json[6]:,.0f} MB**.
-
+{spec_section}
 ## Symbolic resnet50 in H and W
 
 `archcalc.summary("resnet50", input="3xHxW")`: **{t_sym:.2f} s** (target under 2 s; first call,
@@ -368,23 +421,6 @@ including sympy's import).
   sizes go through the same walk.
 - **fvcore.** `FlopCountAnalysis` traces the model with `torch.jit.trace` (deprecated in
   torch 2.14); its time is most of the ratio's spread from run to run.
-- **Spec files.** On this loaded machine neither format meets 5 s of wall time. JSON is read
-  by json's C parser: the 200,000-layer file takes {big_json[4]:.1f} s of CPU for the whole
-  process (start-up, reading, the walk, writing 60 MB of JSON), within the target on an idle
-  core; YAML takes {
-        big_yaml[
-            4
-        ]:.1f} s of CPU and misses it. YAML goes through libyaml's parser, but PyYAML's composer makes a Python node (with two
-  position marks) per scalar and calls its Python resolver for each: about 7 nodes and 14 us
-  of CPU per one-line layer, so a 200,000-layer YAML file needs about 3 s of CPU for the YAML
-  alone. Its memory is bounded by composing the `layers:` block 20,000 items at a time.
-  The JSON output writes one line per layer with json's C encoder (`indent` on the whole
-  takes the pure-Python encoder: 10x slower).
-- **Scaling.** The work is linear in the number of layers (no step visits more than a node's
-  inputs), but the CPU time per layer grows about 1.8x from 20,000 to 200,000 layers: the walk
-  keeps a dozen name-keyed dicts (shapes, figures, fields, storages, gradients) that outgrow the
-  CPU caches, and each node's lookups then miss them. The 10-to-10,000-layer range is flat
-  within the noise of this loaded machine.
 """
     if args.quick:
         print(text)
