@@ -16,6 +16,13 @@ class in :mod:`archcalc.kinds`, each naming the tool function it mirrors; see
 * ptflops' ``accumulate_flops`` and thop's ``dfs_count`` take a hooked module's own count
   and skip its children (``ptflops_hooked`` / ``thop_hooked`` of the parent's kind).
 * torchinfo sums leaf layers only: a node whose module holds other nodes counts 0.
+* How torch calls a layer (:attr:`~archcalc.engine.graph.Node.via`): a hook sees modules
+  only, so a layer called as a function (``F.relu(x)``, ``F.adaptive_avg_pool2d``,
+  ``torch.cat``) or a tensor method (``x.mean()``, ``a + b``) counts only its patched
+  functional part under ptflops (``count_ptflops_functional``, not divided by the batch),
+  0 under thop and torchinfo, and is never a hooked parent or a non-leaf. fvcore,
+  FlopCounterMode and torchvision's figure count aten operators: the call makes no
+  difference to them.
 
 =============  ===========================================================================
 archcalc       archcalc's FLOPs (docs/conventions.md): 2·MAC of conv/linear + elementwise
@@ -131,8 +138,10 @@ def _unsupported(layer: Layer, convention: str) -> UnsupportedError:
 def _nesting(model: Model) -> dict[str, list[str]]:
     """For each live node, the live nodes whose modules hold it as a descendant
     (:mod:`archcalc.torch` nests ``a.b`` under ``a``; names with an empty segment are
-    registered flat)."""
-    names = [n.name for n in model.live_nodes() if "" not in n.name.split(".")]
+    registered flat; a function or method call is no module and holds nothing)."""
+    names = [
+        n.name for n in model.live_nodes() if n.via == "module" and "" not in n.name.split(".")
+    ]
     out: dict[str, list[str]] = {n.name: [] for n in model.live_nodes()}
     nameset = set(names)
     for name in names:
@@ -173,12 +182,15 @@ def count(
         out = shapes[node.name]
         if convention == "archcalc":
             return node.name, batch * layer.flops(ins, out)
+        module = node.via == "module"  # else a function or method call: no hook sees it
         if convention == "ptflops":
-            hook = _rule(layer, "ptflops_hook")(ins, out, batch)
             functional = _rule(layer, "ptflops_functional")(ins, out, batch)
-            if shadowed(node.name, "ptflops_hooked"):
-                hook = 0
+            if not module or shadowed(node.name, "ptflops_hooked"):
+                return node.name, functional
+            hook = _rule(layer, "ptflops_hook")(ins, out, batch)
             return node.name, _exact_div(hook, batch) + functional
+        if convention in ("thop", "torchinfo") and not module:
+            return node.name, 0  # thop and torchinfo count modules only
         if convention == "thop" and shadowed(node.name, "thop_hooked"):
             return node.name, 0
         if convention == "torchinfo" and node.name in parents:

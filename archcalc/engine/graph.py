@@ -19,7 +19,7 @@ by the heads of :mod:`archcalc.engine.heads`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -46,12 +46,13 @@ class Node:
     default), ``"function"`` (``F.relu(x)``, ``torch.cat``) or ``"method"`` (``x.mean()``,
     ``a + b``). Only the foreign counting conventions read it: hook-based tools (ptflops'
     module hooks, thop, torchinfo) do not see a function call
-    (:mod:`archcalc.conventions`)."""
+    (:mod:`archcalc.conventions`). It is not part of a node's equality: ``x + y`` and
+    ``Add()`` are the same layer."""
 
     name: str
     layer: Layer
     inputs: tuple[str, ...]
-    via: str = "module"
+    via: str = field(default="module", compare=False)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArchcalcError, FileFormatError, UnknownModelError
-from ..engine.graph import INPUT, Model, Node
+from ..engine.graph import INPUT, VIA, Model, Node
 from ..kinds import Layer, layer_from_dict
 
 __all__ = [
@@ -210,9 +210,12 @@ def model_from_dict(data: Any, default_name: str = "model") -> Model:
                 if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
                     raise FileFormatError(f"inputs = {inputs!r}: must be a list of layer names")
                 inputs = tuple(inputs)
+            via = d.get("via", "module")  # how torch calls it (Node.via)
+            if via != "module" and via not in VIA:
+                raise FileFormatError(field="via", value=via, valid=list(VIA))
         except ArchcalcError as e:
             raise e.with_context(layer_index=i, layer_name=str(name)) from None
-        nodes.append(Node(name, layer, inputs))
+        nodes.append(Node(name, layer, inputs, via))
         prev = name
     return Model(
         name=data.get("name", default_name),
@@ -225,8 +228,8 @@ def model_from_dict(data: Any, default_name: str = "model") -> Model:
 
 
 def _layer(d: dict[str, Any], made: dict[Any, Layer]) -> Layer:
-    if "name" in d or "inputs" in d:
-        fields = {k: v for k, v in d.items() if k not in ("name", "inputs")}
+    if "name" in d or "inputs" in d or "via" in d:
+        fields = {k: v for k, v in d.items() if k not in ("name", "inputs", "via")}
     else:
         fields = d  # read only
     key = repr(fields)  # repr tells 1, 1.0 and True apart (equal as keys)
@@ -244,6 +247,12 @@ def model_to_dict(model: Model) -> dict[str, Any]:
         "output": model.output,
         **({"features": model.features} if model.features else {}),
         "layers": [
-            {"name": n.name, **n.layer.to_dict(), "inputs": list(n.inputs)} for n in model.nodes
+            {
+                "name": n.name,
+                **n.layer.to_dict(),
+                "inputs": list(n.inputs),
+                **({"via": n.via} if n.via != "module" else {}),
+            }
+            for n in model.nodes
         ],
     }

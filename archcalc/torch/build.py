@@ -256,6 +256,25 @@ class _Container(nn.Module):
     """Holds the modules of nodes whose names share a dotted prefix."""
 
 
+class FunctionCall(nn.Module):
+    """A layer the model calls as a function or tensor method (``Node.via``), as
+    ``F.relu(x)`` in a torchvision ``forward``: the layer's module ``fn`` runs by its class's
+    ``forward``, not its ``__call__``, so no module hook (ptflops', thop's, torchinfo's) and
+    no tracer sees a module call, while ptflops' patched functions and the aten-level
+    counters (fvcore, FlopCounterMode) see what the call computes. Registered under the
+    node's name (fvcore's and FlopCounterMode's per-module figures land here); ``fn``'s
+    parameters are ``<node>.fn.<name>``. The importer names the calls made inside it after
+    it and gives them its ``archcalc_via``, so a model round-trips with its ``via``."""
+
+    def __init__(self, fn: nn.Module, via: str) -> None:
+        super().__init__()
+        self.fn = fn
+        self.archcalc_via = via
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return type(self.fn).forward(self.fn, *xs)
+
+
 # ---------------------------------------------------------------- one layer
 
 
@@ -290,7 +309,9 @@ def torch_layer(layer: Layer, probe: bool = False) -> nn.Module:
 class ArchcalcModule(nn.Module):
     """An archcalc :class:`~archcalc.engine.graph.Model` as an ``nn.Module``.
 
-    ``forward(x)`` returns the model output; :meth:`run` returns every node's output.
+    ``forward(x)`` returns the model output; :meth:`run` returns every node's output. A
+    node called as a function or method (``Node.via``) is built as a :class:`FunctionCall`
+    of its module (except in the receptive-field probe).
     """
 
     module_names: dict[str, str]
@@ -303,6 +324,11 @@ class ArchcalcModule(nn.Module):
             torch.manual_seed(seed)
             mods = {n.name: torch_layer(n.layer, probe) for n in nodes}
         self._node_modules = mods  # plain dict: registration is below
+        if not probe:
+            mods = {
+                n.name: FunctionCall(mods[n.name], n.via) if n.via != "module" else mods[n.name]
+                for n in nodes
+            }
         self.module_names = {}
         renamed: nn.ModuleDict | None = None
         for i, n in enumerate(nodes):

@@ -185,7 +185,9 @@ class Converter:
         return name
 
     def node_name(self, ev: Event) -> str:
-        if ev.called_as in ("module", "failed"):
+        if ev.called_as in ("module", "failed") or hasattr(
+            self.modules.get(ev.path), "archcalc_via"
+        ):  # a module, or archcalc.torch's FunctionCall: a node called as a function
             return self.renamed.get(ev.path, ev.path)
         base = ev.name.rsplit("_", 1)[0] if ev.name[-1].isdigit() and "_" in ev.name else ev.name
         base = _SAME_NAME.get(base, base)

@@ -47,7 +47,7 @@ import inspect
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 try:
@@ -133,6 +133,7 @@ class _Import:
         if isinstance(names, dict):
             renamed = {v: k for k, v in names.items()}
         self.conv = Converter(root, run.params, run.originals, renamed)
+        self.registered = {v: k for k, v in renamed.items()}  # node name -> module path
         self.gaps: list[Gap] = []
         self.notes: list[str] = []
 
@@ -276,12 +277,26 @@ class _Import:
         if dead and self.gaps and self.gaps[-1].action == "cut":
             g = self.gaps[-1]
             self.gaps[-1] = Gap(g.op, g.where, g.reason, g.action, None, g.dropped, tuple(dead))
+        nodes = tuple(
+            replace(nd, via=v) if (v := self.via(nd)) != "module" else nd for nd in conv.nodes
+        )
         return TorchImport(
-            model=Model("", tuple(conv.nodes), self.shape, out.node),
+            model=Model("", nodes, self.shape, out.node),
             gaps=tuple(self.gaps),
             notes=tuple(self.notes),
             via=dict(conv.via),
         )
+
+    def via(self, node: Node) -> str:
+        """How torch called ``node`` (``Node.via``: the foreign conventions read it); inside
+        archcalc.torch's FunctionCall (``to_torch`` of a node called as a function), the
+        call that the wrapper stands for."""
+        registered = self.registered.get(node.name, node.name)
+        fixed = getattr(self.conv.modules.get(registered), "archcalc_via", None)
+        if isinstance(fixed, str):
+            return fixed
+        how = self.conv.via.get(node.name, ("module", ""))[0]
+        return how if how in ("function", "method") else "module"
 
     def unused_params(self) -> None:
         unused: list[tuple[str, int]] = []

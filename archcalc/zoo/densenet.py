@@ -48,14 +48,14 @@ def densenet(
             p = f"{blk}.denselayer{j}"
             cin = c + (j - 1) * growth_rate
             # _DenseLayer.bn_function: torch.cat of every earlier map (a copy for one map)
-            b.add(f"{p}.cat", Concat(), *feats)
+            b.add(f"{p}.cat", Concat(), *feats, via="function")
             b.add(f"{p}.norm1", BatchNorm2d(cin))
             b.add(f"{p}.relu1", ReLU())
             b.add(f"{p}.conv1", Conv2d(cin, inner, 1, bias=False))
             b.add(f"{p}.norm2", BatchNorm2d(inner))
             b.add(f"{p}.relu2", ReLU())
             feats.append(b.add(f"{p}.conv2", Conv2d(inner, growth_rate, 3, padding=1, bias=False)))
-        x = b.add(f"{blk}.cat", Concat(), *feats)
+        x = b.add(f"{blk}.cat", Concat(), *feats, via="function")
         c += n_layers * growth_rate
         if i != len(block_config):
             t = f"features.transition{i}"
@@ -72,9 +72,10 @@ def densenet(
             x = b.last
             c //= 2
     b.add("features.norm5", BatchNorm2d(c), x)
-    features = b.add("relu", ReLU())
-    b.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1))
-    b.add("flatten", Flatten())
+    # DenseNet.forward: F.relu, F.adaptive_avg_pool2d and torch.flatten, called as functions
+    features = b.add("relu", ReLU(), via="function")
+    b.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1), via="function")
+    b.add("flatten", Flatten(), via="function")
     b.add("classifier", Linear(c, num_classes))
     return b.build(features=features)
 
@@ -91,6 +92,8 @@ def densenet121(num_classes: int = 1000) -> Model:
     ``features.denseblockI.cat`` of all of them. ``features.transitionI``: norm, relu, 1×1
     conv halving the channels, 2×2 average pool. Then ``features.norm5`` (1024 channels),
     the functional ReLU ``relu`` (the feature map), ``adaptive_avg_pool2d`` (to 1×1),
-    ``flatten`` and ``classifier`` Linear(1024, classes).
+    ``flatten`` and ``classifier`` Linear(1024, classes). The cats, ``relu``,
+    ``adaptive_avg_pool2d`` and ``flatten`` are function calls in torchvision's ``forward``
+    (``via="function"``: hook-based counters such as thop do not see them).
     """
     return densenet(32, (6, 12, 24, 16), 64, 4, num_classes, "densenet121")

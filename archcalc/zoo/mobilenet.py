@@ -116,7 +116,8 @@ def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: floa
     depthwise Conv-BN-ReLU6, 1×1 linear projection Conv + BN) with the residual
     ``features.i.add`` where stride is 1 and channels are unchanged; ``features.18``
     Conv-BN-ReLU6 to 1280. torchvision pools and flattens functionally in ``forward``:
-    the nodes are named ``adaptive_avg_pool2d`` and ``flatten`` (torch.fx names), then
+    the nodes are named ``adaptive_avg_pool2d`` and ``flatten`` (torch.fx names) and
+    called as functions (``via="function"``; the residual ``+`` is ``via="method"``), then
     ``classifier.0`` Dropout(0.2) and ``classifier.1`` Linear(1280, classes). Channel counts
     use torchvision's ``_make_divisible(c · width_mult, 8)``.
     """
@@ -142,12 +143,12 @@ def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: floa
             b.add(f"{p}.{k + 1}", Conv2d(hidden, cout, 1, bias=False))
             y = b.add(f"{p}.{k + 2}", BatchNorm2d(cout))
             if stride == 1 and cin == cout:
-                y = b.add(f"features.{i}.add", Add(), x, y)
+                y = b.add(f"features.{i}.add", Add(), x, y, via="method")  # x + self.conv(x)
             x, cin = y, cout
             i += 1
     features = conv_norm_act(b, f"features.{i}", cin, last, 1, act=ReLU6(), x=x)
-    b.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1))
-    b.add("flatten", Flatten())
+    b.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1), via="function")
+    b.add("flatten", Flatten(), via="function")
     b.seq("classifier", [Dropout(dropout), Linear(last, num_classes)])
     return b.build(features=features)
 
