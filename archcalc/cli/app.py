@@ -29,6 +29,7 @@ from .options import (
     HeadOpt,
     InputOpt,
     ModelArg,
+    PartialOpt,
     TableFormatOpt,
     UnitsOpt,
 )
@@ -80,8 +81,31 @@ def _root(
     """Exact CNN cost and receptive fields: params, MACs/FLOPs, memory, shapes, RF."""
 
 
+def _resolve(model: str, input: str | None, partial: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """The model for the library, and the gaps of ``--partial`` (each printed on stderr, one
+    line: the operation, where it is called, why, what stands in). A ``file.py:factory`` is
+    imported here; any other model is passed on as given (it has no gaps)."""
+    if ".py:" not in str(model):
+        return model, []
+    import dataclasses
+
+    from .._errors import UnsupportedError
+    from ..load.resolve import resolve_model
+
+    _text_option(input, "input")
+    try:
+        r = resolve_model(model, input, partial=partial)
+    except UnsupportedError as e:
+        if e.text is None or "pass partial=True" not in e.text:
+            raise
+        raise UnsupportedError(e.text.replace("pass partial=True", "pass --partial")) from None
+    for g in r.gaps:
+        typer.echo(f"gap: {g}", err=True)
+    return r.model, [dataclasses.asdict(g) for g in r.gaps]
+
+
 def _summary(
-    model: str,
+    model: Any,
     input: str | None = None,
     batch: str = "1",
     dtype: Any = "float32",
@@ -117,17 +141,19 @@ def _show(
     format: Any = "table",
     units: Any = "si",
     depth: int | None = None,
+    partial: bool = False,
 ) -> None:
     from .render import render_summary
 
+    model, gaps = _resolve(model, input, partial)
     s = _summary(model, input, batch, dtype, head, classes, convention)
     extra: list[tuple[str, Any]] = []
-    extra_json: dict[str, Any] = {}
+    extra_json: dict[str, Any] = {"gaps": gaps} if partial else {}
     if command == "params" and str(head) != "fc":
         fc = _summary(model, input, batch, dtype, "fc", classes)
         saving = fc.params - s.params
         extra = [("params with --head fc", fc.params), ("saving against --head fc", saving)]
-        extra_json = {"params_head_fc": fc.params, "saving_vs_fc": saving}
+        extra_json.update(params_head_fc=fc.params, saving_vs_fc=saving)
     _emit(render_summary(s, command, str(format), extra, extra_json, depth, str(units)))
 
 
@@ -144,6 +170,7 @@ def summary_cmd(
     format: FormatOpt = "table",
     units: UnitsOpt = "si",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """Every figure: params, MACs, FLOPs, memory and receptive field."""
     _show(
@@ -158,6 +185,7 @@ def summary_cmd(
         format=format,
         units=units,
         depth=depth,
+        partial=partial,
     )
 
 
@@ -172,6 +200,7 @@ def params_cmd(
     format: FormatOpt = "table",
     units: UnitsOpt = "si",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """Parameters per layer and in total (and the saving of a head)."""
     _show(
@@ -184,6 +213,7 @@ def params_cmd(
         format=format,
         units=units,
         depth=depth,
+        partial=partial,
     )
 
 
@@ -199,6 +229,7 @@ def flops_cmd(
     format: FormatOpt = "table",
     units: UnitsOpt = "si",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """MACs and FLOPs per layer and in total (under --convention)."""
     _show(
@@ -212,6 +243,7 @@ def flops_cmd(
         format=format,
         units=units,
         depth=depth,
+        partial=partial,
     )
 
 
@@ -227,6 +259,7 @@ def memory_cmd(
     format: FormatOpt = "table",
     units: UnitsOpt = "si",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """Activation memory: outputs, inference peak, saved for backward, a size block."""
     _show(
@@ -240,6 +273,7 @@ def memory_cmd(
         format=format,
         units=units,
         depth=depth,
+        partial=partial,
     )
 
 
@@ -252,9 +286,19 @@ def rf_cmd(
     classes: ClassesOpt = None,
     format: FormatOpt = "table",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """Receptive field size, effective stride and offset of every layer."""
-    _show("rf", model, input=input, head=head, classes=classes, format=format, depth=depth)
+    _show(
+        "rf",
+        model,
+        input=input,
+        head=head,
+        classes=classes,
+        format=format,
+        depth=depth,
+        partial=partial,
+    )
 
 
 @app.command("shapes")
@@ -266,9 +310,19 @@ def shapes_cmd(
     classes: ClassesOpt = None,
     format: FormatOpt = "table",
     depth: DepthOpt = None,
+    partial: PartialOpt = False,
 ) -> None:
     """Output shapes and the stride schedule."""
-    _show("shapes", model, input=input, head=head, classes=classes, format=format, depth=depth)
+    _show(
+        "shapes",
+        model,
+        input=input,
+        head=head,
+        classes=classes,
+        format=format,
+        depth=depth,
+        partial=partial,
+    )
 
 
 @app.command("compare")
@@ -295,6 +349,7 @@ def compare_cmd(
     convention: ConventionOpt = "archcalc",
     format: TableFormatOpt = "table",
     units: UnitsOpt = "si",
+    partial: PartialOpt = False,
 ) -> None:
     """Models side by side, or one model across --head, --input or --dtype variants, with the
     ratio of every figure to the first."""
@@ -320,8 +375,13 @@ def compare_cmd(
             argument="models", value=len(combos), reason="at most 64 variants to compare"
         )
     sums, labels = [], []
+    resolved: dict[tuple[str, str | None], Any] = {}
+    gaps: list[dict[str, Any]] = []
     for m, i, d, h in combos:
-        sums.append(_summary(m, i, batch, d, h, classes, convention))
+        if (m, i) not in resolved:
+            resolved[m, i], found = _resolve(m, i, partial)
+            gaps += [{"model": m, "input": i, **g} for g in found]
+        sums.append(_summary(resolved[m, i], i, batch, d, h, classes, convention))
         parts = [m] if len(models) > 1 else []
         if len(inputs) > 1:
             parts.append(f"input {i}")
@@ -335,7 +395,7 @@ def compare_cmd(
     if fmt == "json":
         import json
 
-        _emit(json.dumps(c.to_dict(), indent=2))
+        _emit(json.dumps({**c.to_dict(), **({"gaps": gaps} if partial else {})}, indent=2))
         return
     rows: list[list[Any]] = []
     for key, unit in COMPARED:
@@ -448,6 +508,7 @@ def check_cmd(
         ),
     ] = True,
     format: TableFormatOpt = "table",
+    partial: PartialOpt = False,
 ) -> None:
     """Build the model in torch and compare every figure (needs the torch extra)."""
     import importlib.util
@@ -458,14 +519,15 @@ def check_cmd(
     from ..torch.check import check
     from .render import render_rows
 
+    target, gaps = _resolve(model, input, partial)
     with _progress("check") as progress:
         if progress is not None:
             progress(0, 0)
-        r = check(model, input, batch, rf=rf)
+        r = check(target, input, batch, rf=rf)
     if str(format) == "json":
         import json
 
-        _emit(json.dumps(r.to_dict(), indent=2))
+        _emit(json.dumps({**r.to_dict(), **({"gaps": gaps} if partial else {})}, indent=2))
     else:
         rows = [
             [

@@ -31,6 +31,7 @@ __all__ = [
     "UnitsOpt",
     "DepthOpt",
     "TableFormatOpt",
+    "PartialOpt",
 ]
 
 
@@ -113,5 +114,15 @@ DepthOpt = Annotated[
         min=1,
         help="Group layers by the first N parts of their dotted names (layer1, layer1.0, ...) "
         "with subtotals and % of the total.",
+    ),
+]
+PartialOpt = Annotated[
+    bool,
+    typer.Option(
+        "--partial",
+        help="For a file.py:factory model: torch operations archcalc cannot map become gaps "
+        "(an Identity placeholder, or the model ends before them) instead of an error; each "
+        "gap is printed on stderr (operation, module path, source line) and listed under "
+        "'gaps' in JSON.",
     ),
 ]

@@ -10,8 +10,13 @@ module's ``input_shape`` attribute, else the file's ``INPUT_SHAPE``, else ``(3, 
 A symbolic analysis then runs on the imported layers, which hold no input size (except
 what the module fixes itself: a ``Linear`` after a flatten, an interpolation to a size).
 
-Results are cached per file, modification time, factory and shape. torch is imported only
-when such a MODEL is given.
+With ``partial=True`` an operation archcalc cannot map becomes a gap instead of an error
+(:func:`archcalc.torch.importer.import_torch`): :func:`import_python_factory` returns the model
+and the gaps (:class:`~archcalc.torch.importer.Gap`: the operation, where it is called, why,
+and what stands in for it).
+
+Results are cached per file, modification time, factory, shape and ``partial``. torch is
+imported only when such a MODEL is given.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 from .._errors import ArchcalcError, FileFormatError, OptionError, UnknownModelError
 from ..engine.graph import Model
 
-__all__ = ["load_python_factory", "is_python_factory", "DEFAULT_INPUT"]
+__all__ = ["load_python_factory", "import_python_factory", "is_python_factory", "DEFAULT_INPUT"]
 
 #: where a factory is traced when neither the call, the module nor the file gives a size
 DEFAULT_INPUT = (3, 224, 224)
@@ -98,7 +103,9 @@ def _import_file(path: Path) -> Any:
 
 
 @lru_cache(maxsize=32)
-def _load(path: Path, mtime: int, factory: str, input_shape: Any) -> Model:
+def _load(
+    path: Path, mtime: int, factory: str, input_shape: Any, partial: bool
+) -> tuple[Model, tuple[Any, ...]]:
     module = _import_file(path)
     fn = getattr(module, factory, None)
     if fn is None or not callable(fn):
@@ -114,7 +121,7 @@ def _load(path: Path, mtime: int, factory: str, input_shape: Any) -> Model:
     except Exception as e:
         raise FileFormatError(f"{path}:{factory}() failed: {type(e).__name__}: {e}") from None
     if isinstance(built, Model):
-        return built
+        return built, ()
     import torch.nn as nn
 
     if not isinstance(built, nn.Module):
@@ -127,19 +134,30 @@ def _load(path: Path, mtime: int, factory: str, input_shape: Any) -> Model:
         raise OptionError(f"{path}: input_shape {default!r} must be integers, e.g. (3, 224, 224)")
     base = default_shape or DEFAULT_INPUT
     trace_at = _numeric(input_shape, base) or base
-    from .importer import from_torch
+    from .importer import import_torch
 
-    return from_torch(built, trace_at, name=f"{path.stem}:{factory}")
+    got = import_torch(built, trace_at, name=f"{path.stem}:{factory}", partial=partial)
+    return got.model, got.gaps
 
 
-def load_python_factory(spec: str, input_shape: Any = None) -> Model:
+def import_python_factory(
+    spec: str, input_shape: Any = None, *, partial: bool = False
+) -> tuple[Model, tuple[Any, ...]]:
     """The archcalc model of ``path/to/file.py:factory`` traced at ``input_shape`` (see the
-    module docstring for the defaults). Errors are :class:`~archcalc.ArchcalcError`: a
-    missing file or function, a file or factory that raises, a result that is not an
-    ``nn.Module``, an operation archcalc cannot map."""
+    module docstring for the defaults), and the operations a ``partial`` import left out
+    (:class:`~archcalc.torch.importer.Gap`; none without ``partial``). Errors are
+    :class:`~archcalc.ArchcalcError`: a missing file or function, a file or factory that
+    raises, a result that is not an ``nn.Module``, an operation archcalc cannot map (unless
+    ``partial``)."""
     path, factory = _split(spec)
     if not path.is_file():
         raise UnknownModelError(f"model = {spec!r}: no such file {str(path)!r}")
     resolved = path.resolve()
     key = tuple(input_shape) if isinstance(input_shape, list) else input_shape
-    return _load(resolved, resolved.stat().st_mtime_ns, factory, key)
+    return _load(resolved, resolved.stat().st_mtime_ns, factory, key, bool(partial))
+
+
+def load_python_factory(spec: str, input_shape: Any = None, *, partial: bool = False) -> Model:
+    """The model of :func:`import_python_factory` (a partial import's gaps are listed in
+    its ``description``)."""
+    return import_python_factory(spec, input_shape, partial=partial)[0]
