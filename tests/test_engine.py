@@ -303,3 +303,23 @@ def test_summary_json_contract():
         "activations",
         "receptive_field",
     }
+
+
+def test_a_head_keeps_how_each_node_is_called():
+    """Rebuilding the classifier for ``classes`` keeps every node's ``via`` (a pool torch
+    calls as a function stays a function call for ptflops/thop/torchinfo)."""
+    from archcalc import Builder, Conv2d, Flatten, GlobalAvgPool, Linear
+
+    b = Builder("f", input_shape=(3, 8, 8))
+    b.add("conv", Conv2d(3, 4, 3))
+    b.add("pool", GlobalAvgPool(), via="function")
+    b.add("flat", Flatten(), via="function")
+    b.add("fc", Linear(4, 10))
+    m = archcalc.apply_head(b.build(), "fc", classes=5)
+    assert {n.name: n.via for n in m.nodes} == {
+        "conv": "module",
+        "pool": "function",
+        "flat": "function",
+        "fc": "module",
+    }
+    assert m.nodes[-1].layer.out_features == 5
