@@ -207,6 +207,11 @@ def rf_step(
     shapes ``ins`` and output shape ``out``; ``memo`` keeps the layer's geometry for other
     nodes with the same spec and shapes."""
     if node.layer.arity is None:
+        if any(r.is_global and s == out for r, s in zip(in_rfs, ins)):
+            # a global summand of the output's own shape (an attention branch added to its
+            # residual): every unit sees the whole input; a broadcast gate (C, 1, 1) only
+            # adds global context to the local field
+            return _GLOBAL_RF
         return _merge(in_rfs, node)
     if in_rfs[0].is_global:
         return _GLOBAL_RF

@@ -23,17 +23,19 @@ from .activation import (
     Tanh,
 )
 from .arith import Scale, Sub
+from .attention import MultiheadAttention
 from .channels import ChannelShuffle, Slice
 from .conv import Conv2d, ConvTranspose2d
 from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
-from .norm import BatchNorm2d, GroupNorm, LayerNorm2d
+from .norm import BatchNorm2d, GroupNorm, LayerNorm, LayerNorm2d
 from .pad import Pad
 from .pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
 from .reshape import Flatten
+from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
 
 __all__ = [
     "Layer",
@@ -76,4 +78,10 @@ __all__ = [
     "Add",
     "Concat",
     "Mul",
+    "Tokens",
+    "ClassToken",
+    "PositionEmbedding",
+    "SelectToken",
+    "MultiheadAttention",
+    "LayerNorm",
 ]

@@ -32,7 +32,9 @@ class Linear(MatmulCounts, Layer):
     """Fully connected layer, as ``torch.nn.Linear``.
 
     On a flat input ``(F,)`` it is the usual layer; on a ``(C, H, W)`` map it acts on the
-    channels of every position (a channels-last ``nn.Linear``, as in ConvNeXt).
+    channels of every position (a channels-last ``nn.Linear``, as in ConvNeXt); on a token
+    sequence ``(L, C)`` (channels last, as torch holds ``(N, L, C)``) it acts on the channels
+    of every token (a transformer's projections and MLP).
 
     >>> Linear(9216, 4096).params(((9216,),))
     37752832
@@ -93,11 +95,14 @@ class Linear(MatmulCounts, Layer):
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        if _eq_known_false(s[0], self.in_features):
+        axis = -1 if len(s) == 2 else 0  # tokens (L, C) carry their channels last
+        if _eq_known_false(s[axis], self.in_features):
             raise ShapeError(
                 f"{self.kind}.in_features = {self.in_features} but the input has "
-                f"{s[0]} {'features' if len(s) == 1 else 'channels'} (shape {_fmt(s)})"
+                f"{s[axis]} {'features' if len(s) == 1 else 'channels'} (shape {_fmt(s)})"
             )
+        if len(s) == 2:
+            return (s[0], self.out_features)
         return (self.out_features, *s[1:])
 
     def params(self, ins: Shapes) -> Num:
@@ -134,14 +139,14 @@ class Linear(MatmulCounts, Layer):
         x, layout = call.inputs[0], call.layouts[0]
         channel = m is not None and type(m).__name__ == "ChannelLinear"
         if not (
-            (layout == "std" and len(x) == 1)
+            (layout == "std" and len(x) in (1, 2))
             or layout == "nhwc"
             or (channel and layout == "std" and len(x) == 3)
         ):
             raise UnsupportedError(
                 f"a linear layer on the last axis of a tensor of per-sample shape {x} "
-                f"({layout}); archcalc maps it on vectors (N, F) and on channels-last maps "
-                f"(N, H, W, C)"
+                f"({layout}); archcalc maps it on vectors (N, F), token sequences (N, L, C) and "
+                f"channels-last maps (N, H, W, C)"
             )
         return cls(fin, fout, bias=bias)
 

@@ -207,6 +207,8 @@ class Concat(Parameterless, Layer):
         if call.kwargs.get("axis") is not None:
             dim = call.kwargs["axis"]
         ndim = len(call.inputs[0]) + 1
+        if call.params():
+            raise UnsupportedError("a concatenation with a parameter (a learned token)")
         if not isinstance(dim, int) or dim % ndim != 1 or any(v != "std" for v in call.layouts):
             raise UnsupportedError(
                 f"a concatenation along dim {dim}; archcalc concatenates channels"

@@ -1,4 +1,4 @@
-"""Normalisation: ``BatchNorm2d``, ``LayerNorm2d`` and ``GroupNorm``."""
+"""Normalisation: ``BatchNorm2d``, ``LayerNorm2d``, ``LayerNorm`` and ``GroupNorm``."""
 
 from __future__ import annotations
 
@@ -214,6 +214,109 @@ class LayerNorm2d(NoMatmul, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.LayerNorm2d(self.num_channels, eps=1e-6)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class LayerNorm(NoMatmul, Layer):
+    """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(normalized_shape)``
+    on a token sequence ``(L, C)`` (a transformer's norms) or a vector ``(C,)``.
+
+    Params 2C (weight, bias). FLOPs per element as LayerNorm2d: mean (1), centre (1),
+    square (1), variance sum (1), normalise (2), affine (2). Each token is normalised on its
+    own: the receptive field is unchanged. Autograd keeps the input and a mean and a rstd
+    per token (float32 for float32 and half inputs).
+
+    >>> LayerNorm(768, eps=1e-6).params(((197, 768),))
+    1536
+    """
+
+    normalized_shape: Any
+    eps: float = 1e-5
+
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts(
+        "5·numel (fvcore norm_flop_counter(2) on aten::layer_norm with a weight)",
+        lambda s, i, o, b: 5 * b * prod(o),
+        short="5N·out",
+    )
+    count_ptflops_hook = counts(
+        "input numel (ptflops bn_flops_counter_hook: nn.LayerNorm has no 'affine' "
+        "attribute, so the ×2 is not applied)",
+        lambda s, i, o, b: b * prod(i[0]),
+        short="N·in",
+    )
+    count_ptflops_functional = ptflops_no_patch("F.layer_norm")
+    count_thop = counts(
+        "4·numel (thop count_normalization -> calculate_norm: 2·numel, doubled for "
+        "elementwise_affine)",
+        lambda s, i, o, b: 4 * b * prod(i[0]),
+        short="4N·in",
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(6, eps=1e-6), ((5, 6),)
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "normalized_shape", self.normalized_shape, 1)
+        if self.eps < 0:
+            raise invalid(self.kind, "eps", self.eps, "must be >= 0")
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = ins[0][-1]
+        if _eq_known_false(c, self.normalized_shape):
+            raise ShapeError(
+                f"{self.kind}.normalized_shape = {self.normalized_shape} but the last axis of "
+                f"the input has {c} (shape {'x'.join(map(str, ins[0]))})"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return 2 * self.normalized_shape
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
+        return 8 * prod(out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        positions = batch * prod(ins[0][:-1])
+        return ("in0", Extra(2 * positions, "acc", "mean/rstd"))
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.LayerNorm",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.layer_norm",)
+    probe_identity: ClassVar[bool] = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            normalized, eps = tuple(m.normalized_shape), float(m.eps)
+            if not m.elementwise_affine or m.bias is None:
+                raise UnsupportedError("LayerNorm without a weight and a bias")
+        else:
+            w, b = call.arg(2, "weight"), call.arg(3, "bias")
+            if getattr(w, "param", None) is None or getattr(b, "param", None) is None:
+                raise UnsupportedError("F.layer_norm without a weight and a bias parameter")
+            ns = call.arg(1, "normalized_shape")
+            normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
+            eps = float(call.arg(4, "eps", 1e-5))
+        x, layout = call.inputs[0], call.layouts[0]
+        if len(normalized) != 1 or layout != "std" or len(x) != 2:
+            raise UnsupportedError(
+                f"LayerNorm over {normalized} of a tensor of per-sample shape {x} ({layout}): "
+                f"archcalc's LayerNorm normalises the last axis of a token sequence (N, L, C)"
+            )
+        return cls(int(normalized[0]), eps)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.LayerNorm(self.normalized_shape, eps=self.eps)
 
 
 @register

@@ -60,6 +60,7 @@ from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
+from .tokens import ClassToken, PositionEmbedding, SelectToken, SelfAttention, Tokens
 
 __all__ = [
     "ArchcalcModule",
@@ -70,6 +71,12 @@ __all__ = [
     "probe_module",
     "rf_by_gradient",
     "TORCH_DTYPES",
+    # archcalc's own modules the kinds build (archcalc/torch/tokens.py)
+    "Tokens",
+    "ClassToken",
+    "PositionEmbedding",
+    "SelectToken",
+    "SelfAttention",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in
@@ -94,7 +101,7 @@ class ChannelLinear(nn.Linear):
     input for backward, a second storage that no analytic rule means to count."""
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() == 2:
+        if x.dim() in (2, 3):  # vectors (N, F), token sequences (N, L, C)
             return F.linear(x, self.weight, self.bias)
         xl = x.permute(0, 2, 3, 1)
         if xl.is_contiguous():

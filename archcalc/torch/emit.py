@@ -247,6 +247,9 @@ class Converter:
             raise Unmappable(f"cannot trace its forward: {ev.reason}")
         if ev.called_as == "module":
             self.calls[ev.path] = self.calls.get(ev.path, 0) + 1
+            out = ev.out
+            if isinstance(out, tuple) and len(out) > 1 and all(o is None for o in out[1:]):
+                ev.out = out[0]  # nn.MultiheadAttention(need_weights=False): (output, None)
         args = [self.value(a) for a in ev.args]
         kwargs = {k: self.value(v) for k, v in ev.kwargs.items()}
         flat = [v for v in _flatten((args, kwargs))]
@@ -262,15 +265,28 @@ class Converter:
             if src is not None and view in ("reshape", "alias", "cast"):
                 # a view of a parameter (timm's gamma.view(1, -1, 1, 1)): still that parameter
                 return P(src.target, src.is_param, tuple(ev.out.shape), src.numel)
+            if src is not None and view == "expand":
+                # a broadcast of a parameter (ViT's class_token.expand(n, -1, -1)): still
+                # that parameter, of its own shape (the op it feeds broadcasts it)
+                return src
         if not traced:
             if any(isinstance(v, (P, X)) for v in flat):
                 raise Unmappable("no archcalc layer does this (to a parameter or a constant)")
             raise Unmappable("it makes a tensor from no input tensor (a constant)")
         if any(isinstance(v, X) for v in flat):
             raise Unmappable("an operand is a tensor left out earlier")
-        if view is not None:
-            return follow_view(self, ev, view, args, traced[0])
         reg = registry()
+        if view is not None:
+            try:
+                return follow_view(self, ev, view, args, traced[0])
+            except Unmappable as e:
+                # a view that a kind makes a layer of (Tokens: (N, C, H·W) -> (N, H·W, C))
+                if ev.op not in reg.functions:
+                    raise
+                try:
+                    return self.layer(ev, reg.functions[ev.op], args, kwargs, traced)
+                except Unmappable:
+                    raise e from None
         if ev.called_as == "module":
             kinds = reg.module_kinds(ev.module)  # type: ignore[arg-type]
         else:
@@ -301,7 +317,8 @@ class Converter:
         index: int = 0,
     ) -> T:
         tshape = outs[index] if outs else self.tshape(ev)
-        layout = "std" if traced[0].layout == "bcast" else traced[0].layout
+        # a layer of a view (Tokens) gives a tensor archcalc holds as it is
+        layout = "std" if traced[0].layout in ("bcast", "view") else traced[0].layout
         pos = {id(t): i for i, t in reversed(list(enumerate(traced)))}
 
         def arg(v: Any) -> Any:
@@ -345,12 +362,19 @@ class Converter:
             return traced[0]
         layers: tuple[Layer, ...] = result if isinstance(result, tuple) else (result,)
         name = self.node_name(ev)
-        if ev.called_as != "module" and getattr(layers[0], "torch_named_after_parameter", False):
+        in_wrapper = hasattr(self.modules.get(ev.path), "archcalc_via")  # named after it
+        if (
+            ev.called_as != "module"
+            and not in_wrapper
+            and getattr(layers[0], "torch_named_after_parameter", False)
+        ):
             ps = call.params()
             if len(ps) == 1 and ps[0].param:
                 name = ps[0].param
         check_params(self, ev, call, layers, tuple(t.shape for t in traced))
         ins = traced
+        if layers[0].arity == 1 and all(t is traced[0] for t in traced):
+            ins = traced[:1]  # self-attention(x, x, x): one input
         out: T | None = None
         for i, lay in enumerate(layers):
             last = i == len(layers) - 1
@@ -392,9 +416,10 @@ def check_params(
     if ev.called_as == "module":
         m = ev.module
         assert m is not None
-        own = sum(p.numel() for p in m.parameters(recurse=False))
-        bufs = sum(b.numel() for b in m.buffers(recurse=False))
-        names = [f"{ev.path}.{n}" if ev.path else n for n, _ in m.named_parameters(recurse=False)]
+        # a leaf is one layer with its children (nn.MultiheadAttention's out_proj)
+        own = sum(p.numel() for p in m.parameters())
+        bufs = sum(b.numel() for b in m.buffers())
+        names = [f"{ev.path}.{n}" if ev.path else n for n, _ in m.named_parameters()]
     else:
         seen: dict[str, Any] = {}
         for t in call.params():
