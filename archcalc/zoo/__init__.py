@@ -51,6 +51,7 @@ REGISTRY: dict[str, tuple[str, str, dict[str, object]]] = {
     "regnet_y_400mf": ("regnet", "regnet_y", {"name": "regnet_y_400mf"}),
     "mnasnet1_0": ("mnasnet", "mnasnet", {"alpha": 1.0}),
     "efficientnet_v2_s": ("efficientnet_v2", "efficientnet_v2_s", {}),
+    "vit_b_16": ("vit", "vit_b_16", {}),
     "exam_q4b": ("exam", "q4b_schedule", {}),
     "exam_q7a": ("exam", "q7a_network", {}),
 }
