@@ -305,21 +305,24 @@ def test_summary_json_contract():
     }
 
 
-def test_a_head_keeps_how_each_node_is_called():
-    """Rebuilding the classifier for ``classes`` keeps every node's ``via`` (a pool torch
-    calls as a function stays a function call for ptflops/thop/torchinfo)."""
-    from archcalc import Builder, Conv2d, Flatten, GlobalAvgPool, Linear
+def test_the_conv_head_keeps_how_kept_nodes_are_called():
+    """head='conv' keeps a per-position layer's ``via`` (a ReLU torch calls as F.relu stays a
+    function call for ptflops/thop/torchinfo); the layers it converts (pool -> AvgPool2d,
+    Linear -> 1x1 Conv2d) are archcalc's own modules."""
+    from archcalc import Builder, Conv2d, Flatten, GlobalAvgPool, Linear, ReLU
 
     b = Builder("f", input_shape=(3, 8, 8))
     b.add("conv", Conv2d(3, 4, 3))
     b.add("pool", GlobalAvgPool(), via="function")
     b.add("flat", Flatten(), via="function")
-    b.add("fc", Linear(4, 10))
-    m = archcalc.apply_head(b.build(), "fc", classes=5)
-    assert {n.name: n.via for n in m.nodes} == {
-        "conv": "module",
-        "pool": "function",
-        "flat": "function",
-        "fc": "module",
+    b.add("fc1", Linear(4, 6))
+    b.add("relu", ReLU(), via="function")
+    b.add("fc2", Linear(6, 10))
+    m = archcalc.apply_head(b.build(), "conv")
+    assert {n.name: (n.layer.kind, n.via) for n in m.nodes} == {
+        "conv": ("Conv2d", "module"),
+        "pool": ("AvgPool2d", "module"),
+        "fc1": ("Conv2d", "module"),
+        "relu": ("ReLU", "function"),
+        "fc2": ("Conv2d", "module"),
     }
-    assert m.nodes[-1].layer.out_features == 5

@@ -159,7 +159,10 @@ def _conv(model: Model) -> Model:
             head_inputs = {node.name: node.inputs[0]}
             _rewire(head, head_inputs)
             continue
-        out_nodes.append(Node(node.name, new, node.inputs, via=node.via))
+        # a layer kept as it is keeps how torch calls it; a converted one is archcalc's module
+        out_nodes.append(
+            Node(node.name, new, node.inputs, via=node.via if new is layer else "module")
+        )
     # a trailing Flatten (SqueezeNet's head is already convolutional) is dropped: the output
     # stays a map of predictions
     return model.with_nodes(out_nodes, out_nodes[-1].name, features=feat)
