@@ -514,10 +514,18 @@ def measure(
     env, storages = saved_tensors(lambda: net.run(x), exclude=list(net.parameters()))
     shapes = {k: tuple(v.shape[1:]) for k, v in env.items()}
     params, buffers = {}, {}
+    nodes = {id(net.node_module(n.name)) for n in m.live_nodes()}
+
+    def own(mod: nn.Module, what: str) -> int:
+        # the module's tensors and its children's that are no node's (MultiheadAttention's
+        # out_proj); a child that is a node (``a.b`` inside ``a``) counts for itself
+        total = sum(t.numel() for t in getattr(mod, what)(recurse=False))
+        return total + sum(own(c, what) for c in mod.children() if id(c) not in nodes)
+
     for n in m.live_nodes():
         mod = net.node_module(n.name)
-        params[n.name] = sum(p.numel() for p in mod.parameters(recurse=False))
-        buffers[n.name] = sum(b.numel() for b in mod.buffers(recurse=False))
+        params[n.name] = own(mod, "parameters")
+        buffers[n.name] = own(mod, "buffers")
     saved_bytes = sum(nbytes for _, nbytes in storages)
     del env
     return {
