@@ -686,6 +686,8 @@ UNITS = {
     "gib": 2**30,
     "tib": 2**40,
 }
+#: the longest budget text read (a 10,000-digit budget is exact; longer ones are refused)
+MAX_BYTES_TEXT = 10_000
 _BYTES = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*")
 
 
@@ -700,7 +702,12 @@ def parse_bytes(value: Any, argument: str = "memory") -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         n = value
     else:
-        m = _BYTES.fullmatch(value) if isinstance(value, str) and len(value) <= 64 else None
+        # digits only (no exponent), so any length up to MAX_BYTES_TEXT is cheap and exact
+        m = (
+            _BYTES.fullmatch(value)
+            if isinstance(value, str) and len(value) <= MAX_BYTES_TEXT
+            else None
+        )
         if m is None or m.group(2).lower() not in UNITS and m.group(2) != "":
             raise OptionError(
                 argument=argument,
