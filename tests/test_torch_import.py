@@ -356,7 +356,7 @@ def tiny_convnext_spec() -> archcalc.Model:
     block("stage1", 16)
     b.seq("down", [ln(16), Conv2d(16, 32, 2, stride=2)])
     block("stage2", 32)
-    b.add("mean", archcalc.GlobalAvgPool())
+    b.add("mean", archcalc.GlobalAvgPool(op="mean"))  # x.mean([-2, -1]): fvcore counts 0
     b.add("mean_flatten", archcalc.Flatten())
     b.add("norm", ln(32))
     b.add("head", Linear(32, 7))
