@@ -74,10 +74,28 @@ class ArchcalcError(Exception):
     - ``valid``: the valid values (an iterable, shown as a list) or a phrase;
     - ``reason``: what is wrong, in words (default "must be one of ..." when ``valid`` is given);
     - ``layer_index``, ``layer_name``, ``kind``: where in a model (see :meth:`with_context`);
-    - ``path``: a file the error is about.
+    - ``path``: a file the error is about;
+    - ``wrong_type``: the value has the wrong type (a list for a dtype, a string for a bool):
+      the error is then also a :class:`TypeError`, as Python's convention expects. A value
+      that is not a string where ``valid`` lists strings is a wrong type too.
     """
 
     exit_code = 2
+
+    def __new__(cls, *args: Any, wrong_type: bool = False, **kw: Any) -> ArchcalcError:
+        valid, value = kw.get("valid"), kw.get("value", _UNSET)
+        if (
+            not wrong_type
+            and value is not _UNSET
+            and not isinstance(value, str)
+            and _is_list(valid)
+            and valid
+            and all(isinstance(v, str) for v in valid)
+        ):
+            wrong_type = True
+        if wrong_type and not issubclass(cls, TypeError):
+            cls = _TYPE_VARIANTS.get(cls, cls)
+        return super().__new__(cls, *args)
 
     def __init__(
         self,
@@ -92,6 +110,7 @@ class ArchcalcError(Exception):
         layer_name: str | None = None,
         kind: str | None = None,
         path: str | None = None,
+        wrong_type: bool = False,
     ) -> None:
         self.text = message
         self.argument = argument
@@ -209,6 +228,18 @@ class FileFormatError(ArchcalcError, ValueError):
 
 class OptionError(ArchcalcError, ValueError):
     """A command-line or API option has a bad value."""
+
+
+class SpecTypeError(SpecError, TypeError):
+    """A layer spec field (or a model's node) holds a value of the wrong type."""
+
+
+class OptionTypeError(OptionError, TypeError):
+    """An argument of the wrong type (a list for a dtype, a string for a count)."""
+
+
+#: the TypeError variant of each error raised with ``wrong_type``
+_TYPE_VARIANTS: dict[type, type] = {SpecError: SpecTypeError, OptionError: OptionTypeError}
 
 
 class UnsupportedError(ArchcalcError, NotImplementedError):

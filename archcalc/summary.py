@@ -312,6 +312,10 @@ def _batch(batch: Any) -> Any:
             return symbol(b)
     if is_symbolic(batch):
         return batch
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+    if isinstance(batch, bool) or not isinstance(batch, (int, str)):
+        raise OptionError(
+            argument="batch", value=batch, reason="must be a positive integer", wrong_type=True
+        )
+    if not isinstance(batch, int) or batch < 1:
         raise OptionError(argument="batch", value=batch, reason="must be a positive integer")
     return batch

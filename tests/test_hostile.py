@@ -649,7 +649,10 @@ def test_api_bad_arguments_name_the_argument(kwargs, argument):
 
 
 def test_api_model_of_the_wrong_type():
-    with pytest.raises(ArchcalcError, match=r"^model = 5: give a zoo name, a spec file or a Model"):
+    with pytest.raises(
+        ArchcalcError,
+        match=r"^model = 5: give a zoo name, a spec file, path/to/file.py:factory or a Model",
+    ):
         archcalc.summary(5)  # type: ignore[arg-type]
 
 

@@ -70,7 +70,12 @@ class Model:
         seen = {INPUT}
         for i, n in enumerate(self.nodes):
             if not isinstance(n, Node):
-                raise SpecError(layer_index=i, value=n, reason="is not a Node(name, layer, inputs)")
+                raise SpecError(
+                    layer_index=i,
+                    value=n,
+                    reason="is not a Node(name, layer, inputs)",
+                    wrong_type=True,
+                )
             if not isinstance(n.layer, Layer):
                 raise SpecError(
                     layer_index=i,
@@ -78,6 +83,7 @@ class Model:
                     field="layer",
                     value=n.layer,
                     reason="is not a layer spec (an instance of a kind in archcalc.kinds)",
+                    wrong_type=True,
                 )
             ctx: dict[str, Any] = {"layer_index": i, "layer_name": n.name, "kind": n.layer.kind}
             if n.via != "module" and n.via not in VIA:

@@ -52,7 +52,11 @@ def set_classes(model: Model, classes: int | None) -> Model:
     """The model with its last weighted layer producing ``classes`` outputs."""
     if classes is None:
         return model
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+    if isinstance(classes, bool) or not isinstance(classes, int):
+        raise OptionError(
+            argument="classes", value=classes, reason="must be a positive integer", wrong_type=True
+        )
+    if classes < 1:
         raise OptionError(argument="classes", value=classes, reason="must be a positive integer")
     nodes = list(model.nodes)
     for i in range(len(nodes) - 1, -1, -1):

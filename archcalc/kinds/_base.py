@@ -101,10 +101,13 @@ def register(cls: type[Layer]) -> type[Layer]:
 # ---------------------------------------------------------------- validation (one path)
 
 
-def invalid(kind: str, name: str, value: Any, reason: str) -> SpecError:
+def invalid(
+    kind: str, name: str, value: Any, reason: str, *, wrong_type: bool = False
+) -> SpecError:
     """The error of every bad field: ``Kind.field = value: reason`` (the value echoed capped,
-    its length stated when cut; the reason says what is valid)."""
-    return SpecError(field=f"{kind}.{name}", value=value, reason=reason)
+    its length stated when cut; the reason says what is valid). ``wrong_type``: the value is
+    of the wrong type (then the error is a :class:`TypeError` too)."""
+    return SpecError(field=f"{kind}.{name}", value=value, reason=reason, wrong_type=wrong_type)
 
 
 def check_field_types(layer: Any) -> None:
@@ -117,16 +120,16 @@ def check_field_types(layer: Any) -> None:
         v = getattr(layer, f.name)
         t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
         if t == "bool" and not isinstance(v, bool):
-            raise invalid(layer.kind, f.name, v, "must be true or false (a bool)")
-        if t == "float" and (
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-        ):
+            raise invalid(layer.kind, f.name, v, "must be true or false (a bool)", wrong_type=True)
+        if t == "float" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise invalid(layer.kind, f.name, v, "must be a finite number", wrong_type=True)
+        if t == "float" and not math.isfinite(v):
             raise invalid(layer.kind, f.name, v, "must be a finite number")
         valid = f.metadata.get("valid")
         if valid is not None and (not isinstance(v, str) or v not in valid):
             raise invalid(layer.kind, f.name, v, "must be one of " + ", ".join(map(repr, valid)))
         if t == "str" and not isinstance(v, str):
-            raise invalid(layer.kind, f.name, v, "must be a string")
+            raise invalid(layer.kind, f.name, v, "must be a string", wrong_type=True)
 
 
 def _check_int(kind: str, name: str, value: Any, minimum: int) -> Any:
@@ -138,6 +141,7 @@ def _check_int(kind: str, name: str, value: Any, minimum: int) -> Any:
             name,
             value,
             f"must be an integer >= {minimum} (or a pair of them where a pair is allowed)",
+            wrong_type=True,
         )
     if value < minimum:
         raise invalid(kind, name, value, f"must be >= {minimum}")

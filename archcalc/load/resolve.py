@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import UnknownModelError
+from .._errors import OptionError, UnknownModelError
 from ..engine.graph import Model
 
 __all__ = ["load_model", "resolve_model", "Resolved"]
@@ -46,7 +46,12 @@ def load_model(model: Model | str, input: Any = None, *, partial: bool = False) 
 
         return load_python_factory(model, input, partial=partial)
     if not isinstance(model, str):
-        raise UnknownModelError(f"model = {model!r}: give a zoo name, a spec file or a Model")
+        raise OptionError(
+            argument="model",
+            value=model,
+            reason="give a zoo name, a spec file, path/to/file.py:factory or a Model",
+            wrong_type=True,
+        )
     from .. import zoo
 
     if model in zoo.names():
