@@ -27,7 +27,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import archcalc  # noqa: E402
-import archcalc.kinds as KS  # noqa: E402  (the importer's kinds: Slice, ChannelShuffle, Pad)
+import archcalc.kinds as KS  # noqa: E402  (newer kinds: Slice, ChannelShuffle, Pad, tokens)
 from archcalc import (  # noqa: E402
     GELU,
     AdaptiveAvgPool2d,
@@ -423,6 +423,25 @@ CASES: list[tuple[str, Model, set[str]]] = [
     ("concat", _concat((3, 7, 8)), set()),
     ("mul_se", _se((3, 6, 5)), set()),
     ("mul_equal", _mul_equal((3, 5, 4)), set()),
+    (
+        # a two-block ViT in miniature: patches -> tokens, class token, position embedding,
+        # pre-norm attention, the class token's head
+        "vit_tokens",
+        _seq(
+            [
+                Conv2d(2, 6, 2, stride=2),
+                KS.Tokens(),
+                KS.ClassToken(6),
+                KS.PositionEmbedding(7, 6),
+                KS.LayerNorm(6),
+                KS.MultiheadAttention(6, 2),
+                KS.SelectToken(0),
+                Linear(6, 3),
+            ],
+            (2, 6, 4),
+        ),
+        set(),
+    ),
 ]
 
 
