@@ -49,12 +49,16 @@ except ImportError:  # pragma: no cover
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="needs the torch extra")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
-#: the CLI, run as the console script runs it, writing its peak RSS (KiB) to $HOSTILE_RSS
+#: the CLI, run as the console script runs it, writing its peak RSS (KiB) to $HOSTILE_RSS.
+#: VmHWM is the high-water mark of this program's own memory (reset by exec);
+#: getrusage's ru_maxrss would also hold the forking parent's (a large pytest worker)
 _MAIN = (
-    "import atexit, os, resource, sys\n"
+    "import atexit, os, sys\n"
     "def _rss():\n"
+    "    with open('/proc/self/status') as s:\n"
+    "        kib = next(ln.split()[1] for ln in s if ln.startswith('VmHWM:'))\n"
     "    with open(os.environ['HOSTILE_RSS'], 'w') as f:\n"
-    "        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "        f.write(kib)\n"
     "atexit.register(_rss)\n"
     "sys.argv[0] = 'archcalc'\n"
     "from archcalc.cli import main\n"
