@@ -18,6 +18,7 @@ from ..report import with_units
 from ._coerce import install as _install_coercion
 from .common import emit as _emit
 from .common import handles_errors as _handles_errors
+from .common import resolve as _resolve
 from .common import text_option as _text_option
 from .options import (
     BatchOpt,
@@ -79,29 +80,6 @@ def _root(
     ] = False,
 ) -> None:
     """Exact CNN cost and receptive fields: params, MACs/FLOPs, memory, shapes, RF."""
-
-
-def _resolve(model: str, input: str | None, partial: bool) -> tuple[Any, list[dict[str, Any]]]:
-    """The model for the library, and the gaps of ``--partial`` (each printed on stderr, one
-    line: the operation, where it is called, why, what stands in). A ``file.py:factory`` is
-    imported here; any other model is passed on as given (it has no gaps)."""
-    if ".py:" not in str(model):
-        return model, []
-    import dataclasses
-
-    from .._errors import UnsupportedError
-    from ..load.resolve import resolve_model
-
-    _text_option(input, "input")
-    try:
-        r = resolve_model(model, input, partial=partial)
-    except UnsupportedError as e:
-        if e.text is None or "pass partial=True" not in e.text:
-            raise
-        raise UnsupportedError(e.text.replace("pass partial=True", "pass --partial")) from None
-    for g in r.gaps:
-        typer.echo(f"gap: {g}", err=True)
-    return r.model, [dataclasses.asdict(g) for g in r.gaps]
 
 
 def _summary(

@@ -14,7 +14,7 @@ import typer
 from .._errors import ArchcalcError, OptionError, echo
 from .flags import describe
 
-__all__ = ["handles_errors", "emit", "check_format", "text_option", "width", "NATURAL"]
+__all__ = ["handles_errors", "emit", "check_format", "text_option", "resolve", "width", "NATURAL"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,3 +107,26 @@ def text_option(value: str | None, argument: str) -> str | None:
             reason="write sizes with the digits 0-9 (superscripts and other scripts are not sizes)",
         )
     return value
+
+
+def resolve(model: str, input: str | None, partial: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """The model for the library, and the gaps of ``--partial`` (each printed on stderr, one
+    line: the operation, where it is called, why, what stands in). A ``file.py:factory`` is
+    imported here; any other model is passed on as given (it has no gaps)."""
+    if ".py:" not in str(model):
+        return model, []
+    import dataclasses
+
+    from .._errors import UnsupportedError
+    from ..load.resolve import resolve_model
+
+    text_option(input, "input")
+    try:
+        r = resolve_model(model, input, partial=partial)
+    except UnsupportedError as e:
+        if e.text is None or "pass partial=True" not in e.text:
+            raise
+        raise UnsupportedError(e.text.replace("pass partial=True", "pass --partial")) from None
+    for g in r.gaps:
+        typer.echo(f"gap: {g}", err=True)
+    return r.model, [dataclasses.asdict(g) for g in r.gaps]

@@ -23,6 +23,7 @@ from .options import (
     HeadOpt,
     InputOpt,
     ModelArg,
+    PartialOpt,
     TableFormatOpt,
 )
 
@@ -272,10 +273,13 @@ def finetune(
     head: HeadOpt = "fc",
     classes: ClassesOpt = None,
     format: TableFormatOpt = "table",
+    partial: PartialOpt = False,
 ) -> None:
     """Fine-tuning with the first layers frozen: trainable params, memory, learning rates."""
     from ..design import finetune as design_finetune
+    from .common import resolve
 
+    model, _ = resolve(model, input, partial)
     r = design_finetune(
         model,
         freeze,
@@ -375,10 +379,13 @@ def explain_cost(
     head: HeadOpt = "fc",
     classes: ClassesOpt = None,
     format: TableFormatOpt = "table",
+    partial: PartialOpt = False,
 ) -> None:
     """Passes, MACs and memory of saliency methods (gradient, IG, occlusion, CAM)."""
     from ..design import explain_cost as design_explain
+    from .common import resolve
 
+    model, _ = resolve(model, input, partial)
     r = design_explain(
         model,
         method,

@@ -111,7 +111,7 @@ def _trainable(model: Any, freeze: str) -> Any:
 
 
 def training_options(
-    model: str,
+    model: Any,
     input: str | None,
     batch: str,
     dtype: str,
@@ -186,6 +186,7 @@ def register(app: typer.Typer) -> None:
     from .common import check_format as _check_format
     from .common import emit as _emit
     from .common import handles_errors as _handles_errors
+    from .common import resolve as _resolve
     from .options import (
         BatchOpt,
         ClassesOpt,
@@ -194,6 +195,7 @@ def register(app: typer.Typer) -> None:
         HeadOpt,
         InputOpt,
         ModelArg,
+        PartialOpt,
     )
 
     _wrap_memory(app, _emit, _handles_errors)
@@ -218,6 +220,7 @@ def register(app: typer.Typer) -> None:
         head: HeadOpt = "fc",
         classes: ClassesOpt = None,
         format: FormatOpt = "table",
+        partial: PartialOpt = False,
     ) -> None:
         """The largest batch (or square input) whose training-step peak fits --memory."""
         import json
@@ -230,8 +233,9 @@ def register(app: typer.Typer) -> None:
         _check_format(format)
         if solve not in ("batch", "input"):
             raise OptionError(argument="solve", value=solve, valid=("batch", "input"))
+        resolved, _ = _resolve(model, input, partial)
         s, m, kw = training_options(
-            model, input, batch, str(dtype), str(head), classes, optimizer, amp, foreach, freeze
+            resolved, input, batch, str(dtype), str(head), classes, optimizer, amp, foreach, freeze
         )
         if solve == "batch":
             f = fit_batch(m, memory, s.input_shape, **kw)
@@ -288,8 +292,11 @@ def _wrap_memory(app: typer.Typer, emit: Any, handles_errors: Any) -> None:
 
     @handles_errors
     def _train(**kw: Any) -> None:
+        from .common import resolve
+
+        model, _ = resolve(kw["model"], kw.get("input"), bool(kw.get("partial", False)))
         s, m, tkw = training_options(
-            kw["model"],
+            model,
             kw.get("input"),
             kw.get("batch", "1"),
             str(kw.get("dtype", "float32")),

@@ -125,3 +125,22 @@ def test_partial_on_a_model_without_gaps(factory):
     assert r.stderr == ""
     # without --partial the JSON is as before: no gaps key
     assert "gaps" not in json.loads(run("params", "resnet18", "-f", "json").stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["memory", "--train"],
+        ["fit", "--memory", "1GiB"],
+        ["finetune"],
+        ["explain-cost", "--method", "gradient"],
+    ],
+    ids=["memory-train", "fit", "finetune", "explain-cost"],
+)
+def test_training_and_design_commands_take_partial(factory, args):
+    command, *rest = args
+    r = run(command, factory, *rest, "-i", "3x16x16")
+    assert r.exit_code == 2 and "--partial" in r.stderr  # without it: the named op
+    r = run(command, factory, *rest, "-i", "3x16x16", "--partial")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count("gap: torch.cumsum") == 1
