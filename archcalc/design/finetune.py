@@ -33,7 +33,10 @@ OPTIMIZERS = {"sgd": 1, "adam": 2}
 @dataclass(frozen=True)
 class TrainingMemory:
     """Bytes of one training step: all weights, gradients and optimizer state of the
-    trainable ones, and the activations autograd saves for backward."""
+    trainable ones, and the activations autograd saves for backward. ``total`` is their sum
+    (the exam's estimate); ``peak`` is what a step really holds at its peak, from the
+    timeline of :func:`archcalc.engine.training.training_step` (exact against torch's
+    profiler): the sum is not a peak."""
 
     weights: int
     gradients: int
@@ -111,9 +114,12 @@ class FinetuneReport:
         ]
 
     def memory_rows(self) -> list[list[Any]]:
-        """The memory comparison: one row per component, then the total."""
+        """The memory comparison: one row per component, their total, and the exact peak of
+        a training step."""
         fz, fu = self.frozen.to_dict(), self.full.to_dict()
-        return [[k, fz[k], fu[k], fu[k] - fz[k]] for k in fz]
+        rows = [[k, fz[k], fu[k], fu[k] - fz[k]] for k in fz]
+        peak = ["training-step peak", self.frozen.peak, self.full.peak]
+        return [*rows, [*peak, self.full.peak - self.frozen.peak]]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -182,3 +182,16 @@ def test_param_groups_on_a_torch_sequential():
         param_groups(net, 0.1, 0.5, freeze=3)
     with pytest.raises(OptionError, match="no convolution or linear"):
         param_groups(torch.nn.ReLU(), 0.1, 0.5)
+
+
+def test_finetune_shows_the_exact_training_peak_beside_the_sum():
+    """The table's last row is the peak of a training step (the engine's timeline, exact
+    against torch's profiler in tests/test_training_torch.py), not the sum of the parts."""
+    from archcalc.engine.training import training_step
+
+    r = finetune(_tiny(), 1, batch=2)
+    label, frozen, full, saving = r.memory_rows()[-1]
+    assert label == "training-step peak"
+    assert full == training_step(_tiny(), batch=2, optimizer="momentum").peak_bytes
+    assert frozen == r.frozen.peak and saving == full - frozen
+    assert r.memory_rows()[-2][0] == "total"  # the sum stays, named as such
