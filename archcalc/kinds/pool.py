@@ -289,11 +289,6 @@ class AvgPool2d(_Pool):
         )
 
 
-def _adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
-    """torch's adaptive pooling windows: [floor(i·n/o), ceil((i+1)·n/o))."""
-    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
-
-
 @register
 @dataclass(frozen=True, slots=True)
 class AdaptiveAvgPool2d(Parameterless, Layer):
