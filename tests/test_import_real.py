@@ -180,6 +180,16 @@ TIMM_SAMPLE: dict[str, int] = {
     "rexnet_100": 35_844_990,
 }
 
+#: timm ViTs at their own 3x224x224 (TimmAttention), with fvcore's total: recorded from
+#: ``FlopCountAnalysis(model, torch.randn(1, 3, 224, 224)).total()`` on these timm 1.0.31
+#: builds (random weights, CPU, fvcore 0.1.5); vit_base_patch16_224, deit_base_patch16_224
+#: and vit_base_mci_224 were checked the same way (16,867,412,736; 16,867,412,736;
+#: 17,013,050,112) and are in TIMM_EXACT
+TIMM_SAMPLE_224: dict[str, int] = {
+    "vit_tiny_patch16_224": 1_079_579_328,
+    "deit_tiny_patch16_224": 1_079_579_328,
+}
+
 #: every timm family that imports exactly (one model each; docs/import.md lists the others
 #: and why they do not import)
 TIMM_EXACT = [
@@ -216,6 +226,9 @@ TIMM_EXACT = [
     "inception_v3",
     "inception_v4",
     "inception_resnet_v2",
+    "vit_base_patch16_224",
+    "deit_base_patch16_224",
+    "vit_base_mci_224",
 ]
 
 
@@ -232,20 +245,30 @@ def test_timm_sample(name: str) -> None:
     assert s.flops == TIMM_SAMPLE[name]
 
 
+@pytest.mark.parametrize("name", TIMM_SAMPLE_224)
+def test_timm_vit_sample(name: str) -> None:
+    net = build(timm_builder(name), meta=True)
+    s = archcalc.summary(from_torch(net, (3, 224, 224)), convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    assert s.flops == TIMM_SAMPLE_224[name]
+
+
 @pytest.mark.skipif(not EXTENDED, reason="extended set: ARCHCALC_REAL_MODELS=1")
 @pytest.mark.parametrize("name", TIMM_EXACT if EXTENDED else [])
 def test_timm_families(name: str) -> None:
     big = ("inception_v3", "inception_v4", "inception_resnet_v2", "nasnetalarge", "pnasnet5large")
     shape = (3, 299, 299) if name in big else (3, 64, 64)
+    if "vit" in name or name.startswith("deit"):
+        shape = (3, 224, 224)  # fixed image size
     check_model(name, timm_builder(name), shape)
 
 
 def test_timm_unsupported_is_named() -> None:
-    """A timm family that does not import names the op and where (its patch tokens import;
-    attention written out as reshape + permute of q, k, v does not yet)."""
+    """A timm family that does not import names the op and where (its patch tokens and
+    attention import; DeiT III's LayerScale on tokens, ``x * gamma``, does not yet)."""
     net = build(timm_builder("deit3_base_patch16_224"), meta=True)
     with pytest.raises(archcalc.UnsupportedError) as e:
         from_torch(net, (3, 224, 224))
     msg = str(e.value)
-    assert "cannot map Tensor.permute (call 'permute', in module 'blocks.0.attn'" in msg
-    assert "timm/layers/attention.py:" in msg and ".permute(2, 0, 3, 1, 4)" in msg
+    assert "cannot map operator.mul (call 'mul', in module 'blocks.0.ls1'" in msg
+    assert "timm/layers/layer_scale.py:" in msg and "x * self.gamma" in msg

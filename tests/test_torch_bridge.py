@@ -442,6 +442,22 @@ CASES: list[tuple[str, Model, set[str]]] = [
         ),
         set(),
     ),
+    (
+        # timm's ViT attention (timm.layers.attention.Attention), fused and written out
+        "timm_attention",
+        _seq(
+            [
+                Conv2d(2, 6, 2, stride=2),
+                KS.Tokens(),
+                KS.LayerNorm(6),
+                KS.TimmAttention(6, 2, qkv_bias=True),
+                KS.TimmAttention(6, 3, proj_bias=False, fused=False),
+                KS.SelectToken(0),
+            ],
+            (2, 6, 4),
+        ),
+        set(),
+    ),
 ]
 
 

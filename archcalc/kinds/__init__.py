@@ -23,7 +23,7 @@ from .activation import (
     Tanh,
 )
 from .arith import Scale, Sub
-from .attention import MultiheadAttention
+from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
 from .conv import Conv2d, ConvTranspose2d
 from .coord import CoordAugment
@@ -83,5 +83,6 @@ __all__ = [
     "PositionEmbedding",
     "SelectToken",
     "MultiheadAttention",
+    "TimmAttention",
     "LayerNorm",
 ]

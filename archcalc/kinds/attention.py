@@ -1,5 +1,6 @@
 """Attention: ``MultiheadAttention`` (self-attention of a token sequence, as
-``torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)(x, x, x)``)."""
+``torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)(x, x, x)``) and
+``TimmAttention`` (timm's ViT attention, ``timm.layers.attention.Attention(dim, num_heads)``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ._base import (
     invalid,
     register,
 )
-from ._rules import MatmulCounts, counts, thop_no_hook
+from ._rules import MatmulCounts, counts, counts_zero, thop_no_hook
 
 
 def _le(s: Shapes) -> tuple[Any, Any]:
@@ -221,3 +222,177 @@ class MultiheadAttention(MatmulCounts, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.SelfAttention(self.embed_dim, self.num_heads, self.bias, self.need_weights)
+
+
+def _timm_ptflops_hook(layer: Any, ins: Shapes) -> Any:
+    """ptflops timm_attention_counter_hook per sample: q scaling L·E, per head QKᵀ, softmax
+    and AV (2·L²·E + h·L²); the projections are left to the nn.Linear children, which
+    ptflops then never adds (a hooked module's children are not accumulated)."""
+    n, e = _le(ins)
+    return n * e + _scores_macs(ins) + layer.num_heads * n * n
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class TimmAttention(MatmulCounts, Layer):
+    """timm's ViT self-attention of ``L`` tokens of ``E = dim`` channels,
+    ``timm.layers.attention.Attention(E, num_heads, qkv_bias=qkv_bias, proj_bias=proj_bias)``
+    (vision_transformer, deit, deit3, ...; the same class as
+    ``timm.models.vision_transformer.Attention``): ``qkv = Linear(E, 3E)``, attention over
+    ``h`` heads of ``E/h`` channels (``F.scaled_dot_product_attention`` when ``fused``, timm's
+    default, else ``q·scale @ kᵀ``, softmax, ``@ v``), ``proj = Linear(E, E)``.
+
+    Params ``3E² + E²`` plus the biases (``3E`` with ``qkv_bias``, ``E`` with ``proj_bias``).
+    MACs ``3·L·E²`` (qkv) ``+ 2·L²·E`` (QKᵀ and AV) ``+ L·E²`` (proj). FLOPs under archcalc's
+    convention, as for :class:`MultiheadAttention`: ``2·MACs``, plus the biases (``3·L·E``,
+    ``L·E``), the scaling of q (``L·E``) and the softmax (5 per score: ``5·h·L²``). Every
+    token sees every token: the receptive field is global. Saved for backward (measured with
+    ``saved_tensors_hooks``, CPU, training with grad): the input, qkv's output (``3·L·E``)
+    and the attention output (``L·E``, proj's input), with ``fused`` the log-sum-exp per head
+    and query (``h·L``, float32); unfused the scaled q, contiguous copies of k and v (matmul's
+    reshape of the permuted heads, ``L·E`` each) and the attention weights (``h·L²``) in
+    place of qkv's output and the log-sum-exp.
+
+    Not modelled (``from_torch`` refuses them): qk_norm, scale_norm, gated, attention or
+    projection dropout, a head dimension other than ``E/h``, ``dim_out`` other than ``E``,
+    an attention mask and ``is_causal``.
+
+    >>> TimmAttention(192, 3, qkv_bias=True).params(((197, 192),))
+    148224
+    """
+
+    dim: Any
+    num_heads: Any
+    qkv_bias: bool = False
+    proj_bias: bool = True
+    fused: bool = True
+
+    weighted: ClassVar[bool] = True
+
+    count_fvcore = counts(
+        "qkv and proj MACs (fvcore linear_flop_jit); QKᵀ and AV (matmul_flop_jit) only "
+        "unfused: aten::scaled_dot_product_attention has no fvcore handle",
+        lambda s, i, o, b: b * (_proj_macs(s, i) + (0 if s.fused else _scores_macs(i))),
+        short="N·4LE² (+ N·2L²E unfused)",
+    )
+    count_flopcounter = counts(
+        "2·MACs of qkv and proj (flop_counter addmm/mm), plus 2·MACs of QKᵀ and AV (bmm) "
+        "unfused; aten::_scaled_dot_product_flash_attention_for_cpu (fused, on CPU) has no "
+        "register_flop_formula",
+        lambda s, i, o, b: 2 * b * (_proj_macs(s, i) + (0 if s.fused else _scores_macs(i))),
+        short="2N·4LE² (+ 2N·2L²E unfused)",
+    )
+    count_ptflops_hook = counts(
+        "ptflops timm_attention_counter_hook (MODULES_MAPPING has timm's Attention): q "
+        "scaling L·E, per head QKᵀ, softmax and AV (2·L²·E + h·L²); its qkv and proj "
+        "children are hooked but never accumulated under a hooked parent",
+        lambda s, i, o, b: b * _timm_ptflops_hook(s, i),
+        short="N·(LE + 2L²E + hL²)",
+    )
+    count_ptflops_functional = counts_zero(
+        "neither F.scaled_dot_product_attention nor `@`, Tensor.softmax and `q * scale` "
+        "(operator methods) are patched by ptflops"
+    )
+    count_thop = counts(
+        "thop has no hook for timm's Attention: dfs_count adds its nn.Linear children "
+        "(count_linear: in_features × output numel, no bias): qkv 3·L·E², proj L·E²",
+        lambda s, i, o, b: b * _proj_macs(s, i),
+        short="N·4LE²",
+    )
+    count_torchinfo = counts(
+        "the leaves qkv and proj: (weight + bias numel) × batch each (torchinfo "
+        "LayerInfo.calculate_macs for a Linear: × output_size[0] only)",
+        lambda s, i, o, b: b * s.params(i),
+        short="N·params",
+    )
+    ptflops_hooked: ClassVar[bool] = True
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("timm.layers.attention.Attention",)
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "dim", self.dim, 1)
+        _check_int(k, "num_heads", self.num_heads, 1)
+        e, h = self.dim, self.num_heads
+        if not (is_symbolic(e) or is_symbolic(h)) and e % h:
+            raise invalid(k, "dim", e, f"must be divisible by num_heads (={h})")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, qkv_bias=True), ((5, 8),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) != 2:
+            raise ShapeError(f"TimmAttention needs tokens (L, E), got shape {_fmt(s)}")
+        if _eq_known_false(s[1], self.dim):
+            raise ShapeError(f"TimmAttention.dim = {self.dim} but the tokens have {s[1]} channels")
+        return s
+
+    def params(self, ins: Shapes) -> Num:
+        e = self.dim
+        return 4 * e * e + (3 * e if self.qkv_bias else 0) + (e if self.proj_bias else 0)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return _proj_macs(self, ins) + _scores_macs(ins)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, e = _le(ins)
+        bias = (3 * n * e if self.qkv_bias else 0) + (n * e if self.proj_bias else 0)
+        return 2 * self.macs(ins, out) + bias + n * e + 5 * self.num_heads * n * n
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, e = _le(ins)
+        attn = Extra(batch * n * e, None, "attention output (proj input)")
+        if self.fused:
+            qkv = Extra(3 * batch * n * e, None, "q, k, v (qkv output)")
+            lse = Extra(batch * self.num_heads * n, "acc", "log-sum-exp per head and query")
+            return ("in0", qkv, attn, lse)
+        q = Extra(batch * n * e, None, "scaled q")
+        k = Extra(batch * n * e, None, "k (matmul's contiguous copy)")
+        w = Extra(batch * self.num_heads * n * n, None, "attention weights")
+        v = Extra(batch * n * e, None, "v (matmul's contiguous copy)")
+        return ("in0", q, k, w, v, attn)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if len(call.inputs) != 1 or len(call.inputs[0]) != 2:
+            raise UnsupportedError("timm's Attention on one token sequence (N, L, E)")
+        dim = int(m.qkv.in_features)
+        why = [
+            what
+            for what, bad in (
+                ("qk_norm", not _is_identity(m.q_norm) or not _is_identity(m.k_norm)),
+                ("scale_norm", not _is_identity(getattr(m, "norm", None))),
+                ("gated", getattr(m, "gate", None) is not None),
+                ("attention dropout", m.attn_drop.p != 0),
+                ("projection dropout", m.proj_drop.p != 0),
+                ("a head dimension other than dim / num_heads", m.attn_dim != dim),
+                ("dim_out other than dim", m.proj.out_features != dim),
+                ("an attention mask", call.arg(1, "attn_mask") is not None),
+                ("is_causal", bool(call.arg(2, "is_causal", False))),
+            )
+            if bad
+        ]
+        if why:
+            raise UnsupportedError(f"timm's Attention with {', '.join(why)}")
+        return cls(
+            dim,
+            int(m.num_heads),
+            m.qkv.bias is not None,
+            m.proj.bias is not None,
+            bool(m.fused_attn),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.timm_attention(
+            self.dim, self.num_heads, self.qkv_bias, self.proj_bias, self.fused
+        )
+
+
+def _is_identity(m: Any) -> bool:
+    return m is None or type(m).__name__ == "Identity"

@@ -60,7 +60,14 @@ from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
-from .tokens import ClassToken, PositionEmbedding, SelectToken, SelfAttention, Tokens
+from .tokens import (
+    ClassToken,
+    PositionEmbedding,
+    SelectToken,
+    SelfAttention,
+    Tokens,
+    timm_attention,
+)
 
 __all__ = [
     "ArchcalcModule",
@@ -77,6 +84,7 @@ __all__ = [
     "PositionEmbedding",
     "SelectToken",
     "SelfAttention",
+    "timm_attention",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in

@@ -49,6 +49,9 @@ class Registry:
     functions: dict[str, tuple[type[Layer], ...]]
     classes: dict[type, tuple[type[Layer], ...]]
     names: dict[str, tuple[type[Layer], ...]]
+    #: classes of other packages by their defining path ("timm.layers.attention.Attention"),
+    #: matched without importing the package
+    qualified: dict[str, tuple[type[Layer], ...]]
 
     def module_kinds(self, m: nn.Module) -> tuple[type[Layer], ...]:
         return self.module_match(m)[0]
@@ -56,7 +59,11 @@ class Registry:
     def module_match(self, m: nn.Module) -> tuple[tuple[type[Layer], ...], type | None]:
         """The kinds listing ``m``'s class or its nearest listed base, and that class."""
         for cls in type(m).__mro__:
-            found = self.classes.get(cls) or self.names.get(cls.__name__)
+            found = (
+                self.classes.get(cls)
+                or self.names.get(cls.__name__)
+                or self.qualified.get(f"{cls.__module__}.{cls.__qualname__}")
+            )
             if found:
                 return found, cls
         return (), None
@@ -67,6 +74,7 @@ def registry() -> Registry:
     functions: dict[str, list[type[Layer]]] = {}
     classes: dict[type, list[type[Layer]]] = {}
     names: dict[str, list[type[Layer]]] = {}
+    qualified: dict[str, list[type[Layer]]] = {}
     for kind in LAYER_KINDS.values():
         for fname in getattr(kind, "torch_functions", ()):
             obj = _resolve(fname)
@@ -78,6 +86,9 @@ def registry() -> Registry:
             if "." not in mname:
                 names.setdefault(mname, []).append(kind)
                 continue
+            if mname.split(".")[0] not in ("torch", "archcalc"):
+                qualified.setdefault(mname, []).append(kind)
+                continue
             obj = _resolve(mname)
             if isinstance(obj, type):
                 classes.setdefault(obj, []).append(kind)
@@ -85,6 +96,7 @@ def registry() -> Registry:
         {k: tuple(v) for k, v in functions.items()},
         {k: tuple(v) for k, v in classes.items()},
         {k: tuple(v) for k, v in names.items()},
+        {k: tuple(v) for k, v in qualified.items()},
     )
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Tokens", "ClassToken", "PositionEmbedding", "SelectToken", "SelfAttention"]
+__all__ = [
+    "Tokens",
+    "ClassToken",
+    "PositionEmbedding",
+    "SelectToken",
+    "SelfAttention",
+    "timm_attention",
+]
 
 
 class Tokens(nn.Module):
@@ -75,3 +82,19 @@ class SelfAttention(nn.Module):
             return self.attn(x, x, x, need_weights=self.need_weights)[0]
         finally:
             torch.backends.mha.set_fastpath_enabled(fast)
+
+
+def timm_attention(
+    dim: int, num_heads: int, qkv_bias: bool, proj_bias: bool, fused: bool
+) -> nn.Module:
+    """timm's own ``timm.layers.attention.Attention`` (the counting tools know its exact
+    type: ptflops hooks it), with ``fused_attn`` set; timm must be installed."""
+    try:
+        from timm.layers.attention import Attention
+    except ImportError as e:
+        from .._errors import MissingDependencyError
+
+        raise MissingDependencyError(package="timm", needed_for="building TimmAttention") from e
+    m = Attention(dim, num_heads, qkv_bias=qkv_bias, proj_bias=proj_bias)
+    m.fused_attn = fused  # type: ignore[misc]
+    return m
