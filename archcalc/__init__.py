@@ -70,6 +70,7 @@ from .kinds import (
     StochasticDepth,
     Sub,
     Tanh,
+    TimmAttention,
     Tokens,
     Upsample,
 )
@@ -146,5 +147,6 @@ __all__ = [
     "PositionEmbedding",
     "SelectToken",
     "MultiheadAttention",
+    "TimmAttention",
     "LayerNorm",
 ]
