@@ -191,6 +191,20 @@ def measure(model: Model, input_shape: tuple[int, ...], batch: int = BATCH) -> d
     return out
 
 
+def _rolled_up(per: dict[str, Any], nodes: set[str]) -> dict[str, Any]:
+    """Per-module counts moved up to the innermost node module holding each (a module that is
+    not a node itself, such as the qkv Linear inside an attention node, counts for the node)."""
+    out: dict[str, Any] = {}
+    for k, v in per.items():
+        parts = k.split(".")
+        owner = next(
+            (".".join(parts[:i]) for i in range(len(parts), 0, -1) if ".".join(parts[:i]) in nodes),
+            k,
+        )
+        out[owner] = out.get(owner, 0) + v
+    return out
+
+
 def check(model: Model, input_shape: tuple[int, ...], batch: int = BATCH, per_layer=True):
     shapes = infer_shapes(model, input_shape)
     got = measure(model, input_shape, batch)
@@ -200,7 +214,8 @@ def check(model: Model, input_shape: tuple[int, ...], batch: int = BATCH, per_la
     # CPU (no flop formula for its CPU kernel); torchvision's published figure counts QKᵀ
     # and AV (vit_b_16's 17.564 GFLOPS: tests/test_vit.py)
     sdpa = any(
-        n.layer.kind == "MultiheadAttention" and not n.layer.need_weights
+        (n.layer.kind == "MultiheadAttention" and not n.layer.need_weights)
+        or (n.layer.kind == "TimmAttention" and n.layer.fused)  # timm's fused_attn: sdpa too
         for n in model.live_nodes()
     )
     for conv in FOREIGN:
@@ -211,6 +226,8 @@ def check(model: Model, input_shape: tuple[int, ...], batch: int = BATCH, per_la
         if sum(ours.values()) != tool_total:
             errors.append(f"{conv}: total {sum(ours.values())} != tool {tool_total}")
         if per_layer and tool_per is not None:
+            if conv == "torchinfo":  # its list holds leaf modules only (timm's qkv, proj)
+                tool_per = _rolled_up(tool_per, set(names.values()))
             for name, v in ours.items():
                 theirs = tool_per.get(names[name], 0)
                 if v != theirs:
