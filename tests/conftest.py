@@ -29,3 +29,34 @@ settings.register_profile(
     "thorough", max_examples=400, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+import ctypes  # noqa: E402
+import gc  # noqa: E402
+
+import pytest  # noqa: E402
+
+#: test files that build real networks in torch (hundreds of MB each): after each of their
+#: tests the garbage is collected and glibc's free heap handed back to the system, so a
+#: worker's resident memory stays near one network's, not the sum of the fragments
+_HEAVY = {
+    "test_check.py",
+    "test_torch_bridge.py",
+    "test_training_torch.py",
+    "test_vit.py",
+    "test_import_real.py",
+    "test_conventions.py",
+    "test_conventions_real.py",
+}
+try:
+    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc
+    _malloc_trim = None
+
+
+@pytest.fixture(autouse=True)
+def _release_memory_after_torch_tests(request):
+    yield
+    if request.node.path.name in _HEAVY:
+        gc.collect()
+        if _malloc_trim is not None:
+            _malloc_trim(0)
