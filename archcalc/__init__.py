@@ -77,7 +77,7 @@ from .kinds import (
 from .load.resolve import load_model
 from .summary import Summary, summary
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "summary",
