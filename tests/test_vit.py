@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from foreign_tools import tool_totals
 
 import archcalc
 from archcalc import zoo
@@ -90,41 +91,6 @@ def test_mirror_is_the_import_node_for_node():
     ]
 
 
-def _tools(net, x):
-    import contextlib
-    import io
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import fvcore.nn as fv
-        import ptflops
-        import thop
-        import torchinfo
-        from torch.utils.flop_counter import FlopCounterMode
-
-        a = fv.FlopCountAnalysis(net, (x,))
-        a.unsupported_ops_warnings(False)
-        a.uncalled_modules_warnings(False)
-        with FlopCounterMode(display=False) as fc:
-            net(x)
-        with contextlib.redirect_stdout(io.StringIO()):
-            pt, _ = ptflops.get_model_complexity_info(
-                net,
-                tuple(x.shape[1:]),
-                as_strings=False,
-                print_per_layer_stat=False,
-                input_constructor=lambda res: x,
-                backend="pytorch",
-            )
-        return {
-            "fvcore": a.total(),
-            "flopcounter": fc.get_total_flops(),
-            "ptflops": pt,
-            "thop": thop.profile(net, (x,), verbose=False)[0],
-            "torchinfo": torchinfo.summary(net, input_data=x, verbose=0).total_mult_adds,
-        }
-
-
 def test_small_vit_every_tool():
     """Every foreign convention on the imported small ViT equals its tool on the real module
     (grad enabled, as the tools are usually called)."""
@@ -132,7 +98,7 @@ def test_small_vit_every_tool():
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     model = at.from_torch(net, (3, 32, 32))
     shapes = infer_shapes(model)
-    measured = _tools(net, x)
+    measured = tool_totals(net, x)
     ours = {c: sum(count(model, shapes, 2, c).values()) for c in measured}
     assert ours == measured
     assert archcalc.summary(model).params == sum(p.numel() for p in net.parameters())

@@ -10,11 +10,8 @@ and FlopCounterMode count 0: see the MultiheadAttention docstring).
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-
 import pytest
+from foreign_tools import tool_totals
 
 import archcalc
 from archcalc import Builder
@@ -91,38 +88,6 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 
-def _tools(net, x):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import fvcore.nn as fv
-        import ptflops
-        import thop
-        import torchinfo
-        from torch.utils.flop_counter import FlopCounterMode
-
-        a = fv.FlopCountAnalysis(net, (x,))
-        a.unsupported_ops_warnings(False)
-        a.uncalled_modules_warnings(False)
-        with FlopCounterMode(display=False) as fc:
-            net(x)
-        with contextlib.redirect_stdout(io.StringIO()):
-            pt, _ = ptflops.get_model_complexity_info(
-                net,
-                tuple(x.shape[1:]),
-                as_strings=False,
-                print_per_layer_stat=False,
-                input_constructor=lambda res: x,
-                backend="pytorch",
-            )
-        return {
-            "fvcore": a.total(),
-            "flopcounter": fc.get_total_flops(),
-            "ptflops": pt,
-            "thop": thop.profile(net, (x,), verbose=False)[0],
-            "torchinfo": torchinfo.summary(net, input_data=x, verbose=0).total_mult_adds,
-        }
-
-
 def _ours(model) -> dict[str, object]:
     shapes = infer_shapes(model)
     return {c: sum(count(model, shapes, N, c).values()) for c in _CONVENTIONS}
@@ -164,7 +129,7 @@ def test_every_tool_on_a_real_multihead_attention(bias, need_weights):
     net = _Attention(bias, need_weights).eval()
     x = torch.randn(N, L, E, generator=torch.Generator().manual_seed(0))
     hand = _hand_attention(bias, need_weights)
-    assert _tools(net, x) == hand
+    assert tool_totals(net, x) == hand
     b = Builder("mha", (L, E))
     b.add("attn", MultiheadAttention(E, H, bias=bias, need_weights=need_weights))
     assert _ours(b.build()) == hand
@@ -207,7 +172,7 @@ def test_every_tool_on_the_token_plumbing():
         "thop": N * (4 * numel + E * 17 * 3),  # calculate_norm 2·2 (affine); in·out numel
         "torchinfo": N * (2 * E + E * 3 + 3),  # weight + bias numel × batch, per module
     }
-    assert _tools(net, x) == hand
+    assert tool_totals(net, x) == hand
     imported = archcalc.torch.from_torch(net, (E, 4, 4))
     kinds = [n.layer.kind for n in imported.live_nodes()]
     assert kinds == [
