@@ -76,11 +76,11 @@ def _real(qkv_bias: bool, fused: bool):
 @pytest.mark.parametrize("qkv_bias", [True, False])
 @pytest.mark.parametrize("fused", [True, False])
 def test_every_tool_on_the_real_timm_attention(qkv_bias, fused):
-    from tests.kinds.test_tokens import _tools
+    from foreign_tools import tool_totals
 
     x = torch.randn(N, L, E, generator=torch.Generator().manual_seed(0))
     hand = _hand(qkv_bias, fused)
-    assert _tools(_real(qkv_bias, fused), x) == hand
+    assert tool_totals(_real(qkv_bias, fused), x) == hand
     b = Builder("timm_attn", (L, E))
     b.add("attn", TimmAttention(E, H, qkv_bias=qkv_bias, fused=fused))
     m = b.build()
