@@ -25,13 +25,13 @@ from .activation import (
 from .arith import Scale, Sub
 from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
-from .norm import BatchNorm2d, GroupNorm, LayerNorm, LayerNorm2d
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LayerNorm2d
 from .pad import Pad
-from .pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
+from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
 from .reshape import Flatten
@@ -85,4 +85,7 @@ __all__ = [
     "MultiheadAttention",
     "TimmAttention",
     "LayerNorm",
+    "Conv1d",
+    "BatchNorm1d",
+    "AdaptiveMaxPool2d",
 ]

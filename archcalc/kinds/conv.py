@@ -428,3 +428,209 @@ class ConvTranspose2d(_ConvCounts, Layer):
 
 def _pair2(v: Any) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+# ---------------------------------------------------------------- one spatial axis
+
+
+def _seq(kind: str, ins: Shapes) -> Shape:
+    s = ins[0]
+    if len(s) != 2:
+        raise ShapeError(
+            f"{kind} needs a (C, L) sequence (torch's (N, C, L)), got shape {'x'.join(map(str, s))}"
+        )
+    return s
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Conv1d(MatmulCounts, Layer):
+    """1-D convolution over the last axis of a ``(C, L)`` tensor, as ``torch.nn.Conv1d``
+    (torch's ``(N, C, L)``): ECA attention's convolution across channels, a sequence model's
+    temporal convolution.
+
+    ``padding`` is an int, ``"same"`` (stride 1; an odd total pads one more on the right, as
+    torch does) or ``"valid"``. Params ``C_out·(C_in/groups)·k`` + ``C_out`` bias; MACs
+    ``C_out·L_out·(C_in/groups)·k``. The receptive field has one axis (the ``L`` axis).
+
+    >>> Conv1d(1, 1, 5, padding=2, bias=False).out_shape(((1, 64),))
+    (1, 64)
+    """
+
+    in_channels: Any
+    out_channels: Any
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = True
+
+    weighted: ClassVar[bool] = True
+
+    count_fvcore = counts(
+        "MACs: N·prod(weight shape)·L_out, bias ignored (fvcore jit_handles.conv_flop_jit "
+        "on aten::_convolution); padding 'same'/'valid' traces as aten::_convolution_mode, "
+        "which has no handle: 0",
+        lambda s, i, o, b: 0 if isinstance(s.padding, str) else b * s.macs(i, o),
+        short="N·MACs; 0 with padding 'same'/'valid'",
+    )
+    count_ptflops_hook = counts(
+        "MACs + one add per output when biased (ptflops conv_flops_counter_hook; nn.Conv1d "
+        "is in MODULES_MAPPING)",
+        macs_plus_bias,
+        short="N·(MACs + [bias]·out)",
+    )
+    count_ptflops_functional = counts_zero("F.conv1d is not patched by ptflops")
+    count_thop = counts(
+        "output numel·(C_in/groups)·k, no bias (thop count_convNd -> calculate_conv2d_flops)",
+        lambda s, i, o, b: b * numel(o) * (i[0][0] // s.groups) * s.kernel_size,
+        short="N·out·(C_in/groups)·k",
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N·L_out ('Conv' in the class name: torchinfo "
+        "LayerInfo.calculate_macs)",
+        lambda s, i, o, b: b * s.params(i) * o[1],
+        short="N·(weight + bias numel)·L_out",
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4, 6, 3, stride=2, padding=1), ((4, 11),)
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        for name in ("in_channels", "out_channels", "kernel_size", "stride", "dilation", "groups"):
+            _check_int(k, name, getattr(self, name), 1)
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise invalid(k, "padding", self.padding, "must be an integer, 'same' or 'valid'")
+            if self.padding == "same" and self.stride != 1:
+                raise SpecError(
+                    f"{k}.padding = 'same' needs stride 1 (as in torch), got stride={self.stride}"
+                )
+        else:
+            _check_int(k, "padding", self.padding, 0)
+        for name in ("in_channels", "out_channels"):
+            v = getattr(self, name)
+            if not is_symbolic(v) and not is_symbolic(self.groups) and v % self.groups:
+                raise SpecError(f"{k}.{name} (={v}) must be divisible by groups (={self.groups})")
+
+    def pads(self) -> Pair:
+        """(left, right) padding actually applied."""
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":
+            total = self.dilation * (self.kernel_size - 1)
+            return (floordiv(total, 2), total - floordiv(total, 2))
+        return (self.padding, self.padding)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, n = _seq(self.kind, ins)
+        if _eq_known_false(c, self.in_channels):
+            raise ShapeError(
+                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
+            )
+        lo, hi = self.pads()
+        k, s, d = self.kernel_size, self.stride, self.dilation
+        return (self.out_channels, _window_out(self.kind, "length", n, k, s, lo, hi, d))
+
+    def _cin_g(self) -> Any:
+        g = self.groups
+        return self.in_channels // g if not is_symbolic(g) else self.in_channels / g
+
+    def params(self, ins: Shapes) -> Num:
+        # weight: C_out x (C_in / groups) x k, plus one bias per output channel
+        w = self.out_channels * self._cin_g() * self.kernel_size
+        return w + (self.out_channels if self.bias else 0)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        # every output element: (C_in / groups) * k multiply-accumulates
+        return prod(out) * self._cin_g() * self.kernel_size
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        # one axis: the L axis (a field on a (C, H, W) map viewed as (C, L) is a reported
+        # gap of the receptive-field engine: 2 axes meet 1)
+        lo, _ = self.pads()
+        return ((self.dilation * (self.kernel_size - 1) + 1, self.stride, -lo),)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        lo, hi = self.pads()
+        if self.padding == "same" and lo != hi:
+            # torch pads a copy by the odd remainder and convolves that: the copy is kept
+            c, n = ins[0]
+            return (Extra(batch * c * (n + hi - lo), None, "padded input copy"),)
+        return ("in0",)
+
+    def taps(self) -> Pair:
+        return (self.dilation, self.dilation)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Conv1d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.conv1d", "torch.conv1d")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        x = call.inputs[0] if call.inputs else ()
+        if not call.inputs or call.layouts[0] != "std" or len(x) != 2:
+            raise UnsupportedError(
+                f"Conv1d needs an (N, C, L) tensor, got per-sample shape {tuple(x)}"
+            )
+        m = call.module
+        if m is not None:
+            if m.padding_mode != "zeros":
+                raise UnsupportedError(
+                    f"padding_mode={m.padding_mode!r}: archcalc's Conv1d pads with zeros"
+                )
+            p = m.padding if isinstance(m.padding, str) else int(m.padding[0])
+            return cls(
+                m.in_channels,
+                m.out_channels,
+                int(m.kernel_size[0]),
+                stride=int(m.stride[0]),
+                padding=p,
+                dilation=int(m.dilation[0]),
+                groups=m.groups,
+                bias=m.bias is not None,
+            )
+        w, bias = call.arg(1, "weight"), call.arg(2, "bias")
+        if getattr(w, "param", None) is None or (
+            bias is not None and getattr(bias, "param", None) is None
+        ):
+            raise UnsupportedError("conv1d with weights that are not parameters")
+        cout, cin_g, k = w.shape
+        groups = int(call.arg(6, "groups", 1))
+
+        def one(v: Any, what: str) -> Any:
+            v = v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v
+            if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+                return v
+            raise UnsupportedError(f"conv1d {what} = {v!r} is not an integer")
+
+        return cls(
+            x[0],
+            cout,
+            k,
+            stride=one(call.arg(3, "stride", 1), "stride"),
+            padding=one(call.arg(4, "padding", 0), "padding"),
+            dilation=one(call.arg(5, "dilation", 1), "dilation"),
+            groups=groups,
+            bias=bias is not None,
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.Conv1d(
+            s.in_channels,
+            s.out_channels,
+            s.kernel_size,
+            stride=s.stride,
+            padding=s.padding,
+            dilation=s.dilation,
+            groups=s.groups,
+            bias=s.bias,
+        )

@@ -17,6 +17,7 @@ from ._base import (
     _check_int,
     _eq_known_false,
     _Global,
+    _set,
     _spatial,
     invalid,
     register,
@@ -31,6 +32,41 @@ from ._rules import (
 )
 
 # ---------------------------------------------------------------- normalisation
+
+
+def _no_bias_without_affine(layer: Any) -> None:
+    """``bias`` is a part of ``affine``: without ``affine`` there is no bias either (as in
+    torch, which makes a bias only with the weight)."""
+    if not layer.affine:
+        _set(layer, "bias", False)
+
+
+def _affine_params(layer: Any, c: Any) -> Num:
+    # a weight per channel with ``affine``, a bias per channel with ``bias``
+    return c * ((1 if layer.affine else 0) + (1 if layer.bias else 0))
+
+
+def _norm_flops(layer: Any, out: Shape) -> Num:
+    # per element: mean (1), centre (1), square (1), variance sum (1), normalise (2),
+    # scale (1, with a weight), shift (1, with a bias)
+    return (6 + (1 if layer.affine else 0) + (1 if layer.bias else 0)) * prod(out)
+
+
+def _affine_of(call: TorchCall) -> tuple[bool, bool]:
+    """(weight, bias) present in a norm's torch call: the module's attributes, or the
+    ``weight``/``bias`` arguments of ``F.layer_norm``/``F.group_norm``/``F.rms_norm``
+    (each a parameter or absent)."""
+    m = call.module
+    if m is not None:
+        return (getattr(m, "weight", None) is not None, getattr(m, "bias", None) is not None)
+    i = 2
+    w, b = call.arg(i, "weight"), call.arg(i + 1, "bias")
+    for t, what in ((w, "weight"), (b, "bias")):
+        if t is not None and getattr(t, "param", None) is None:
+            raise UnsupportedError(f"{call.op} with a {what} that is not a parameter")
+    if w is None and b is not None:
+        raise UnsupportedError(f"{call.op} with a bias and no weight")
+    return (w is not None, b is not None)
 
 
 @register
@@ -131,21 +167,93 @@ class BatchNorm2d(NoMatmul, Layer):
 
 @register
 @dataclass(frozen=True, slots=True)
+class BatchNorm1d(BatchNorm2d):
+    """Batch normalisation over the channels of a vector ``(C,)`` or a sequence ``(C, L)``,
+    as ``torch.nn.BatchNorm1d`` (torch's ``(N, C)`` or ``(N, C, L)``; affine, tracked stats).
+
+    The rules of :class:`BatchNorm2d` on one spatial axis or none: params 2C, buffers
+    2C + 1, 2 FLOPs per element in inference (scale and shift folded per channel), the
+    input, running statistics and a batch mean and invstd saved in training.
+
+    >>> BatchNorm1d(384).out_shape(((384,),))
+    (384,)
+    """
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) not in (1, 2):
+            raise ShapeError(
+                f"{self.kind} needs a (C,) vector or a (C, L) sequence, got shape "
+                f"{'x'.join(map(str, s))}; use BatchNorm2d on a (C, H, W) map"
+            )
+        if _eq_known_false(s[0], self.num_features):
+            raise ShapeError(
+                f"{self.kind}.num_features = {self.num_features} but the input has {s[0]} channels"
+            )
+        return s
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        # per position: the identity step on the L axis, no axis for a vector
+        return ((1, 1, 0),) * (len(ins[0]) - 1)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.BatchNorm1d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.batch_norm",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        x = call.inputs[0] if call.inputs else ()
+        if not call.inputs or call.layouts[0] != "std" or len(x) not in (1, 2):
+            raise UnsupportedError(
+                f"BatchNorm1d needs an (N, C) or (N, C, L) tensor, got per-sample shape {tuple(x)}"
+            )
+        m = call.module
+        if m is None:
+            stats = (call.arg(1, "running_mean"), call.arg(2, "running_var"))
+            affine = (call.arg(3, "weight"), call.arg(4, "bias"))
+            if any(getattr(t, "param", None) is None for t in (*stats, *affine)):
+                raise UnsupportedError(
+                    "F.batch_norm without running statistics, weight and bias of a module: "
+                    "archcalc's BatchNorm1d is affine with tracked running statistics"
+                )
+            return cls(int(affine[0].shape[0]))
+        if not (m.affine and m.track_running_stats):
+            raise UnsupportedError(
+                "archcalc's BatchNorm1d is affine with tracked running statistics "
+                f"(affine={m.affine}, track_running_stats={m.track_running_stats})"
+            )
+        return cls(int(m.num_features))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.BatchNorm1d(self.num_features)
+
+
+@register
+@dataclass(frozen=True, slots=True)
 class LayerNorm2d(NoMatmul, Layer):
     """Layer normalisation over the channels of each position (ConvNeXt's LayerNorm2d).
 
-    Params 2C (weight, bias).
+    Params 2C (weight, bias); C without a bias (``bias=False``: timm's metaformer
+    ``LayerNorm2dNoBias``); 0 without ``affine``. FLOPs per element: mean (1), centre (1),
+    square (1), variance sum (1), normalise (2), scale (1, with ``affine``), shift (1, with
+    ``bias``).
     """
 
     num_channels: Any
+    affine: bool = True
+    bias: bool = True
 
     head_role: ClassVar[str | None] = "keep"
 
     count_fvcore = counts(
-        "5·numel (fvcore norm_flop_counter(2) on aten::layer_norm with a weight; the "
-        "channels-last permutes are ignored)",
-        lambda s, i, o, b: 5 * b * prod(o),
-        short="5N·out",
+        "5·numel with a weight, 4·numel without (fvcore norm_flop_counter(2) on "
+        "aten::layer_norm: 5 when its weight is given; the channels-last permutes are "
+        "ignored)",
+        lambda s, i, o, b: (5 if s.affine else 4) * b * prod(o),
+        short="5N·out; 4N·out without affine",
     )
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
     count_ptflops_functional = ptflops_no_patch("F.layer_norm")
@@ -160,6 +268,7 @@ class LayerNorm2d(NoMatmul, Layer):
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "num_channels", self.num_channels, 1)
+        _no_bias_without_affine(self)
 
     def out_shape(self, ins: Shapes) -> Shape:
         c = ins[0][0]
@@ -170,11 +279,10 @@ class LayerNorm2d(NoMatmul, Layer):
         return ins[0]
 
     def params(self, ins: Shapes) -> Num:
-        return 2 * self.num_channels
+        return _affine_params(self, self.num_channels)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
-        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
-        return 8 * prod(out)
+        return _norm_flops(self, out)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         positions = batch * prod(ins[0][1:])
@@ -187,17 +295,14 @@ class LayerNorm2d(NoMatmul, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
-        if m is not None and type(m).__name__ == "LayerNorm2d":
+        affine, bias = _affine_of(call)
+        if m is not None and any(c.__name__ == "LayerNorm2d" for c in type(m).__mro__):
+            # timm's and torchvision's LayerNorm2d, timm's LayerNorm2dNoBias
             c = call.need_map("LayerNorm2d")
-            return cls(c[0])
+            return cls(c[0], affine, bias)
         if m is not None:
             normalized = tuple(m.normalized_shape)
-            if not m.elementwise_affine or m.bias is None:
-                raise UnsupportedError("LayerNorm without a weight and a bias")
         else:
-            w, b = call.arg(2, "weight"), call.arg(3, "bias")
-            if getattr(w, "param", None) is None or getattr(b, "param", None) is None:
-                raise UnsupportedError("F.layer_norm without a weight and a bias parameter")
             ns = call.arg(1, "normalized_shape")
             normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
         if len(normalized) != 1:
@@ -206,14 +311,16 @@ class LayerNorm2d(NoMatmul, Layer):
             )
         x, layout = call.inputs[0], call.layouts[0]
         if layout == "nhwc" or (layout == "std" and len(x) == 1):
-            return cls(normalized[0])
+            return cls(normalized[0], affine, bias)
         raise UnsupportedError(
             f"LayerNorm over the last axis of a tensor of per-sample shape {x}: archcalc "
             f"normalises over the channels of a channels-last map or of a vector"
         )
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.LayerNorm2d(self.num_channels, eps=1e-6)
+        return tb.LayerNorm2d(
+            self.num_channels, eps=1e-6, elementwise_affine=self.affine, bias=self.bias
+        )
 
 
 @register
@@ -222,10 +329,11 @@ class LayerNorm(NoMatmul, Layer):
     """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(normalized_shape)``
     on a token sequence ``(L, C)`` (a transformer's norms) or a vector ``(C,)``.
 
-    Params 2C (weight, bias). FLOPs per element as LayerNorm2d: mean (1), centre (1),
-    square (1), variance sum (1), normalise (2), affine (2). Each token is normalised on its
-    own: the receptive field is unchanged. Autograd keeps the input and a mean and a rstd
-    per token (float32 for float32 and half inputs).
+    Params 2C (weight, bias); C without a bias (``bias=False``: timm's metaformer
+    ``LayerNormNoBias``), 0 without ``affine``. FLOPs per element as LayerNorm2d: mean (1),
+    centre (1), square (1), variance sum (1), normalise (2), scale (1) and shift (1) when
+    present. Each token is normalised on its own: the receptive field is unchanged. Autograd
+    keeps the input and a mean and a rstd per token (float32 for float32 and half inputs).
 
     >>> LayerNorm(768, eps=1e-6).params(((197, 768),))
     1536
@@ -233,13 +341,15 @@ class LayerNorm(NoMatmul, Layer):
 
     normalized_shape: Any
     eps: float = 1e-5
+    affine: bool = True
+    bias: bool = True
 
     head_role: ClassVar[str | None] = "keep"
 
     count_fvcore = counts(
-        "5·numel (fvcore norm_flop_counter(2) on aten::layer_norm with a weight)",
-        lambda s, i, o, b: 5 * b * prod(o),
-        short="5N·out",
+        "5·numel with a weight, 4·numel without (fvcore norm_flop_counter(2) on aten::layer_norm)",
+        lambda s, i, o, b: (5 if s.affine else 4) * b * prod(o),
+        short="5N·out; 4N·out without affine",
     )
     count_ptflops_hook = counts(
         "input numel (ptflops bn_flops_counter_hook: nn.LayerNorm has no 'affine' "
@@ -249,10 +359,10 @@ class LayerNorm(NoMatmul, Layer):
     )
     count_ptflops_functional = ptflops_no_patch("F.layer_norm")
     count_thop = counts(
-        "4·numel (thop count_normalization -> calculate_norm: 2·numel, doubled for "
-        "elementwise_affine)",
-        lambda s, i, o, b: 4 * b * prod(i[0]),
-        short="4N·in",
+        "4·numel, 2·numel without affine (thop count_normalization -> calculate_norm: "
+        "2·numel, doubled for elementwise_affine)",
+        lambda s, i, o, b: (4 if s.affine else 2) * b * prod(i[0]),
+        short="4N·in; 2N·in without affine",
     )
     count_torchinfo = counts(
         "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
@@ -268,6 +378,7 @@ class LayerNorm(NoMatmul, Layer):
         _check_int(self.kind, "normalized_shape", self.normalized_shape, 1)
         if self.eps < 0:
             raise invalid(self.kind, "eps", self.eps, "must be >= 0")
+        _no_bias_without_affine(self)
 
     def out_shape(self, ins: Shapes) -> Shape:
         c = ins[0][-1]
@@ -279,11 +390,10 @@ class LayerNorm(NoMatmul, Layer):
         return ins[0]
 
     def params(self, ins: Shapes) -> Num:
-        return 2 * self.normalized_shape
+        return _affine_params(self, self.normalized_shape)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
-        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
-        return 8 * prod(out)
+        return _norm_flops(self, out)
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         positions = batch * prod(ins[0][:-1])
@@ -296,14 +406,10 @@ class LayerNorm(NoMatmul, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
+        affine, bias = _affine_of(call)
         if m is not None:
             normalized, eps = tuple(m.normalized_shape), float(m.eps)
-            if not m.elementwise_affine or m.bias is None:
-                raise UnsupportedError("LayerNorm without a weight and a bias")
         else:
-            w, b = call.arg(2, "weight"), call.arg(3, "bias")
-            if getattr(w, "param", None) is None or getattr(b, "param", None) is None:
-                raise UnsupportedError("F.layer_norm without a weight and a bias parameter")
             ns = call.arg(1, "normalized_shape")
             normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
             eps = float(call.arg(4, "eps", 1e-5))
@@ -313,10 +419,12 @@ class LayerNorm(NoMatmul, Layer):
                 f"LayerNorm over {normalized} of a tensor of per-sample shape {x} ({layout}): "
                 f"archcalc's LayerNorm normalises the last axis of a token sequence (N, L, C)"
             )
-        return cls(int(normalized[0]), eps)
+        return cls(int(normalized[0]), eps, affine, bias)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.nn.LayerNorm(self.normalized_shape, eps=self.eps)
+        return tb.nn.LayerNorm(
+            self.normalized_shape, eps=self.eps, elementwise_affine=self.affine, bias=self.bias
+        )
 
 
 @register
@@ -327,9 +435,10 @@ class GroupNorm(NoMatmul, Layer):
     The C channels are split into ``num_groups`` groups; each sample's group is normalised
     by the mean and variance over its channels and *every position*, so each output depends
     on the whole input (a global receptive field, unlike LayerNorm2d or BatchNorm2d in eval).
-    Params 2C (weight, bias) when ``affine``, else 0; no buffers (no running statistics); no
-    MACs. FLOPs per element as LayerNorm2d: mean (1), centre (1), square (1), variance sum
-    (1), normalise (2), affine (2, only when ``affine``): 8, or 6 without affine.
+    Params 2C (weight, bias) when ``affine``, C with ``bias=False`` (timm's
+    ``GroupNorm1NoBias``), else 0; no buffers (no running statistics); no MACs. FLOPs per
+    element as LayerNorm2d: mean (1), centre (1), square (1), variance sum (1), normalise
+    (2), scale (1) and shift (1) when present: 8, 7 without a bias, 6 without affine.
 
     >>> GroupNorm(32, 256).params(((256, 14, 14),))
     512
@@ -339,6 +448,7 @@ class GroupNorm(NoMatmul, Layer):
     num_channels: Any
     eps: float = 1e-5
     affine: bool = True
+    bias: bool = True
 
     count_fvcore = counts(
         "5·numel with affine, 4·numel without (fvcore norm_flop_counter(2) on aten::group_norm)",
@@ -378,6 +488,7 @@ class GroupNorm(NoMatmul, Layer):
         c, g = self.num_channels, self.num_groups
         if not (is_symbolic(c) or is_symbolic(g)) and c % g:
             raise invalid(k, "num_channels", c, f"must be divisible by num_groups (={g})")
+        _no_bias_without_affine(self)
 
     def out_shape(self, ins: Shapes) -> Shape:
         c = ins[0][0]
@@ -388,11 +499,10 @@ class GroupNorm(NoMatmul, Layer):
         return ins[0]
 
     def params(self, ins: Shapes) -> Num:
-        return 2 * self.num_channels if self.affine else 0
+        return _affine_params(self, self.num_channels)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
-        # mean (1), centre (1), square (1), variance sum (1), normalise (2), affine (2)
-        return (8 if self.affine else 6) * prod(out)
+        return _norm_flops(self, out)
 
     def geometry(self, ins: Shapes, out: Shape) -> _Global:
         return GLOBAL
@@ -406,20 +516,15 @@ class GroupNorm(NoMatmul, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
+        affine, bias = _affine_of(call)
         if m is not None:
-            return cls(int(m.num_groups), int(m.num_channels), float(m.eps), bool(m.affine))
-        w, b = call.arg(2, "weight"), call.arg(3, "bias")
-        if w is None and b is None:
-            affine = False
-        elif getattr(w, "param", None) is not None and getattr(b, "param", None) is not None:
-            affine = True
-        else:
-            raise UnsupportedError(
-                "F.group_norm with only one of weight and bias, or with one that is not a "
-                "parameter: archcalc's GroupNorm has both parameters or neither"
-            )
+            return cls(int(m.num_groups), int(m.num_channels), float(m.eps), affine, bias)
         groups = call.arg(1, "num_groups")
-        return cls(int(groups), call.inputs[0][0], float(call.arg(4, "eps", 1e-5)), affine)
+        eps = float(call.arg(4, "eps", 1e-5))
+        return cls(int(groups), call.inputs[0][0], eps, affine, bias)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.nn.GroupNorm(self.num_groups, self.num_channels, eps=self.eps, affine=self.affine)
+        s = self
+        return tb.nn.GroupNorm(
+            s.num_groups, s.num_channels, eps=s.eps, affine=s.affine, bias=s.bias
+        )

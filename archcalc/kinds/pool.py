@@ -1,4 +1,4 @@
-"""Pooling: max, average, adaptive and global average pooling."""
+"""Pooling: max, average, adaptive (average and max) and global average pooling."""
 
 from __future__ import annotations
 
@@ -389,6 +389,64 @@ class AdaptiveAvgPool2d(Parameterless, Layer):
         return cls(oh if oh == ow else (oh, ow))
 
     def to_torch(self, tb: Any) -> Any:
+        return tb.nn.AdaptiveAvgPool2d(self.output_size)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """Adaptive max pooling to ``output_size``, as ``torch.nn.AdaptiveMaxPool2d`` and
+    ``F.adaptive_max_pool2d``: the windows of :class:`AdaptiveAvgPool2d` (shape, receptive
+    field, head role), the maximum of each.
+
+    FLOPs: window size − 1 comparisons per window. Training keeps the input and the int64
+    index of every maximum (one per output element).
+
+    >>> AdaptiveMaxPool2d((7, 1)).out_shape(((64, 14, 14),))
+    (64, 7, 1)
+    """
+
+    count_fvcore = fvcore_unhandled("adaptive_max_pool2d")
+    count_ptflops_hook = _PT_POOL_HOOK
+    count_ptflops_functional = counts(
+        "input numel: F.adaptive_max_pool2d is patched (ptflops "
+        "_numel_functional_flops_hook), and nn.AdaptiveMaxPool2d calls it",
+        lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
+    )
+    count_thop = counts_zero("nn.AdaptiveMaxPool2d is in thop's register_hooks as zero_ops")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((4, 3)), ((4, 9, 11),)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # each window: its size − 1 comparisons; the window sizes sum as for the average
+        c, h, w = ins[0]
+        oh, ow = self.output_size
+        return c * (self._window_sum(h, oh) * self._window_sum(w, ow) - oh * ow)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0", Extra(batch * prod(out), 8, "argmax indices"))
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.AdaptiveMaxPool2d",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.adaptive_max_pool2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("AdaptiveMaxPool2d")
+        m = call.module
+        ri = m.return_indices if m is not None else call.arg(2, "return_indices", False)
+        if ri:
+            raise UnsupportedError("adaptive max pooling with return_indices")
+        _, oh, ow = call.output
+        return cls(oh if oh == ow else (oh, ow))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.AdaptiveMaxPool2d(self.output_size)
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        # the same windows, summed (linear, positive): every input of a window reaches it
         return tb.nn.AdaptiveAvgPool2d(self.output_size)
 
 

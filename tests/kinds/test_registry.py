@@ -95,7 +95,11 @@ def problems(cls: type[Layer]) -> list[str]:
             out.append(f"saved item {item!r}")
     if len(ins) == 1:
         g = layer.geometry(ins, out_shape)
-        if g is not GLOBAL and not (isinstance(g, tuple) and len(g) == 2):
+        # one step per spatial axis: two for a map, one for a sequence (C, L), none for a
+        # vector (the receptive-field engine takes the rank it meets)
+        if g is not GLOBAL and not (
+            isinstance(g, tuple) and len(g) <= 2 and all(len(a) == 3 for a in g)
+        ):
             out.append(f"geometry {g!r}")
     for method in FOREIGN_RULES.values():
         v = getattr(layer, method)(ins, out_shape, BATCH)

@@ -1,0 +1,326 @@
+"""The module-level kinds real timm models need (issue 12, item 2): Conv1d, BatchNorm1d,
+AdaptiveMaxPool2d, norms without a bias or a weight, ...
+
+Per kind: its quantities derived by hand (the derivation written beside the number), every
+foreign tool run on a small real torch module (tests/foreign_tools.py) against a hand count
+of that tool's rule, archcalc's convention equal to it, what autograd saves measured in torch,
+and the import of the torch module and function. Then a few small real timm models.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import archcalc
+from archcalc import Builder, SpecError
+from archcalc.kinds import (
+    GLOBAL,
+    AdaptiveMaxPool2d,
+    BatchNorm1d,
+    Conv1d,
+    Extra,
+    GroupNorm,
+    LayerNorm,
+    LayerNorm2d,
+    layer_from_dict,
+)
+
+N = 2
+TOOLS = ("fvcore", "flopcounter", "ptflops", "thop", "torchinfo")
+
+
+def _conventions(model) -> dict[str, object]:
+    """archcalc's total under each foreign convention, for a batch of N."""
+    return {c: archcalc.summary(model, batch=N, convention=c).flops for c in TOOLS}
+
+
+def _one(name: str, layer, input_shape) -> archcalc.Model:
+    b = Builder(name, input_shape)
+    b.add(name, layer)
+    return b.build()
+
+
+# ---------------------------------------------------------------- Conv1d, by hand
+
+
+def test_conv1d_quantities():
+    c = Conv1d(4, 6, 3, stride=2, padding=1)
+    ins = ((4, 11),)
+    # L_out = floor((11 + 2·1 − 3) / 2) + 1 = 6
+    assert c.out_shape(ins) == (6, 6)
+    assert c.params(ins) == 6 * 4 * 3 + 6  # weight C_out·C_in·k, one bias per output channel
+    assert c.macs(ins, (6, 6)) == 6 * 6 * 4 * 3  # every output element: C_in·k MACs
+    assert c.flops(ins, (6, 6)) == 2 * 6 * 6 * 4 * 3
+    # one axis: kernel extent 3, stride 2, unit 0 starts one position into the padding
+    assert c.geometry(ins, (6, 6)) == ((3, 2, -1),)
+    assert c.saved(ins, (6, 6), N) == ("in0",)  # the input, for the weight's gradient
+
+
+def test_conv1d_grouped_dilated_and_same():
+    g = Conv1d(6, 9, 3, dilation=2, groups=3, bias=False)
+    # extent 2·(3 − 1) + 1 = 5: L_out = 10 − 5 + 1 = 6; weight 9·(6/3)·3
+    assert g.out_shape(((6, 10),)) == (9, 6)
+    assert g.params(((6, 10),)) == 9 * 2 * 3
+    assert g.macs(((6, 10),), (9, 6)) == 9 * 6 * 2 * 3
+    assert g.geometry(((6, 10),), (9, 6)) == ((5, 1, 0),)
+    s = Conv1d(2, 2, 4, padding="same")
+    # total padding 3: 1 on the left, 2 on the right (torch pads the odd one on the right)
+    assert s.pads() == (1, 2) and s.out_shape(((2, 7),)) == (2, 7)
+    # torch convolves a copy padded by the odd remainder: the copy is saved, not the input
+    assert s.saved(((2, 7),), (2, 7), N) == (Extra(N * 2 * (7 + 1), None, "padded input copy"),)
+
+
+def test_conv1d_validation():
+    with pytest.raises(SpecError, match="Conv1d.padding = 'same' needs stride 1"):
+        Conv1d(2, 2, 3, stride=2, padding="same")
+    with pytest.raises(SpecError, match=r"Conv1d.in_channels \(=5\) must be divisible"):
+        Conv1d(5, 4, 3, groups=2)
+    with pytest.raises(archcalc.ShapeError, match=r"needs a \(C, L\) sequence"):
+        Conv1d(2, 2, 3).out_shape(((2, 8, 8),))
+    spec = {"kind": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 5}
+    assert layer_from_dict(spec) == Conv1d(1, 1, 5)
+
+
+def test_batchnorm1d_quantities():
+    bn = BatchNorm1d(6)
+    assert bn.out_shape(((6,),)) == (6,) and bn.out_shape(((6, 5),)) == (6, 5)
+    assert bn.params(((6,),)) == 2 * 6  # weight, bias
+    assert bn.buffers(((6,),)) == 2 * 6 + 1  # running mean, var, num_batches_tracked
+    assert bn.flops(((6, 5),), (6, 5)) == 2 * 6 * 5  # scale and shift folded per channel
+    assert bn.geometry(((6, 5),), (6, 5)) == ((1, 1, 0),)  # per position on L
+    assert bn.geometry(((6,),), (6,)) == ()
+    with pytest.raises(archcalc.ShapeError, match="use BatchNorm2d"):
+        bn.out_shape(((6, 4, 4),))
+
+
+# ---------------------------------------------------------------- the tools on real modules
+
+torch = pytest.importorskip("torch")
+at = pytest.importorskip("archcalc.torch")
+nn = torch.nn
+
+from foreign_tools import tool_totals  # noqa: E402
+
+
+def _x(*shape):
+    return torch.randn(N, *shape, generator=torch.Generator().manual_seed(0))
+
+
+def _imported_then_counted(net, shape):
+    """archcalc's import of ``net`` and the tools' totals on it (imported first: thop adds
+    buffers to the modules it profiles)."""
+    m = at.from_torch(net, shape)
+    return m, tool_totals(net, _x(*shape))
+
+
+SAME_EVEN = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+
+
+def test_conv1d_and_batchnorm1d_every_tool():
+    net = nn.Sequential(nn.Conv1d(4, 6, 3, stride=2, padding=1), nn.BatchNorm1d(6)).eval()
+    conv_macs = N * 6 * 6 * 4 * 3  # 864 over the batch (L_out = 6)
+    bn_numel = N * 6 * 6  # 72 elements
+    hand = {
+        # conv MACs (no bias) + batch_norm in eval 2·numel (affine)
+        "fvcore": conv_macs + 2 * bn_numel,
+        "flopcounter": 2 * conv_macs,  # 2·MACs of the convolution only
+        # hooks ÷ batch: conv MACs + bias 6·(N·6) positions, BN 2·numel (affine)
+        "ptflops": (conv_macs + 6 * N * 6 + 2 * bn_numel) // N,
+        # conv out numel·C_in·k, BN 2·numel doubled for affine
+        "thop": conv_macs + 4 * bn_numel,
+        # conv (weight + bias)·N·L_out, BN (weight + bias)·N
+        "torchinfo": (6 * 4 * 3 + 6) * N * 6 + 2 * 6 * N,
+    }
+    m, measured = _imported_then_counted(net, (4, 11))
+    assert measured == hand
+    assert [n.layer for n in m.live_nodes()] == [Conv1d(4, 6, 3, 2, 1), BatchNorm1d(6)]
+    assert _conventions(m) == hand
+
+
+@SAME_EVEN
+def test_conv1d_function_and_batchnorm1d_on_vectors():
+    class Fn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(3, 2, 5))
+            self.bn = nn.BatchNorm1d(12)
+
+        def forward(self, x):
+            y = nn.functional.conv1d(x, self.w, None, 1, "same", 1, 1)
+            return self.bn(y.flatten(1))
+
+    m = at.from_torch(Fn(), (2, 4))
+    layers = [n.layer for n in m.live_nodes()]
+    assert layers[0] == Conv1d(2, 3, 5, padding="same", bias=False)
+    assert layers[-1] == BatchNorm1d(12)
+    s = archcalc.summary(m)
+    assert s.params == 3 * 2 * 5 + 2 * 12
+
+
+@SAME_EVEN
+def test_conv1d_batchnorm1d_saved_as_autograd_keeps():
+    b = Builder("seq", (4, 11))
+    b.add("c1", Conv1d(4, 6, 3, stride=2, padding=1))
+    b.add("bn", BatchNorm1d(6))
+    b.add("c2", Conv1d(6, 2, 4, padding="same"))
+    m = b.build()
+    got = at.measure(m, batch=N)
+    # c1: its input N·4·11; bn: its input N·6·6, its running mean/var 2·6 and batch
+    # mean/invstd 2·6 (float32); c2 ('same', even kernel): the copy padded by 1, N·6·(6 + 1)
+    hand = 4 * (N * 4 * 11 + N * 6 * 6 + 2 * 6 + 2 * 6 + N * 6 * 7)
+    assert got["saved_bytes"] == hand
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand
+    assert got["params"] == {"c1": 78, "bn": 12, "c2": 2 * 6 * 4 + 2}
+
+
+# ---------------------------------------------------------------- AdaptiveMaxPool2d
+
+
+def test_adaptive_max_pool_by_hand():
+    p = AdaptiveMaxPool2d((4, 3))
+    ins = ((4, 9, 11),)
+    # windows over 9 rows into 4: sizes sum to 9 + 4 − gcd(9, 4) = 12; 11 cols into 3:
+    # 11 + 3 − gcd(11, 3) = 13; each of the 4·3 windows: size − 1 comparisons
+    assert p.flops(ins, (4, 4, 3)) == 4 * (12 * 13 - 4 * 3)
+    assert p.saved(ins, (4, 4, 3), N) == ("in0", Extra(N * 4 * 4 * 3, 8, "argmax indices"))
+    assert AdaptiveMaxPool2d(1).geometry(ins, (4, 1, 1)) is GLOBAL
+    assert AdaptiveMaxPool2d(1).is_global_pool()
+
+
+@pytest.mark.parametrize("size", [(4, 3), 1])
+def test_adaptive_max_pool_every_tool(size):
+    net = nn.Sequential(nn.AdaptiveMaxPool2d(size)).eval()
+    numel = N * 4 * 9 * 11
+    hand = {
+        "fvcore": 0,  # aten::adaptive_max_pool2d has no fvcore handle
+        "flopcounter": 0,
+        # the hook's input numel (÷ batch) + the patched F.adaptive_max_pool2d it calls
+        "ptflops": numel // N + numel,
+        "thop": 0,  # zero_ops
+        "torchinfo": 0,  # no parameters
+    }
+    m, measured = _imported_then_counted(net, (4, 9, 11))
+    assert measured == hand
+    assert _conventions(m) == hand
+
+
+def test_adaptive_max_pool_saved_and_function():
+    class Fn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            return nn.functional.adaptive_max_pool2d(self.conv(x), (7, 1))
+
+    m = at.from_torch(Fn(), (3, 14, 10))
+    assert [n.layer for n in m.live_nodes()][-1] == AdaptiveMaxPool2d((7, 1))
+    got = at.measure(m, batch=N)
+    # conv: its input N·3·14·10 (float32); pool: its input N·4·14·10 and int64 indices
+    hand = 4 * (N * 3 * 14 * 10 + N * 4 * 14 * 10) + 8 * N * 4 * 7 * 1
+    assert got["saved_bytes"] == hand
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand
+
+
+# ---------------------------------------------------------------- norms without a bias
+
+
+def test_norms_without_bias_by_hand():
+    ins = ((8, 5, 7),)
+    numel = 8 * 5 * 7
+    ln2 = LayerNorm2d(8, bias=False)
+    assert ln2.params(ins) == 8  # the weight only
+    # mean, centre, square, variance sum (1 each), normalise (2), scale (1): no shift
+    assert ln2.flops(ins, ins[0]) == 7 * numel
+    assert LayerNorm2d(8, affine=False).params(ins) == 0
+    assert LayerNorm2d(8, affine=False).flops(ins, ins[0]) == 6 * numel
+    # no bias without a weight, as in torch
+    assert LayerNorm2d(8, affine=False) == LayerNorm2d(8, affine=False, bias=False)
+    assert LayerNorm(8, bias=False).params(((3, 8),)) == 8
+    assert GroupNorm(1, 8, bias=False).params(ins) == 8
+    assert GroupNorm(1, 8, bias=False).flops(ins, ins[0]) == 7 * numel
+
+
+def _timm_norms():
+    timm = pytest.importorskip("timm")
+    from timm.models.metaformer import GroupNorm1NoBias, LayerNorm2dNoBias, LayerNormNoBias
+
+    return timm, GroupNorm1NoBias, LayerNorm2dNoBias, LayerNormNoBias
+
+
+def test_metaformer_norms_every_tool():
+    _, GroupNorm1NoBias, LayerNorm2dNoBias, LayerNormNoBias = _timm_norms()
+    numel = N * 8 * 5 * 7
+    cases = [
+        # (module, its archcalc kind, per-sample input, tool counts by hand)
+        (
+            LayerNorm2dNoBias(8),
+            LayerNorm2d(8, bias=False),
+            (8, 5, 7),
+            # fvcore: layer_norm with a weight 5·numel; ptflops/thop: the subclass is no
+            # hooked type, F.layer_norm not patched; torchinfo: weight numel·N
+            {"fvcore": 5 * numel, "ptflops": 0, "thop": 0, "torchinfo": 8 * N},
+        ),
+        (
+            GroupNorm1NoBias(8),
+            GroupNorm(1, 8, 1e-6, True, False),
+            (8, 5, 7),
+            # group_norm with a weight 5·numel; the subclass is no hooked type in either
+            {"fvcore": 5 * numel, "ptflops": 0, "thop": 0, "torchinfo": 8 * N},
+        ),
+        (
+            LayerNormNoBias(7),
+            LayerNorm(7, 1e-6, True, False),
+            (40, 7),
+            {"fvcore": 5 * N * 40 * 7, "ptflops": 0, "thop": 0, "torchinfo": 7 * N},
+        ),
+    ]
+    for module, kind, shape, hand in cases:
+        net = nn.Sequential(module).eval()
+        m, measured = _imported_then_counted(net, shape)
+        assert {k: measured[k] for k in hand} == hand, type(module).__name__
+        assert [n.layer for n in m.live_nodes()] == [kind]
+        assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
+        assert archcalc.summary(m, batch=N, convention="fvcore").flops == hand["fvcore"]
+
+
+def test_torch_norms_without_bias_every_tool():
+    numel = N * 40 * 7
+    net = nn.Sequential(nn.LayerNorm(7, bias=False)).eval()
+    hand = {
+        "fvcore": 5 * numel,  # a weight: norm_flop_counter's 5
+        "flopcounter": 0,
+        "ptflops": numel // N,  # bn_flops_counter_hook: nn.LayerNorm has no 'affine'
+        "thop": 4 * numel,  # calculate_norm 2·numel, doubled for elementwise_affine
+        "torchinfo": 7 * N,
+    }
+    m, measured = _imported_then_counted(net, (40, 7))
+    assert measured == hand
+    assert [n.layer for n in m.live_nodes()] == [LayerNorm(7, bias=False)]
+    assert _conventions(m) == hand
+    gn = nn.Sequential(nn.GroupNorm(2, 8, bias=False)).eval()
+    numel = N * 8 * 5 * 7
+    # fvcore 5·numel (a weight); ptflops hook 2·numel (affine) ÷ batch; thop: no hook
+    hand = {"fvcore": 5 * numel, "flopcounter": 0, "ptflops": 2 * numel // N, "thop": 0}
+    hand["torchinfo"] = 8 * N
+    m, measured = _imported_then_counted(gn, (8, 5, 7))
+    assert measured == hand
+    assert [n.layer for n in m.live_nodes()] == [GroupNorm(2, 8, bias=False)]
+    assert _conventions(m) == hand
+
+
+def test_norms_without_bias_saved_and_built():
+    b = Builder("n", (3, 5, 7))
+    b.add("conv", archcalc.Conv2d(3, 8, 1))
+    b.add("ln", LayerNorm2d(8, bias=False))
+    b.add("gn", GroupNorm(2, 8, bias=False))
+    m = b.build()
+    net = at.to_torch(m)
+    assert net.node_module("ln").bias is None and net.node_module("gn").bias is None
+    got = at.measure(m, batch=N)
+    assert got["params"] == {"conv": 8 * 3 + 8, "ln": 8, "gn": 8}
+    # conv: its input N·3·5·7; ln: its input N·8·5·7 and mean/rstd per position 2·N·5·7;
+    # gn: its input (ln's output) and mean/rstd per (sample, group) 2·N·2 (float32)
+    hand = 4 * (N * 3 * 35 + N * 8 * 35 + 2 * N * 35 + N * 8 * 35 + 2 * N * 2)
+    assert got["saved_bytes"] == hand
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand
