@@ -41,10 +41,10 @@ from typing import Any
 
 from .._errors import UnsupportedError
 from .._math import is_symbolic, maximum, minimum
-from ..kinds import GLOBAL
+from ..kinds import GLOBAL, Windows
 from .graph import INPUT, Model, Node, each_node
 
-__all__ = ["RF", "UNIT_RF", "receptive_fields", "rf_step", "clipped_boxes"]
+__all__ = ["RF", "UNIT_RF", "PhaseTable", "receptive_fields", "rf_step", "clipped_boxes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,20 @@ class RF:
     is_global: bool = False
     #: per axis, how many unit phases have different regions (1: the formula holds for all)
     phases: tuple[Any, ...] = ()
+    #: per axis, the exact region of every phase (:class:`PhaseTable`), kept once a windowed
+    #: layer (Swin, MaxViT) made the field position-dependent; None otherwise
+    tables: tuple[PhaseTable, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def per_phase(self) -> tuple[tuple[tuple[Any, Any], ...], ...] | None:
+        """Per axis, ``(offset_r, size_r)`` of each phase ``r`` (unit ``j = m·P + r`` sees
+        ``offset_r + m·P·stride … + size_r − 1``), exact for every unit; None when the field
+        has no per-phase table (then ``offset``/``size`` place phase 0 / bound the rest)."""
+        if self.tables is None:
+            return None
+        return tuple(
+            tuple(zip(t.lo, (h - lo + 1 for lo, h in zip(t.lo, t.hi)))) for t in self.tables
+        )
 
     @property
     def exact(self) -> bool:
@@ -81,6 +95,11 @@ class RF:
         """Which units the figures describe, in words."""
         if not self.aligned:
             return "unit 0 (the inputs of a merge have different strides)"
+        if not self.exact and self.tables is not None:
+            return (
+                f"every unit, per phase (RF.per_phase) of {'x'.join(str(p) for p in self.phases)} "
+                f"phases; offset places phase 0 and size is the largest over the phases"
+            )
         if not self.exact:
             return (
                 f"phase 0 of {'x'.join(str(p) for p in self.phases)} (units whose index is a "
@@ -126,10 +145,126 @@ def _period(p: Any, s: Any) -> Any:
     return b // gcd(f.numerator, b)
 
 
+# ---------------------------------------------------------------- exact fields per phase
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTable:
+    """One axis of a field, exact for every unit: unit ``j = m·period + r`` (``0 ≤ r <
+    period``, any integer ``m``) sees input positions ``lo[r] + m·shift … hi[r] + m·shift``
+    (unclipped: a region may reach into padding, as ``RF.offset`` may). A window partition
+    (:class:`~archcalc.kinds.Windows`) makes a field periodic in the window; a stride-``s``
+    layer divides the period by ``gcd(period, s)``."""
+
+    period: int
+    shift: int
+    lo: tuple[int, ...]
+    hi: tuple[int, ...]
+
+    def region(self, u: int) -> tuple[int, int]:
+        """First and last input position unit ``u`` sees."""
+        m, r = divmod(u, self.period)
+        return self.lo[r] + m * self.shift, self.hi[r] + m * self.shift
+
+    def union(self, units: Any) -> tuple[int, int]:
+        regions = [self.region(int(u)) for u in units]
+        return min(a for a, _ in regions), max(b for _, b in regions)
+
+    def reduced(self) -> PhaseTable:
+        """The same field with the smallest period that describes it."""
+        n = self.period
+        for p in range(1, n):
+            if n % p or (self.shift * p) % n:
+                continue
+            d = self.shift * p // n
+            if all(
+                self.lo[r + p] - self.lo[r] == d and self.hi[r + p] - self.hi[r] == d
+                for r in range(n - p)
+            ):
+                return PhaseTable(p, d, self.lo[:p], self.hi[:p])
+        return self
+
+
+def _table_of(size: Any, stride: Any, offset: Any, phases: Any) -> PhaseTable | None:
+    """The table of a field described by one formula (one phase, integer figures)."""
+    vals = (size, stride, offset, phases)
+    if any(is_symbolic(v) or not isinstance(v, int) for v in vals) or phases != 1:
+        return None
+    return PhaseTable(1, stride, (offset,), (offset + size - 1,))
+
+
+def _tables(rf: RF, n: int) -> tuple[PhaseTable, ...] | None:
+    if rf.tables is not None:
+        return rf.tables
+    rf = _axes(rf, n)
+    out = [_table_of(*v) for v in zip(rf.size, rf.stride, rf.offset, rf.phases)]
+    return None if any(t is None for t in out) else tuple(out)  # type: ignore[arg-type]
+
+
+def _table_step(t: PhaseTable, g: Any, taps: Any) -> PhaseTable | None:
+    """The table after one axis of a layer's step: a :class:`Windows` or ``(k, s, a)`` with
+    taps spaced ``taps`` apart."""
+    if isinstance(g, Windows):
+        p = t.period * g.period // gcd(t.period, g.period)
+        units = [[g.base(r) + g.dilation * i for i in range(g.taps)] for r in range(p)]
+        shift = t.shift * p // t.period
+    else:
+        k, s, a = g
+        if not all(isinstance(v, int) and not is_symbolic(v) for v in (k, s, a, taps)):
+            return None
+        p = t.period // gcd(t.period, s)
+        units = [[r * s + a + taps * i for i in range((k - 1) // taps + 1)] for r in range(p)]
+        shift = t.shift * p * s // t.period
+    spans = [t.union(us) for us in units]
+    return PhaseTable(p, shift, tuple(a for a, _ in spans), tuple(b for _, b in spans)).reduced()
+
+
+def _from_tables(tables: tuple[PhaseTable, ...], rf: RF, notes: tuple[str, ...]) -> RF:
+    """The RF a set of exact tables describes: phase 0's offset, the unit stride, the largest
+    size over the phases, the phase counts; the tables kept."""
+    return RF(
+        tuple(max(h - lo + 1 for lo, h in zip(t.lo, t.hi)) for t in tables),
+        tuple(
+            t.shift // t.period if t.shift % t.period == 0 else Fraction(t.shift, t.period)
+            for t in tables
+        ),
+        tuple(t.lo[0] for t in tables),
+        rf.aligned,
+        rf.global_context,
+        notes,
+        phases=tuple(t.period for t in tables),
+        tables=tables if any(t.period > 1 for t in tables) else None,
+    )
+
+
+def _approx_window(g: Any) -> Any:
+    """A :class:`Windows` axis as one ``(k, s, a)`` step (unit 0's window; used only where no
+    exact table can be kept: symbolic or fractional figures)."""
+    if not isinstance(g, Windows):
+        return g
+    return ((g.taps - 1) * g.dilation + 1, 1, g.base(0))
+
+
 def _step(rf: RF, geom: Any, node: Node) -> RF:
     if rf.is_global or geom is GLOBAL:
         return _GLOBAL_RF
     rf = _axes(rf, len(geom))
+    windowed = any(isinstance(g, Windows) for g in geom)
+    layer = node.layer
+    note = layer.rf_note(geom)
+    if windowed or rf.tables is not None:
+        tables = _tables(rf, len(geom))
+        if tables is not None:
+            stepped = [_table_step(t, g, d) for t, g, d in zip(tables, geom, layer.taps())]
+            if all(t is not None for t in stepped):
+                notes = rf.notes + ((f"{node.name}: {note}",) if note else ())
+                return _from_tables(tuple(stepped), rf, notes)  # type: ignore[arg-type]
+        rf = RF(
+            rf.size, rf.stride, rf.offset, rf.aligned, rf.global_context, rf.notes, phases=rf.phases
+        )
+        if windowed:
+            geom = tuple(_approx_window(g) for g in geom)
+            note = (note or "") + " (approximate: no exact per-phase table for these figures)"
     size, stride, offset, phases = [], [], [], []
     for (k, s, a), r, st, o, p in zip(geom, rf.size, rf.stride, rf.offset, rf.phases):
         size.append(r + (k - 1) * st)
@@ -137,8 +272,6 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
         stride.append(st * s)
         phases.append(_period(p, s))
     notes = rf.notes
-    layer = node.layer
-    note = layer.rf_note(geom)
     if note:
         notes += (f"{node.name}: {note}",)
     return RF(
@@ -159,6 +292,14 @@ def _merge(rfs: list[RF], node: Node) -> RF:
     n = max(len(r.size) for r in local)
     local = [_axes(r, n) for r in local]
     gctx = len(local) < len(rfs) or any(r.global_context for r in local)
+    if any(r.tables is not None for r in local):
+        merged = _merge_tables(local, n)
+        if merged is not None:
+            seen: tuple[str, ...] = ()
+            for r in local:
+                seen += tuple(x for x in r.notes if x not in seen)
+            base = RF((), (), (), all(r.aligned for r in local), gctx)
+            return _from_tables(merged, base, seen)
     size, stride, offset, phases = [], [], [], []
     aligned = all(r.aligned for r in local)
     notes: tuple[str, ...] = ()
@@ -179,6 +320,29 @@ def _merge(rfs: list[RF], node: Node) -> RF:
     if not aligned and all(r.aligned for r in local):
         notes += (f"{node.name}: inputs have different strides; figures hold for unit 0",)
     return RF(tuple(size), tuple(stride), tuple(offset), aligned, gctx, notes, phases=tuple(phases))
+
+
+def _merge_tables(local: list[RF], n: int) -> tuple[PhaseTable, ...] | None:
+    """The exact union of the inputs' fields, per phase; None where an input has no table or
+    the inputs' unit strides differ (then the merge is not aligned)."""
+    per_input = [_tables(r, n) for r in local]
+    if any(t is None for t in per_input):
+        return None
+    out = []
+    for ax in range(n):
+        ts = [t[ax] for t in per_input]  # type: ignore[index]
+        if len({Fraction(t.shift, t.period) for t in ts}) != 1:
+            return None
+        p = _lcm([t.period for t in ts])
+        spans = [[t.region(r) for t in ts] for r in range(p)]
+        table = PhaseTable(
+            p,
+            ts[0].shift * p // ts[0].period,
+            tuple(min(a for a, _ in sp) for sp in spans),
+            tuple(max(b for _, b in sp) for sp in spans),
+        )
+        out.append(table.reduced())
+    return tuple(out)
 
 
 def _lcm(ps: list[Any]) -> Any:
@@ -302,15 +466,22 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
             return
         axes = []
         assert isinstance(geom, tuple)
-        for ax, ((k, s, a), d) in enumerate(zip(geom, node.layer.taps(), strict=True)):
-            if not (isinstance(s, int) and isinstance(k, int) and isinstance(a, int)):
-                raise UnsupportedError(f"{node.name}: fractional stride; no clipped boxes")
+        for ax, (g, d) in enumerate(zip(geom, node.layer.taps(), strict=True)):
             n_in, n_out = shapes[src][1 + ax], shp[1 + ax]
             u = np.arange(n_out, dtype=np.int64)
             lo_in, hi_in = out[src][2 * ax], out[src][2 * ax + 1]
-            # every tap of every unit: start + d·t (a dilated kernel has holes, and boxes of
-            # dilated layers need not grow with the unit index, so take min/max over taps)
-            taps = (u * s + a)[:, None] + d * np.arange((k - 1) // d + 1, dtype=np.int64)
+            if isinstance(g, Windows):
+                # a window partition: the members of unit u's window (those past the map's
+                # end are torchvision's zero padding and read nothing)
+                steps = np.arange(g.taps, dtype=np.int64) * g.dilation
+                taps = g.base(u)[:, None] + steps
+            else:
+                k, s, a = g
+                if not (isinstance(s, int) and isinstance(k, int) and isinstance(a, int)):
+                    raise UnsupportedError(f"{node.name}: fractional stride; no clipped boxes")
+                # every tap of every unit: start + d·t (a dilated kernel has holes, and boxes
+                # of dilated layers need not grow with the unit index: min/max over taps)
+                taps = (u * s + a)[:, None] + d * np.arange((k - 1) // d + 1, dtype=np.int64)
             inside = (taps >= 0) & (taps <= n_in - 1)
             t = np.clip(taps, 0, n_in - 1)
             ok = inside & (lo_in[t] >= 0)  # units that read only padding add nothing

@@ -36,6 +36,13 @@ from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
 from .reshape import Flatten
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
+from .window import (
+    PatchMerging,
+    PatchMergingV2,
+    ShiftedWindowAttention,
+    ShiftedWindowAttentionV2,
+    Windows,
+)
 
 __all__ = [
     "Layer",
@@ -88,4 +95,9 @@ __all__ = [
     "Conv1d",
     "BatchNorm1d",
     "AdaptiveMaxPool2d",
+    "ShiftedWindowAttention",
+    "ShiftedWindowAttentionV2",
+    "PatchMerging",
+    "PatchMergingV2",
+    "Windows",
 ]

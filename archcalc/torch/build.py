@@ -68,6 +68,7 @@ from .tokens import (
     Tokens,
     timm_attention,
 )
+from .windows import swin_attention, swin_merging
 
 __all__ = [
     "ArchcalcModule",
@@ -85,6 +86,8 @@ __all__ = [
     "SelectToken",
     "SelfAttention",
     "timm_attention",
+    "swin_attention",
+    "swin_merging",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in

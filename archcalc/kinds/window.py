@@ -1,0 +1,609 @@
+"""Windowed attention: Swin's (shifted) window attention, v1 and v2, Swin's patch merging,
+and MaxViT's block and grid attention layers.
+
+Each is one leaf kind on a ``(C, H, W)`` map (torchvision holds Swin's maps channels-last,
+``(N, H, W, C)``; MaxViT's ``(N, C, H, W)``), so that its cost is counted exactly and its
+receptive field stays the map's two axes. A window partition makes the field
+*position-dependent*: output unit ``j`` sees the members of its window, whose first unit
+depends on ``j mod window``. Per axis the step is a :class:`Windows`; the engine
+(:mod:`archcalc.engine.receptive`) tracks such fields exactly per phase.
+
+Notation per sample: input ``(C, H, W)``; window ``wh × ww``, ``N = wh·ww`` tokens per
+window; ``Hp, Wp`` the map padded up to multiples of the window (torchvision pads the
+bottom and right with zeros); ``L = Hp·Wp`` the padded tokens; ``h`` heads of ``C/h``
+channels; ``T = (2wh − 1)(2ww − 1)`` relative positions.
+
+>>> from archcalc.kinds import ShiftedWindowAttention
+>>> a = ShiftedWindowAttention(96, 3, (7, 7), (3, 3))
+>>> a.params(((96, 56, 56),))   # 4·96² + 4·96 + 13·13·3
+37743
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._errors import ShapeError, UnsupportedError
+from .._math import Num, ceildiv, is_symbolic
+from ._base import (
+    Extra,
+    Layer,
+    Shape,
+    Shapes,
+    TorchCall,
+    _check_int,
+    _eq_known_false,
+    _fmt,
+    _pair,
+    invalid,
+    register,
+)
+from ._rules import MatmulCounts, counts, counts_zero
+
+__all__ = [
+    "Windows",
+    "ShiftedWindowAttention",
+    "ShiftedWindowAttentionV2",
+    "PatchMerging",
+    "PatchMergingV2",
+]
+
+
+# ---------------------------------------------------------------- the receptive-field step
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The receptive-field step of a window partition along one axis of ``length`` units.
+
+    Windows (``grid`` False): the units fall into windows of ``size`` consecutive units whose
+    boundaries lie at the positions ``≡ shift (mod size)`` — Swin's shifted windows with its
+    mask are contiguous in the map's own coordinates; unit ``j`` reads units
+    ``base(j) … base(j) + size − 1`` with ``base(j) = j − ((j − shift) mod size)``.
+
+    Grid (``grid`` True, MaxViT's grid attention): the axis is cut into ``size`` blocks of
+    ``q = length / size`` units and unit ``j`` reads the units of the same position in every
+    block, ``(j mod q) + t·q`` for ``t < size`` (a dilated window with holes).
+
+    Units outside ``0 … length − 1`` (the zero padding up to a multiple of the window) carry
+    no input. Works on ints and on numpy integer arrays alike.
+    """
+
+    size: int
+    shift: int = 0
+    length: int = 0
+    grid: bool = False
+
+    @property
+    def taps(self) -> int:
+        """Units one output unit reads."""
+        return self.size
+
+    @property
+    def dilation(self) -> int:
+        """Spacing of the units one output unit reads."""
+        return self.length // self.size if self.grid else 1
+
+    @property
+    def period(self) -> int:
+        """``base(j + period) = base(j) + period`` (the pattern repeats)."""
+        return self.length if self.grid else self.size
+
+    def base(self, j: Any) -> Any:
+        """The first unit output unit ``j`` reads (below 0 for a shifted window's first)."""
+        if self.grid:
+            q = self.length // self.size
+            return j - j % self.length + j % q
+        return j - (j - self.shift) % self.size
+
+
+def _window_axes(window: tuple[Any, Any], shift: tuple[Any, Any], hw: tuple[Any, Any]) -> Any:
+    """The two axes' :class:`Windows` of a (shifted) window attention on an ``H × W`` map."""
+    return tuple(
+        Windows(w, s, n) for w, s, n in zip(window, _effective_shift(window, shift, hw), hw)
+    )
+
+
+def _padded(n: Any, w: Any) -> Any:
+    return ceildiv(n, w) * w
+
+
+def _effective_shift(
+    window: tuple[Any, Any], shift: tuple[Any, Any], hw: tuple[Any, Any]
+) -> tuple[Any, Any]:
+    """torchvision's shifted_window_attention: no shift on an axis whose padded length the
+    window covers (``window >= pad``)."""
+    out = []
+    for w, s, n in zip(window, shift, hw):
+        if is_symbolic(n) or is_symbolic(w):
+            out.append(s)
+        else:
+            out.append(0 if w >= _padded(n, w) else s)
+    return out[0], out[1]
+
+
+def _map(kind: str, ins: Shapes, dim: Any) -> Shape:
+    s = ins[0]
+    if len(s) != 3:
+        raise ShapeError(f"{kind} needs a (C, H, W) map, got shape {_fmt(s)}")
+    if _eq_known_false(s[0], dim):
+        raise ShapeError(f"{kind}.dim = {dim} but the map has {s[0]} channels")
+    return s
+
+
+# ---------------------------------------------------------------- Swin's window attention
+
+
+class _WindowCounts(MatmulCounts):
+    """Counts shared by torchvision's two Swin attentions (everything per padded token)."""
+
+    __slots__ = ()
+
+    count_fvcore = counts(
+        "qkv and proj MACs (fvcore linear_flop_jit on the two F.linear calls) and QKᵀ, AV "
+        "(matmul_flop_jit: 2·L·N·C); pad, roll, the bias gather, the mask, softmax and "
+        "v2's normalize/logit scale have no handle; v2 adds its cpb_mlp linears once per "
+        "forward (T·512·(2 + h))",
+        lambda s, i, o, b: b * s._attn_macs(i) + s._cpb_macs(),
+        short="N·(4LC² + 2LNC) (+ T·512·(2+h) v2)",
+    )
+    count_flopcounter = counts(
+        "2·MACs of qkv, proj (addmm/mm) and of QKᵀ, AV (bmm), bias ignored; v2's cpb_mlp "
+        "once per forward (flop_counter mm/addmm)",
+        lambda s, i, o, b: 2 * (b * s._attn_macs(i) + s._cpb_macs()),
+        short="2N·(4LC² + 2LNC) (+ 2T·512·(2+h) v2)",
+    )
+    count_torchvision = counts(
+        "MACs of qkv, proj, QKᵀ and AV, no bias (torchvision weights meta '_ops'), v2's "
+        "cpb_mlp once",
+        lambda s, i, o, b: b * s._attn_macs(i) + s._cpb_macs(),
+        short="N·(4LC² + 2LNC) (+ T·512·(2+h) v2)",
+    )
+    count_ptflops_hook = counts(
+        "the module's type is not in ptflops' MODULES_MAPPING and its qkv/proj children are "
+        "never called (F.linear on their weights): 0; v2's cpb_mlp runs its nn.Linear and "
+        "nn.ReLU modules once per forward on T rows (linear_flops_counter_hook: (in·out + "
+        "bias)·rows = T·3·512 and T·512·h; relu_flops_counter_hook: T·512), later divided "
+        "by the batch",
+        lambda s, i, o, b: s._cpb_ptflops(),
+        short="0 (v2: T·512·(4+h))",
+    )
+    count_ptflops_functional = counts(
+        "the patched Tensor.matmul (prod(input.shape)·last dim: L·N·C for attn.matmul(v), and "
+        "for q.matmul(kᵀ) in v1; v2 writes `@`, an operator, not patched) and F.softmax "
+        "(h·L·N scores); v2's nn.ReLU calls the patched F.relu (T·512, once per forward); "
+        "F.linear's patch is commented out in ptflops 0.7.5; pad, roll, F.normalize and the "
+        "operators +, *, @ are not patched",
+        lambda s, i, o, b: s._ptflops_functional(i, b),
+        short="N·(2LNC + hLN) (v2: N·(LNC + hLN) + 512T)",
+    )
+    count_thop = counts(
+        "thop has no hook for the module: dfs_count adds its children; qkv and proj are "
+        "never called (0); v2's cpb_mlp Linears once per forward (count_linear: "
+        "in_features × output numel: T·2·512 + T·512·h; nn.ReLU zero_ops)",
+        lambda s, i, o, b: s._cpb_macs(),
+        short="0 (v2: T·512·(2+h))",
+    )
+    count_torchinfo = counts(
+        "the leaves that ran: qkv and proj never run as modules (0); v2's cpb_mlp Linears "
+        "(weight + bias numel) × output_size[0] = 1 (torchinfo LayerInfo.calculate_macs)",
+        lambda s, i, o, b: s._cpb_params(),
+        short="0 (v2: 1536 + 512h)",
+    )
+
+    def _cpb_macs(self) -> Any:
+        return 0
+
+    def _ptflops_functional(self, ins: Shapes, b: Any) -> Any:
+        return b * self._scores(ins) * (2 * self.dim + self.num_heads)  # type: ignore[attr-defined]
+
+    def _cpb_ptflops(self) -> Any:
+        return 0
+
+    def _cpb_params(self) -> Any:
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _SwinAttention(_WindowCounts, Layer):
+    dim: Any
+    num_heads: Any
+    window_size: Any = 7
+    shift_size: Any = 0
+    qkv_bias: bool = True
+    proj_bias: bool = True
+
+    weighted: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "dim", self.dim, 1)
+        _check_int(k, "num_heads", self.num_heads, 1)
+        object.__setattr__(self, "window_size", _pair(k, "window_size", self.window_size))
+        object.__setattr__(self, "shift_size", _pair(k, "shift_size", self.shift_size, 0))
+        e, h = self.dim, self.num_heads
+        if not (is_symbolic(e) or is_symbolic(h)) and e % h:
+            raise invalid(k, "dim", e, f"must be divisible by num_heads (={h})")
+        for w, s in zip(self.window_size, self.shift_size):
+            if not (is_symbolic(w) or is_symbolic(s)) and s >= w:
+                raise invalid(k, "shift_size", self.shift_size, "must be below window_size")
+
+    # -------------------------------------------------------- sizes
+    def _sizes(self, ins: Shapes) -> tuple[Any, Any, Any]:
+        """Padded tokens L, tokens per window N, channels C."""
+        c, h, w = _map(self.kind, ins, self.dim)
+        wh, ww = self.window_size
+        return _padded(h, wh) * _padded(w, ww), wh * ww, c
+
+    def _scores(self, ins: Shapes) -> Any:
+        """Attention scores per head over all windows: nW·N² = L·N."""
+        n, win, _ = self._sizes(ins)
+        return n * win
+
+    def _attn_macs(self, ins: Shapes) -> Any:
+        n, win, c = self._sizes(ins)
+        return 4 * n * c * c + 2 * n * win * c
+
+    def _table(self) -> Any:
+        wh, ww = self.window_size
+        return (2 * wh - 1) * (2 * ww - 1)
+
+    def _shifted(self, ins: Shapes) -> bool:
+        _, h, w = ins[0]
+        return any(
+            not is_symbolic(s) and s > 0
+            for s in _effective_shift(self.window_size, self.shift_size, (h, w))
+        )
+
+    # -------------------------------------------------------- quantities
+    def out_shape(self, ins: Shapes) -> Shape:
+        return _map(self.kind, ins, self.dim)
+
+    def buffers(self, ins: Shapes) -> Num:
+        wh, ww = self.window_size
+        return (wh * ww) ** 2  # relative_position_index, one per pair of window tokens
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return self._attn_macs(ins) + self._cpb_macs()
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        _, h, w = ins[0]
+        return _window_axes(self.window_size, self.shift_size, (h, w))
+
+    @classmethod
+    def _read(cls, call: TorchCall) -> dict[str, Any]:
+        m = call.module
+        x, layout = call.inputs[0] if call.inputs else (), call.layouts[0] if call.inputs else ""
+        if layout != "nhwc" or len(x) != 3:
+            raise UnsupportedError(
+                f"{cls.__name__} on a tensor of per-sample shape {x} ({layout}); torchvision's "
+                f"Swin attention runs on channels-last maps (N, H, W, C)"
+            )
+        why = [
+            what
+            for what, bad in (
+                ("attention dropout", m.attention_dropout != 0),
+                ("dropout", m.dropout != 0),
+            )
+            if bad
+        ]
+        if why:
+            raise UnsupportedError(f"{cls.__name__} with {', '.join(why)}")
+        return dict(
+            dim=int(m.qkv.in_features),
+            num_heads=int(m.num_heads),
+            window_size=tuple(int(v) for v in m.window_size),
+            shift_size=tuple(int(v) for v in m.shift_size),
+            qkv_bias=m.qkv.bias is not None,
+            proj_bias=m.proj.bias is not None,
+        )
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ShiftedWindowAttention(_SwinAttention):
+    """Swin's window attention with relative position bias,
+    ``torchvision.models.swin_transformer.ShiftedWindowAttention(dim, window_size,
+    shift_size, num_heads)`` on a channels-last map: pad to multiples of the window, roll by
+    ``−shift``, partition into windows of ``N`` tokens, ``qkv = Linear(C, 3C)``, scaled
+    ``q·kᵀ`` per head plus the bias gathered from a ``T × h`` table, the shift mask (−100
+    between tokens of different regions), softmax, ``@ v``, ``proj = Linear(C, C)``, the
+    reverse partition and roll, and the unpad. torchvision drops the shift on an axis whose
+    padded length the window covers.
+
+    Params ``4C² + 3C + C`` (qkv and proj with biases) ``+ T·h`` (the bias table);
+    buffers ``N²`` (``relative_position_index``). MACs ``4·L·C² + 2·L·N·C`` (the
+    projections of every padded token; ``q·kᵀ`` and ``attn·v`` of ``nW`` windows of ``N``
+    tokens: ``L·N·C`` each). FLOPs under archcalc's convention: ``2·MACs`` plus the biases
+    (``3LC + LC``), the scaling of q (``LC``), the bias add (``h·L·N``), the mask add
+    (``h·L·N`` when shifted) and the softmax (5 per score: ``5·h·L·N``).
+
+    Saved for backward (measured with ``saved_tensors_hooks``, CPU): the windowed input of
+    qkv (``L·C``), the scaled q, k and v as matmul's contiguous copies (``L·C`` each), the
+    attention weights (``h·L·N``), proj's input (``L·C``), and the index buffer of the
+    bias gather.
+
+    Receptive field: output unit ``j`` (per axis) sees the units of its window; with the
+    mask, the shifted windows are contiguous in the map's coordinates, their boundaries at
+    positions ``≡ shift (mod window)`` (:class:`Windows`).
+    """
+
+    def params(self, ins: Shapes) -> Num:
+        c = self.dim
+        bias = (3 * c if self.qkv_bias else 0) + (c if self.proj_bias else 0)
+        return 4 * c * c + bias + self._table() * self.num_heads
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, win, c = self._sizes(ins)
+        h, scores = self.num_heads, self._scores(ins)
+        bias = (3 * n * c if self.qkv_bias else 0) + (n * c if self.proj_bias else 0)
+        mask = h * scores if self._shifted(ins) else 0
+        return 2 * self._attn_macs(ins) + bias + n * c + h * scores + mask + 5 * h * scores
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, win, c = self._sizes(ins)
+        return (
+            Extra(batch * n * c, None, "windowed input (qkv input)"),
+            Extra(3 * batch * n * c, None, "scaled q, k and v (matmul's contiguous copies)"),
+            Extra(batch * self.num_heads * n * win, None, "attention weights"),
+            Extra(batch * n * c, None, "attention output (proj input)"),
+            Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
+        )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, (3, 3), (1, 1)), ((8, 5, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torchvision.models.swin_transformer.ShiftedWindowAttention",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls(**cls._read(call))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.swin_attention(self, v2=False)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ShiftedWindowAttentionV2(_SwinAttention):
+    """Swin v2's window attention,
+    ``torchvision.models.swin_transformer.ShiftedWindowAttentionV2``: as
+    :class:`ShiftedWindowAttention` but cosine attention (``normalize(q)·normalize(k)ᵀ``
+    times ``exp(clamp(logit_scale))`` per head) and a continuous position bias: a
+    ``cpb_mlp`` (``Linear(2, 512)``, ReLU, ``Linear(512, h, bias=False)``) applied to the
+    constant ``T × 2`` table of log-spaced relative coordinates, gathered and squashed
+    (``16·sigmoid``).
+
+    Params ``4C² + 4C`` (qkv and proj; torchvision zeroes k's bias in forward but keeps it
+    a parameter) ``+ h`` (logit_scale) ``+ 2·512 + 512 + 512·h`` (cpb_mlp); buffers
+    ``2T`` (relative_coords_table) ``+ N²`` (relative_position_index). MACs
+    ``4·L·C² + 2·L·N·C`` per sample plus the cpb_mlp's ``T·512·(2 + h)``, which torch runs
+    once per forward whatever the batch (archcalc's per-sample figure carries it once per
+    sample; the foreign counts carry it once). FLOPs under archcalc's convention: ``2·MACs``
+    plus the biases (``3LC + LC``), the cpb_mlp's first bias and ReLU (``512·T`` each), the
+    ``16·sigmoid`` of the gathered bias (5 per element: ``5·h·N²``), the normalisation of q
+    and k (3 per element: square, sum, divide: ``6LC``), the logit scale, the bias add and
+    the mask add when shifted (``h·L·N`` each) and the softmax (``5·h·L·N``).
+
+    Saved for backward (measured with ``saved_tensors_hooks``, CPU): the windowed input
+    (``L·C``), qkv's output (``3LC``: F.normalize keeps q and k), the norms of q and k and
+    their clamped copies (``4·h·L``), the normalised q and k (``2LC``), the cosine scores
+    and the attention weights (``2·h·L·N``), v and proj's input (``L·C`` each); once per
+    forward: ``exp(logit_scale)`` (``h``), the cpb_mlp's ReLU output (``512·T``) and the
+    sigmoid's output (``h·N²``).
+    """
+
+    def params(self, ins: Shapes) -> Num:
+        c, h = self.dim, self.num_heads
+        bias = (3 * c if self.qkv_bias else 0) + (c if self.proj_bias else 0)
+        return 4 * c * c + bias + h + (2 * 512 + 512) + 512 * h
+
+    def buffers(self, ins: Shapes) -> Num:
+        wh, ww = self.window_size
+        return 2 * self._table() + (wh * ww) ** 2
+
+    def _cpb_macs(self) -> Any:
+        return self._table() * 512 * (2 + self.num_heads)
+
+    def _cpb_ptflops(self) -> Any:
+        return self._table() * 512 * (4 + self.num_heads)
+
+    def _ptflops_functional(self, ins: Shapes, b: Any) -> Any:
+        return b * self._scores(ins) * (self.dim + self.num_heads) + 512 * self._table()
+
+    def _cpb_params(self) -> Any:
+        return 2 * 512 + 512 + 512 * self.num_heads
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, win, c = self._sizes(ins)
+        h, scores, t = self.num_heads, self._scores(ins), self._table()
+        bias = (3 * n * c if self.qkv_bias else 0) + (n * c if self.proj_bias else 0)
+        # bias and ReLU of Linear(2, 512); 16·sigmoid (4 + 1) of the gathered h·N² bias
+        cpb = 512 * t + 512 * t + 5 * h * win * win
+        mask = h * scores if self._shifted(ins) else 0
+        return (
+            2 * self.macs(ins, out)
+            + bias
+            + cpb
+            + 6 * n * c
+            + h * scores  # logit scale
+            + h * scores  # bias add
+            + mask
+            + 5 * h * scores
+        )
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, win, c = self._sizes(ins)
+        h, t = self.num_heads, self._table()
+        return (
+            Extra(batch * n * c, None, "windowed input (qkv input)"),
+            Extra(3 * batch * n * c, None, "qkv output (q, k: F.normalize inputs)"),
+            Extra(4 * batch * h * n, None, "norms of q and k and their clamped, expanded copies"),
+            Extra(2 * batch * n * c, None, "normalised q and k (matmul's contiguous copies)"),
+            Extra(2 * batch * h * n * win, None, "cosine scores and attention weights"),
+            Extra(batch * n * c, None, "v (matmul's contiguous copy)"),
+            Extra(batch * n * c, None, "attention output (proj input)"),
+            Extra(h, None, "exp of the clamped logit_scale (once per forward)"),
+            Extra(512 * t + h * win * win, None, "cpb_mlp's ReLU output and the sigmoid"),
+            Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
+        )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, (3, 3), (1, 1)), ((8, 5, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torchvision.models.swin_transformer.ShiftedWindowAttentionV2",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls(**cls._read(call))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.swin_attention(self, v2=True)
+
+
+# ---------------------------------------------------------------- Swin's patch merging
+
+
+@dataclass(frozen=True, slots=True)
+class _Merging(MatmulCounts, Layer):
+    dim: Any
+
+    weighted: ClassVar[bool] = True
+    v2: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 1)
+
+    def _m(self, ins: Shapes) -> Any:
+        _, h, w = _map(self.kind, ins, self.dim)
+        return ceildiv(h, 2) * ceildiv(w, 2)
+
+    def _norm_numel(self, ins: Shapes) -> Any:
+        return self._m(ins) * (2 if self.v2 else 4) * self.dim
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _map(self.kind, ins, self.dim)
+        return (2 * c, ceildiv(h, 2), ceildiv(w, 2))
+
+    def params(self, ins: Shapes) -> Num:
+        c = self.dim
+        return 8 * c * c + 2 * (2 if self.v2 else 4) * c
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return self._m(ins) * 8 * self.dim * self.dim
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        # the linear (2·MACs, no bias) and the LayerNorm's 8 per element (LayerNorm2d)
+        return 2 * self.macs(ins, out) + 8 * self._norm_numel(ins)
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        # output (i, j) is the 2×2 block (2i.., 2j..): a 2×2 stride-2 window (the odd row
+        # or column F.pad adds at the end carries no input)
+        return ((2, 2, 0), (2, 2, 0))
+
+    count_fvcore = counts(
+        "the reduction's MACs (fvcore linear_flop_jit, no bias) and 5·numel of the "
+        "LayerNorm (norm_flop_counter); F.pad, the strided slices and cat count 0",
+        lambda s, i, o, b: b * (s.macs(i, o) + 5 * s._norm_numel(i)),
+        short="N·(8MC² + 5·norm numel)",
+    )
+    count_ptflops_hook = counts(
+        "its nn.LayerNorm child (bn_flops_counter_hook: input numel) and nn.Linear child "
+        "(linear_flops_counter_hook: MACs, no bias); the module itself is not hooked",
+        lambda s, i, o, b: b * (s.macs(i, o) + s._norm_numel(i)),
+        short="N·(8MC² + norm numel)",
+    )
+    count_ptflops_functional = counts_zero(
+        "F.pad, slicing and torch.cat are not patched by ptflops (the norm and linear run "
+        "as modules)"
+    )
+    count_thop = counts(
+        "its children: nn.LayerNorm (count_normalization: 2·numel, doubled for affine) "
+        "and nn.Linear (count_linear: in_features × output numel)",
+        lambda s, i, o, b: b * (s.macs(i, o) + 4 * s._norm_numel(i)),
+        short="N·(8MC² + 4·norm numel)",
+    )
+    count_torchinfo = counts(
+        "its leaves: LayerNorm and Linear, (weight + bias numel) × output_size[0] = N each "
+        "(torchinfo LayerInfo.calculate_macs)",
+        lambda s, i, o, b: b * s.params(i),
+        short="N·params",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 5, 6),)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        x, layout = call.inputs[0] if call.inputs else (), call.layouts[0] if call.inputs else ""
+        if layout != "nhwc" or len(x) != 3:
+            raise UnsupportedError(
+                f"{cls.__name__} on a tensor of per-sample shape {x} ({layout}); torchvision's "
+                f"patch merging runs on channels-last maps (N, H, W, C)"
+            )
+        norm = m.norm
+        if type(norm).__name__ != "LayerNorm" or not norm.elementwise_affine:
+            raise UnsupportedError(f"{cls.__name__} with a norm other than an affine LayerNorm")
+        return cls(int(m.dim))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.swin_merging(self, v2=self.v2)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PatchMerging(_Merging):
+    """Swin's downsampling, ``torchvision.models.swin_transformer.PatchMerging(dim)`` on a
+    channels-last map: pad H and W to even, gather each 2×2 block's four tokens into
+    ``4C`` channels, ``LayerNorm(4C)``, ``Linear(4C, 2C, bias=False)``. Output
+    ``(2C, ⌈H/2⌉, ⌈W/2⌉)``; with ``M = ⌈H/2⌉·⌈W/2⌉``: params ``8C² + 8C``, MACs ``8·M·C²``,
+    FLOPs ``2·MACs + 8·4MC`` (LayerNorm's 8 per element). Receptive field: a 2×2 window of
+    stride 2. Saved for backward: the gathered ``4MC`` (the norm's input), the norm's mean
+    and rstd (``M`` each, float32) and its output (``4MC``, the linear's input).
+    """
+
+    v2: ClassVar[bool] = False
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torchvision.models.swin_transformer.PatchMerging",)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        m, c = self._m(ins), self.dim
+        return (
+            Extra(batch * 4 * m * c, None, "the gathered 2×2 blocks (norm input)"),
+            Extra(2 * batch * m, "acc", "mean and rstd per token"),
+            Extra(batch * 4 * m * c, None, "normalised blocks (reduction input)"),
+        )
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PatchMergingV2(_Merging):
+    """Swin v2's downsampling, ``torchvision.models.swin_transformer.PatchMergingV2(dim)``:
+    as :class:`PatchMerging` with the norm after the reduction, ``LayerNorm(2C)``. Params
+    ``8C² + 4C``, MACs ``8·M·C²``, FLOPs ``2·MACs + 8·2MC``. Saved: the gathered ``4MC``
+    (the reduction's input), the reduction's output ``2MC`` (the norm's input) and the
+    norm's mean and rstd (``M`` each, float32).
+    """
+
+    v2: ClassVar[bool] = True
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torchvision.models.swin_transformer.PatchMergingV2",
+    )
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        m, c = self._m(ins), self.dim
+        return (
+            Extra(batch * 4 * m * c, None, "the gathered 2×2 blocks (reduction input)"),
+            Extra(batch * 2 * m * c, None, "reduction output (norm input)"),
+            Extra(2 * batch * m, "acc", "mean and rstd per token"),
+        )

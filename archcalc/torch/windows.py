@@ -1,0 +1,48 @@
+"""archcalc's builds of the windowed-attention kinds (archcalc/kinds/window.py): torchvision's
+own Swin and MaxViT modules (the counting tools see their exact types), wrapped to take and
+return archcalc's ``(N, C, H, W)`` maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+__all__ = ["ChannelsLast", "swin_attention", "swin_merging"]
+
+
+class ChannelsLast(nn.Module):
+    """``inner`` run on the channels-last view of an ``(N, C, H, W)`` map (torchvision's Swin
+    modules take ``(N, H, W, C)``); the result permuted back."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.inner(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def swin_attention(layer: Any, v2: bool) -> nn.Module:
+    """torchvision's ShiftedWindowAttention (``v2``: ShiftedWindowAttentionV2) of a
+    ``ShiftedWindowAttention(V2)`` spec."""
+    from torchvision.models import swin_transformer as sw
+
+    cls = sw.ShiftedWindowAttentionV2 if v2 else sw.ShiftedWindowAttention
+    inner = cls(
+        layer.dim,
+        list(layer.window_size),
+        list(layer.shift_size),
+        layer.num_heads,
+        qkv_bias=layer.qkv_bias,
+        proj_bias=layer.proj_bias,
+    )
+    return ChannelsLast(inner)
+
+
+def swin_merging(layer: Any, v2: bool) -> nn.Module:
+    """torchvision's PatchMerging (``v2``: PatchMergingV2) of a ``PatchMerging(V2)`` spec."""
+    from torchvision.models import swin_transformer as sw
+
+    cls = sw.PatchMergingV2 if v2 else sw.PatchMerging
+    return ChannelsLast(cls(layer.dim))
