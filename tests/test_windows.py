@@ -1,0 +1,300 @@
+"""Windowed attention (Swin v1/v2 attention and patch merging): each kind's quantities
+derived by hand, every foreign tool and autograd's saved tensors measured on the real
+torchvision modules, the real swin_t / swin_v2_t imported exactly (params = numel, the fvcore
+convention = fvcore's total), and swin_t's receptive field per stage equal to the gradient
+support of the real model.
+
+The receptive field of a window partition depends on the unit's position in its window
+(phases); engine/receptive.py keeps it exactly per phase (``RF.per_phase``), and
+``clipped_boxes`` gives every unit's box clipped to the image.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import archcalc
+from archcalc.engine.graph import sequential
+from archcalc.engine.receptive import receptive_fields
+from archcalc.engine.shapes import infer_shapes
+from archcalc.kinds import (
+    Conv2d,
+    PatchMerging,
+    PatchMergingV2,
+    ShiftedWindowAttention,
+    ShiftedWindowAttentionV2,
+    Windows,
+)
+
+# ---------------------------------------------------------------- by hand, torch-free
+
+
+def test_window_attention_quantities_by_hand():
+    # C = 96, 3 heads, window 7 on a 16 × 16 map: padded to 21 × 21, L = 441 tokens,
+    # N = 49 per window, 9 windows
+    a = ShiftedWindowAttention(96, 3, 7, 3)
+    ins = ((96, 16, 16),)
+    c, n_tok, win, h = 96, 21 * 21, 49, 3
+    assert a.out_shape(ins) == (96, 16, 16)
+    assert a.params(ins) == (3 * c * c + 3 * c) + (c * c + c) + 13 * 13 * h
+    assert a.buffers(ins) == win * win  # relative_position_index
+    macs = 3 * n_tok * c * c + n_tok * c * c + 2 * (9 * h * win * win * (c // h))
+    assert a.macs(ins, ins[0]) == macs
+    scores = 9 * h * win * win
+    # 2·MACs, biases 4·L·C, q scaling L·C, bias add, mask add (shifted), softmax 5/score
+    assert a.flops(ins, ins[0]) == 2 * macs + 4 * n_tok * c + n_tok * c + 7 * scores
+    # no shift on an axis the window covers (torchvision sets it to 0): no mask add
+    small = ((96, 7, 7),)
+    assert a.flops(small, small[0]) == 2 * a.macs(small, small[0]) + 5 * 49 * c + 6 * 3 * 49 * 49
+
+
+def test_window_attention_v2_quantities_by_hand():
+    a = ShiftedWindowAttentionV2(96, 3, 8, 4)
+    ins = ((96, 16, 16),)
+    c, h, t = 96, 3, 15 * 15
+    # qkv, proj, logit_scale (h), cpb_mlp Linear(2, 512) and Linear(512, h, bias=False)
+    assert a.params(ins) == 4 * c * c + 4 * c + h + (2 * 512 + 512) + 512 * h
+    assert a.buffers(ins) == 2 * t + 64 * 64  # relative_coords_table, relative_position_index
+    assert a.macs(ins, ins[0]) == 4 * 256 * c * c + 2 * 256 * 64 * c + t * 512 * (2 + h)
+
+
+def test_patch_merging_by_hand():
+    m, m2 = PatchMerging(96), PatchMergingV2(96)
+    ins = ((96, 7, 5),)  # odd sides: F.pad adds a row and a column, 4 × 3 blocks
+    assert m.out_shape(ins) == m2.out_shape(ins) == (192, 4, 3)
+    assert m.params(ins) == 4 * 96 * 2 * 96 + 2 * 4 * 96  # reduction, LayerNorm(4C)
+    assert m2.params(ins) == 4 * 96 * 2 * 96 + 2 * 2 * 96  # reduction, LayerNorm(2C)
+    assert m.macs(ins, (192, 4, 3)) == 12 * 4 * 96 * 2 * 96
+    assert m.geometry(ins, (192, 4, 3)) == ((2, 2, 0), (2, 2, 0))
+
+
+def test_windows_step_reads_the_window_members():
+    w = Windows(7, 3, 16)
+    # windows start at positions ≡ 3 (mod 7): [-4, 2], [3, 9], [10, 16]
+    assert [w.base(j) for j in range(16)] == [-4] * 3 + [3] * 7 + [10] * 6
+    g = Windows(4, 0, 8, grid=True)  # 4 blocks of q = 2: unit j reads j mod 2 + 2t
+    assert [g.base(j) for j in range(8)] == [0, 1] * 4 and g.dilation == 2
+
+
+def _stage1(shift_second: bool = True):
+    layers = [
+        Conv2d(3, 8, 4, stride=4),
+        ShiftedWindowAttention(8, 2, 7, 0),
+        ShiftedWindowAttention(8, 2, 7, 3 if shift_second else 0),
+        PatchMerging(8),
+    ]
+    return sequential("swin_stage1", layers, input_shape=(3, 112, 112))
+
+
+def test_receptive_field_per_phase_by_hand():
+    """Swin's first stage on one axis (patch 4, window 7, shift 3), unit j = 7m + r:
+
+    * W-MSA: unit r reads units 0..6, pixels [0, 27] whatever r: (offset 0, size 28);
+    * SW-MSA: windows start at ≡ 3 (mod 7); units 0..2 read units -4..2 (units -4..-1 are
+      the previous window, pixels [-28, -1]): [-28, 27]; units 3..6 read 3..9: [0, 55];
+    * PatchMerging (2×2, stride 2): unit r' reads units 2r', 2r'+1 (period 7, 56 pixels
+      per 7 units): r' = 0 → [-28, 27]; 1 → [-28, 55]; 2, 3, 4 → [0, 55]; 5, 6 → [28, 83].
+    """
+    m = _stage1()
+    rfs = receptive_fields(m, infer_shapes(m))
+    assert rfs["1"].per_phase[0] == ((0, 28),) * 7 and rfs["1"].stride == (4, 4)
+    assert rfs["2"].per_phase[0] == ((-28, 56),) * 3 + ((0, 56),) * 4
+    assert rfs["3"].per_phase[0] == (
+        (-28, 56),
+        (-28, 84),
+        (0, 56),
+        (0, 56),
+        (0, 56),
+        (28, 56),
+        (28, 56),
+    )
+    rf = rfs["3"]
+    assert (rf.size, rf.stride, rf.offset, rf.phases) == ((84, 84), (8, 8), (-28, -28), (7, 7))
+    assert not rf.exact and "per phase" in rf.holds_for
+    # without the shift the second W-MSA reads the same window: still [0, 27] for every
+    # unit of a window (7 phases: unit j sees [28·(j // 7), 28·(j // 7) + 27])
+    plain = receptive_fields(_stage1(False), infer_shapes(_stage1(False)))["2"]
+    assert (plain.size, plain.phases, plain.per_phase[0]) == ((28, 28), (7, 7), ((0, 28),) * 7)
+
+
+# ---------------------------------------------------------------- the real modules
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+at = pytest.importorskip("archcalc.torch")
+
+from foreign_tools import tool_totals  # noqa: E402
+from torchvision.models import swin_transformer as sw  # noqa: E402
+
+from archcalc.conventions import count  # noqa: E402
+from archcalc.engine.receptive import clipped_boxes  # noqa: E402
+from archcalc.kinds._rules import FOREIGN_RULES  # noqa: E402
+
+CASES = {
+    "shifted": (ShiftedWindowAttention(8, 2, 3, 1), lambda: sw.ShiftedWindowAttention(8, [3, 3], [1, 1], 2), (5, 4)),
+    "plain": (ShiftedWindowAttention(8, 2, 3, 0), lambda: sw.ShiftedWindowAttention(8, [3, 3], [0, 0], 2), (6, 6)),
+    "v2": (ShiftedWindowAttentionV2(8, 2, 3, 1), lambda: sw.ShiftedWindowAttentionV2(8, [3, 3], [1, 1], 2), (5, 4)),
+    "merging": (PatchMerging(4), lambda: sw.PatchMerging(4), (5, 6)),
+    "merging_v2": (PatchMergingV2(4), lambda: sw.PatchMergingV2(4), (5, 6)),
+}  # fmt: skip
+B = 2
+
+
+def _ours(layer, ins):
+    out = layer.out_shape(ins)
+    r = {t: getattr(layer, FOREIGN_RULES[t])(ins, out, B) for t in FOREIGN_RULES}
+    # ptflops divides its module hooks' sum by the batch, not its patched functionals
+    pt = int(r["ptflops_hook"] / B + r["ptflops_functional"])
+    return {
+        "fvcore": r["fvcore"],
+        "flopcounter": r["flopcounter"],
+        "ptflops": pt,
+        "thop": r["thop"],
+        "torchinfo": r["torchinfo"],
+    }
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_tool_on_the_real_module(case):
+    layer, make, (h, w) = CASES[case]
+    net = make().eval()
+    c = layer.dim
+    ins = ((c, h, w),)
+    assert layer.params(ins) == sum(p.numel() for p in net.parameters())
+    assert layer.buffers(ins) == sum(b.numel() for b in net.buffers())
+    x = torch.randn(B, h, w, c, generator=torch.Generator().manual_seed(0))
+    assert tool_totals(net, x) == _ours(layer, ins)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_saved_tensors_are_autograd_s(case):
+    layer, make, (h, w) = CASES[case]
+    net = make().train()
+    c = layer.dim
+    x = torch.randn(B, h, w, c, requires_grad=True) * 1.0
+    keep = list(net.parameters()) + list(net.buffers())
+    _, storages = at.saved_tensors(lambda: net(x), exclude=keep)
+    got = sum(nbytes for (_, nbytes) in storages)
+    ins = ((c, h, w),)
+    items = layer.saved(ins, layer.out_shape(ins), B)
+    # float32 activations and accumulators; the index buffer is referenced, not new memory
+    assert got == 4 * sum(i.elements for i in items if not i.buffer)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_import_and_build(case):
+    layer, make, (h, w) = CASES[case]
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = make()
+
+        def forward(self, x):  # an NCHW map, the Swin module on its channels-last view
+            return self.m(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    imported = at.from_torch(Net().eval(), (layer.dim, h, w))
+    (node,) = [n for n in imported.live_nodes() if n.layer.kind == layer.kind]
+    assert node.layer == layer
+    built = at.torch_layer(layer)
+    y = built(torch.zeros(1, layer.dim, h, w))
+    assert tuple(y.shape[1:]) == layer.out_shape(((layer.dim, h, w),))
+
+
+def _fvcore_total(net, size):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fvcore.nn import FlopCountAnalysis
+
+        a = FlopCountAnalysis(net, (torch.zeros(1, 3, size, size),))
+        a.unsupported_ops_warnings(False)
+        a.uncalled_modules_warnings(False)
+        return a.total()
+
+
+@pytest.mark.parametrize(
+    "name, size, published",
+    [("swin_t", 64, 28_288_354), ("swin_v2_t", 64, 28_351_570)],
+)
+def test_real_swin_imports_exactly(name, size, published):
+    """At 64 × 64 (stage maps 16, 8, 4, 2: padded windows, shifted and unshifted)."""
+    net = getattr(torchvision.models, name)().eval()
+    model = at.from_torch(net, (3, size, size))
+    s = archcalc.summary(model)
+    assert s.params == sum(p.numel() for p in net.parameters()) == published
+    ours = sum(count(model, infer_shapes(model), 1, "fvcore").values())
+    assert ours == _fvcore_total(net, size)
+
+
+def test_swin_t_receptive_field_per_stage_is_gradient_support():
+    """swin_t at 112 × 112 (stage maps 28, 14, 7, 4): every probed unit's box in the input
+    gradient of the real model equals archcalc's clipped box and its per-phase field
+    clipped to the image. Probes cover every phase of the 7-unit windows on both axes in
+    stages 1 and 2; stages 3 and 4 (the window covers the map) see the whole image.
+
+    torchvision masks the shifted windows by adding -100, not -inf: a masked token's weight
+    is e^-100 ≈ 4e-44, which float32 flushes to 0 here (in float64 it stays about 1e-46 of
+    the largest gradient); archcalc counts masked tokens as unseen, as Swin intends."""
+    torch.manual_seed(0)
+    size = 112
+    net = torchvision.models.swin_t().eval()
+    model = at.from_torch(net, (3, size, size))
+    shapes = infer_shapes(model)
+    boxes = clipped_boxes(model, shapes)
+    rfs = receptive_fields(model, shapes)
+    names = [n.name for n in model.live_nodes()]
+    probes = []
+    for stage, step in ((1, 4), (3, 2), (5, 7), (7, 4)):
+        last = [n for n in names if n.startswith(f"features.{stage}.")][-1]
+        n = shapes[last][1]
+        probes += [(stage, last, i, (3 * i + 1) % n) for i in range(0, n, step)]
+    outs = {}
+    for s in (1, 3, 5, 7):
+        net.features[s].register_forward_hook(lambda m, i, o, s=s: outs.__setitem__(s, o))
+    x = (torch.rand(len(probes), 3, size, size) + 0.5).requires_grad_()
+    net.features(x)
+    r = torch.rand(768)
+    loss = sum(
+        (outs[s][k, i, j] * r[: outs[s].shape[-1]]).sum() for k, (s, _, i, j) in enumerate(probes)
+    )
+    loss.backward()
+    g = x.grad.abs().sum(1)
+    for k, (s, last, i, j) in enumerate(probes):
+        nz = (g[k] > 0).nonzero()
+        got = (
+            nz[:, 0].min().item(),
+            nz[:, 1].min().item(),
+            nz[:, 0].max().item(),
+            nz[:, 1].max().item(),
+        )
+        b = boxes[last]
+        assert got == (int(b[0][i]), int(b[2][j]), int(b[1][i]), int(b[3][j])), (s, i, j)
+        rf = rfs[last]
+        if rf.per_phase is None:
+            top = rf.offset[0] + i * rf.stride[0], rf.offset[1] + j * rf.stride[1]
+            sizes = rf.size
+        else:
+            region = []
+            for ax, u in enumerate((i, j)):
+                p = rf.phases[ax]
+                off, sz = rf.per_phase[ax][u % p]
+                region.append((off + (u // p) * p * rf.stride[ax], sz))
+            top = (region[0][0], region[1][0])
+            sizes = (region[0][1], region[1][1])
+        clipped = (
+            max(top[0], 0),
+            max(top[1], 0),
+            min(top[0] + sizes[0] - 1, size - 1),
+            min(top[1] + sizes[1] - 1, size - 1),
+        )
+        assert got == clipped, (s, i, j)
+    stage_sizes = [
+        rfs[[n for n in names if n.startswith(f"features.{s}.")][-1]].size for s in (1, 3)
+    ]
+    # by hand (test_receptive_field_per_phase_by_hand): stage 1 ends at 56 pixels; stage 2
+    # (8 pixels a unit, 56 per 7 units): merging [-28, 83] at most; W-MSA unites units 0..6:
+    # [-28, 83] (112) for every phase; SW-MSA units 0..2 add the previous window
+    # [-84, 27]: [-84, 83], units 3..6 the next [28, 139]: [-28, 139]: 168 either way
+    assert stage_sizes == [(56, 56), (168, 168)]
