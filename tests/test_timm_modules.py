@@ -324,3 +324,137 @@ def test_norms_without_bias_saved_and_built():
     hand = 4 * (N * 3 * 35 + N * 8 * 35 + 2 * N * 35 + N * 8 * 35 + 2 * N * 2)
     assert got["saved_bytes"] == hand
     assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand
+
+
+# ---------------------------------------------------------------- weight-standardised convs
+
+
+def test_std_conv_quantities_by_hand():
+    from archcalc.kinds import StdConv2d
+
+    c = StdConv2d(4, 6, 3, stride=2, padding="same", gain=True)
+    ins = ((4, 9, 11),)
+    # TF 'SAME': ceil(9/2) = 5 rows need (5 − 1)·2 + 3 − 9 = 2 padding (1 top, 1 bottom);
+    # ceil(11/2) = 6 columns need (6 − 1)·2 + 3 − 11 = 2 (1 left, 1 right)
+    assert c.out_shape(ins) == (6, 5, 6)
+    assert c.pads_on(ins) == ((1, 1), (1, 1))
+    assert c.params(ins) == 6 * 4 * 3 * 3 + 6 + 6  # weight, bias, one gain per channel
+    assert c.macs(ins, (6, 5, 6)) == 6 * 5 * 6 * 4 * 3 * 3
+    assert c.flops(ins, (6, 5, 6)) == 2 * 6 * 5 * 6 * 4 * 3 * 3  # standardisation left out
+    assert c.geometry(ins, (6, 5, 6)) == ((3, 2, -1), (3, 2, -1))
+    # kept for backward: the padded copy N·4·11·13, the standardised weight 216, the
+    # weights' mean and invstd per channel 2·6, and gain·scale 6
+    assert c.saved(ins, (6, 5, 6), N) == (
+        Extra(N * 4 * 11 * 13, None, "padded copy"),
+        Extra(6 * 4 * 9, None, "standardised weight"),
+        Extra(2 * 6, "acc", "weight mean/invstd"),
+        Extra(6, None, "gain·scale"),
+    )
+    # an even kernel at stride 1: total 3, the smaller half (1) first
+    e = StdConv2d(4, 6, 4, padding="same")
+    assert e.pads_on(((4, 8, 8),)) == ((1, 2), (1, 2)) and e.out_shape(((4, 8, 8),)) == (6, 8, 8)
+    assert not e.static() and StdConv2d(4, 6, 3, padding="same").static()
+    with pytest.raises(SpecError, match="StdConv2d.padding = 'valid'"):
+        StdConv2d(4, 6, 3, padding="valid")
+
+
+def _timm_std_convs():
+    pytest.importorskip("timm")
+    from timm.layers import std_conv
+
+    return std_conv
+
+
+@pytest.mark.parametrize(
+    "name, stride, kernel",
+    [
+        ("ScaledStdConv2dSame", 2, 3),  # dynamic 'SAME' padding, a gain
+        ("ScaledStdConv2dSame", 1, 4),  # dynamic: an even kernel
+        ("ScaledStdConv2d", 1, 3),  # static padding 1
+        ("StdConv2d", 2, 3),  # no gain: batch_norm over the weight without a weight
+        ("StdConv2dSame", 2, 3),
+    ],
+)
+def test_std_conv_every_tool_and_saved(name, stride, kernel):
+    std_conv = _timm_std_convs()
+    module = getattr(std_conv, name)(4, 6, kernel, stride=stride)
+    gain = name.startswith("Scaled")
+    net = nn.Sequential(module)
+    m, measured = _imported_then_counted(net, (4, 9, 11))
+    (layer,) = [n.layer for n in m.live_nodes()]
+    _, ho, wo = layer.out_shape(((4, 9, 11),))
+    # TF 'SAME' keeps ceil(size/stride) units; timm's default padding for the plain one too
+    assert (ho, wo) == (-(-9 // stride), -(-11 // stride))
+    weight = 6 * 4 * kernel * kernel
+    bias = 6 if module.bias is not None else 0
+    macs = N * 6 * ho * wo * 4 * kernel * kernel
+    hand = {
+        # conv MACs + batch_norm (training mode) over the weight, once: 5 or 4 per element
+        "fvcore": macs + (5 if gain else 4) * weight,
+        "flopcounter": 2 * macs,
+        "ptflops": 0,  # not a hooked type; F.conv2d / F.batch_norm not patched
+        "thop": 0,  # not a hooked type
+        "torchinfo": (weight + bias) * N * ho * wo,  # 'gain' is no weight/bias name
+    }
+    assert measured == hand
+    assert _conventions(m) == hand
+    assert archcalc.summary(m).params == sum(p.numel() for p in module.parameters())
+    # what autograd keeps, after a conv so that the input is an activation
+    b = Builder("s", (3, 9, 11))
+    b.add("c0", archcalc.Conv2d(3, 4, 1))
+    b.add("s", layer)
+    model = b.build()
+    assert type(at.to_torch(model).node_module("s")).__name__.startswith(name.replace("Same", ""))
+    got = at.measure(model, batch=N)
+    assert got["saved_bytes"] == archcalc.summary(model, batch=N).memory.saved_for_backward_bytes
+
+
+def test_std_conv_saved_by_hand_and_receptive_field():
+    from archcalc.engine.receptive import receptive_fields
+    from archcalc.engine.shapes import infer_shapes
+    from archcalc.kinds import StdConv2d
+
+    b = Builder("s", (3, 9, 11))
+    b.add("c0", archcalc.Conv2d(3, 4, 1))
+    b.add("s", StdConv2d(4, 6, 3, stride=2, padding="same", gain=True))
+    b.add("t", StdConv2d(6, 2, 4, padding="same"))
+    model = b.build()
+    got = at.measure(model, batch=N)
+    # c0: its input N·3·9·11; s: its padded copy N·4·11·13, standardised weight 6·4·9,
+    # mean/invstd 2·6, gain·scale 6; t (4×4 at stride 1 on 5×6: 'SAME' pads 1 and 2):
+    # its padded copy N·6·8·9, standardised weight 2·6·16, mean/invstd 2·2
+    hand = 4 * (N * 3 * 99 + N * 4 * 11 * 13 + 216 + 12 + 6 + N * 6 * 8 * 9 + 2 * 6 * 16 + 2 * 2)
+    assert got["saved_bytes"] == hand
+    assert archcalc.summary(model, batch=N).memory.saved_for_backward_bytes == hand
+    # receptive field against the gradient support of the probe (a plain conv of the same
+    # geometry: standardised weights would cancel)
+    shapes = infer_shapes(model)
+    rf = receptive_fields(model, shapes)["t"]
+    # s: extent 3, stride 2, start −1; t: extent 4, stride 1, start −1 (1 padded on top)
+    assert rf.size == (3 + 3 * 2, 3 + 3 * 2) and rf.stride == (2, 2)
+    assert rf.offset == (-1 + -1 * 2, -1 + -1 * 2)
+    net = at.build.probe_module(model)
+    for i, j in ((0, 0), (2, 3), (4, 5)):
+        top, left = rf.offset[0] + i * 2, rf.offset[1] + j * 2
+        want = (max(top, 0), max(left, 0), min(top + 8, 8), min(left + 8, 10))
+        assert at.rf_by_gradient(model, unit=(i, j), net=net) == want
+
+
+# ---------------------------------------------------------------- real timm models
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "repvit_m0_9",  # BatchNorm1d in its head
+        "nf_regnet_b0",  # ScaledStdConv2dSame (dynamic 'SAME' padding) throughout
+    ],
+)
+def test_real_timm_model_imports_exactly(name):
+    timm = pytest.importorskip("timm")
+    torch.manual_seed(0)
+    net = timm.create_model(name, pretrained=False).eval()
+    m = at.from_torch(net, (3, 64, 64))
+    assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
+    measured = tool_totals(net, torch.randn(1, 3, 64, 64))["fvcore"]
+    assert archcalc.summary(m, batch=1, convention="fvcore").flops == measured

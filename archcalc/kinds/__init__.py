@@ -25,7 +25,7 @@ from .activation import (
 from .arith import Scale, Sub
 from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
-from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d, StdConv2d
 from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
@@ -95,6 +95,7 @@ __all__ = [
     "Conv1d",
     "BatchNorm1d",
     "AdaptiveMaxPool2d",
+    "StdConv2d",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "PatchMerging",

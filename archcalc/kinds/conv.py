@@ -634,3 +634,198 @@ class Conv1d(MatmulCounts, Layer):
             groups=s.groups,
             bias=s.bias,
         )
+
+
+# ---------------------------------------------------------------- weight standardisation
+
+
+def _tf_same(size: Any, k: Any, s: Any, d: Any) -> Pair:
+    """TensorFlow's 'SAME' padding of one axis (timm ``pad_same``): the output has
+    ceil(size / s) units; the total padding that needs, the smaller half first."""
+    total = (ceildiv(size, s) - 1) * s + d * (k - 1) + 1 - size
+    if not is_symbolic(total):
+        total = max(total, 0)
+    return (floordiv(total, 2), total - floordiv(total, 2))
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class StdConv2d(Conv2d):
+    """A convolution whose weight is standardised in every forward pass, as timm's
+    ``StdConv2d`` / ``StdConv2dSame`` (BiT) and, with ``gain``, ``ScaledStdConv2d`` /
+    ``ScaledStdConv2dSame`` (NFNets): per output channel the weight is centred and divided by
+    its standard deviation (``F.batch_norm`` in training mode over the weight), then scaled
+    by a learned gain when ``gain``.
+
+    ``padding`` is an int, a pair, or ``"same"``: TensorFlow's 'SAME' for any stride (the
+    output has ceil(size / stride) units; timm's ``pad_same`` pads the input first, the
+    smaller half top/left, except when stride 1 and an even ``d·(k − 1)`` make it static).
+
+    Params: the convolution's, plus ``C_out`` gains with ``gain``. MACs as Conv2d. FLOPs:
+    2·MACs; the standardisation runs once per forward on the weights, whatever the batch
+    (in inference the standardised weight is a constant, folded as BatchNorm2d's statistics
+    are), so archcalc's FLOPs leave it out and fvcore's rule, which counts it, adds it once.
+    Training keeps the (padded) input, the standardised weight, the weights' mean and
+    invstd per output channel, and the gain·scale vector with ``gain``.
+
+    >>> StdConv2d(3, 16, 3, stride=2, padding="same", gain=True).out_shape(((3, 225, 225),))
+    (16, 113, 113)
+    """
+
+    gain: bool = False
+    eps: float = 1e-6
+
+    weighted: ClassVar[bool] = True
+    classifier: ClassVar[bool] = False
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts(
+        "MACs + the weight's standardisation once per forward: 5·weight numel with a gain, "
+        "4·without (fvcore conv_flop_jit on aten::_convolution; batchnorm_flop_jit in training "
+        "mode -> norm_flop_counter(1): 5 when the batch_norm has a weight); aten::mul of the "
+        "gain has no handle, aten::constant_pad_nd is ignored",
+        lambda s, i, o, b: b * s.macs(i, o) + (5 if s.gain else 4) * s.weight_numel(),
+        short="N·MACs + (5 with gain, else 4)·weight numel",
+    )
+    count_ptflops_hook = counts_zero(
+        "timm's StdConv2d/ScaledStdConv2d(Same) are not in ptflops' MODULES_MAPPING (looked up "
+        "by exact type; measured 0)"
+    )
+    count_ptflops_functional = counts_zero(
+        "F.conv2d, F.batch_norm and F.pad are not patched by ptflops; the gain product is "
+        "Tensor.__mul__, not the patched Tensor.mul (measured 0)"
+    )
+    count_thop = counts_zero(
+        "timm's StdConv2d/ScaledStdConv2d(Same) are not in thop's register_hooks (exact type)"
+    )
+    count_torchinfo = counts(
+        "(weight + bias numel)·N·H_out·W_out ('Conv' in the class name: torchinfo "
+        "LayerInfo.calculate_macs; the parameter 'gain' is neither a weight nor a bias)",
+        lambda s, i, o, b: b * (s.params(i) - (s.out_channels if s.gain else 0)) * prod(o[1:]),
+        short="N·(weight + bias numel)·H_out·W_out",
+    )
+    ptflops_hooked = False
+    thop_hooked = False
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4, 6, 3, stride=2, padding="same", gain=True), ((4, 9, 11),)
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        if self.eps <= 0:
+            raise invalid(k, "eps", self.eps, "must be > 0")
+        if self.padding == "same":
+            # Conv2d's check of 'same' (stride 1) does not apply: TF's 'SAME' takes any stride
+            _set(self, "padding", 0)
+            try:
+                Conv2d.__post_init__(self)
+            finally:
+                _set(self, "padding", "same")
+            return
+        if self.padding == "valid":
+            raise invalid(k, "padding", self.padding, "must be an integer, a pair or 'same'")
+        Conv2d.__post_init__(self)
+
+    def with_outputs(self, n: int) -> Layer | None:
+        return None
+
+    def weight_numel(self) -> Num:
+        """Elements of the convolution's weight, C_out·(C_in/groups)·kh·kw."""
+        return Conv2d.params(self, ()) - (self.out_channels if self.bias else 0)
+
+    def static(self) -> bool:
+        """'same' padding that timm applies in the convolution (stride 1, even d·(k − 1))."""
+        return all(
+            s == 1 and (d * (k - 1)) % 2 == 0
+            for k, s, d in zip(self.kernel_size, self.stride, self.dilation)
+        )
+
+    def pads_on(self, ins: Shapes) -> tuple[Pair, Pair]:
+        """((top, bottom), (left, right)) padding on this input."""
+        if self.padding != "same":
+            return self.pads()
+        _, h, w = _spatial(self.kind, ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return (_tf_same(h, kh, sh, dh), _tf_same(w, kw, sw, dw))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        if _eq_known_false(c, self.in_channels):
+            raise ShapeError(
+                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
+            )
+        (pt, pb), (pl, pr) = self.pads_on(ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        ho = _window_out(self.kind, "height", h, kh, sh, pt, pb, dh)
+        wo = _window_out(self.kind, "width", w, kw, sw, pl, pr, dw)
+        return (self.out_channels, ho, wo)
+
+    def params(self, ins: Shapes) -> Num:
+        # the convolution's weight and bias, and one gain per output channel
+        return Conv2d.params(self, ins) + (self.out_channels if self.gain else 0)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        (pt, _), (pl, _) = self.pads_on(ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return ((dh * (kh - 1) + 1, sh, -pt), (dw * (kw - 1) + 1, sw, -pl))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        c = self.out_channels
+        weights: tuple[Extra, ...] = (
+            # the standardised weight (a new tensor: the convolution's weight operand)
+            Extra(self.weight_numel(), None, "standardised weight"),
+            # batch_norm over the weight in training mode: its mean and invstd per channel
+            Extra(2 * c, "acc", "weight mean/invstd"),
+        )
+        if self.gain:  # batch_norm's weight operand: gain·scale, a new (C_out,) tensor
+            weights += (Extra(c, None, "gain·scale"),)
+        if self.padding == "same" and not self.static():
+            # timm's pad_same makes a padded copy (even when it pads nothing): kept
+            (pt, pb), (pl, pr) = self.pads_on(ins)
+            ci, h, w = ins[0]
+            return (Extra(batch * ci * (h + pt + pb) * (w + pl + pr), None, "padded copy"),) + (
+                weights
+            )
+        return ("in0", *weights)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "StdConv2d",
+        "StdConv2dSame",
+        "ScaledStdConv2d",
+        "ScaledStdConv2dSame",
+    )
+    torch_functions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("StdConv2d")
+        m = call.module
+        if m is None or m.padding_mode != "zeros":
+            raise UnsupportedError("a weight-standardised convolution that pads with zeros")
+        padding = "same" if getattr(m, "same_pad", False) else torch_size(m.padding, "padding")
+        return cls(
+            m.in_channels,
+            m.out_channels,
+            torch_size(m.kernel_size, "kernel_size"),
+            stride=torch_size(m.stride, "stride"),
+            padding=padding,
+            dilation=torch_size(m.dilation, "dilation"),
+            groups=m.groups,
+            bias=m.bias is not None,
+            gain=getattr(m, "gain", None) is not None,
+            eps=float(m.eps),
+        )
+
+    def timm_class(self) -> str:
+        """timm's class of this layer (``timm.layers.std_conv``)."""
+        return ("ScaledStdConv2d" if self.gain else "StdConv2d") + (
+            "Same" if self.padding == "same" else ""
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.std_conv2d(self, self.timm_class())
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        # the same geometry, linear: a plain convolution padding as this one does
+        return tb.std_conv2d(self, self.timm_class(), probe=True)

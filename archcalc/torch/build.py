@@ -60,6 +60,7 @@ from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
+from .timm_layers import std_conv2d
 from .tokens import (
     ClassToken,
     PositionEmbedding,
@@ -88,6 +89,7 @@ __all__ = [
     "timm_attention",
     "swin_attention",
     "swin_merging",
+    "std_conv2d",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in

@@ -1,0 +1,63 @@
+"""torch modules of the kinds that stand for timm's own layers (``kinds/conv.py``'s
+StdConv2d): timm's class itself, so that the counting tools see the exact type a real timm
+model has; timm must be installed to build them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .._errors import MissingDependencyError
+
+__all__ = ["std_conv2d", "SamePadConv2d"]
+
+
+def _timm_std_conv() -> Any:
+    try:
+        from timm.layers import std_conv
+    except ImportError as e:
+        raise MissingDependencyError(package="timm", needed_for="building StdConv2d") from e
+    return std_conv
+
+
+class SamePadConv2d(nn.Conv2d):
+    """A plain convolution padding its input as TensorFlow's 'SAME' (timm's ``pad_same``):
+    the receptive-field probe's stand-in for a weight-standardised convolution."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        pads = []
+        for size, k, s, d in zip(x.shape[-2:], self.kernel_size, self.stride, self.dilation):
+            total = max((math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0)
+            pads.append((total // 2, total - total // 2))
+        (pt, pb), (pl, pr) = pads
+        return super().forward(F.pad(x, (pl, pr, pt, pb)))
+
+
+def std_conv2d(layer: Any, timm_class: str, probe: bool = False) -> nn.Module:
+    """timm's class ``timm_class`` of ``timm.layers.std_conv`` (the kind names it) for the
+    kind ``layer``; with ``probe``, a plain convolution of the same geometry (the probe's
+    weights must stay positive: a standardised weight would not)."""
+    s = layer
+    same = s.padding == "same"
+    if probe:
+        cls = SamePadConv2d if same else nn.Conv2d
+        return cls(
+            s.in_channels,
+            s.out_channels,
+            s.kernel_size,
+            stride=s.stride,
+            padding=0 if same else s.padding,
+            dilation=s.dilation,
+            groups=s.groups,
+            bias=s.bias,
+        )
+    sc = _timm_std_conv()
+    kwargs: dict[str, Any] = dict(
+        stride=s.stride, dilation=s.dilation, groups=s.groups, bias=s.bias, eps=s.eps
+    )
+    kwargs["padding"] = "SAME" if same else s.padding
+    m = getattr(sc, timm_class)(s.in_channels, s.out_channels, s.kernel_size, **kwargs)
+    return m
