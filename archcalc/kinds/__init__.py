@@ -35,6 +35,16 @@ from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
 from .reshape import Flatten
+from .tensor_math import (
+    Div,
+    Einsum,
+    Matmul,
+    Normalize,
+    Pow,
+    Reduce,
+    ScaledDotProductAttention,
+    Softmax,
+)
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
 from .window import (
     PatchMerging,
@@ -101,4 +111,12 @@ __all__ = [
     "PatchMerging",
     "PatchMergingV2",
     "Windows",
+    "Matmul",
+    "Einsum",
+    "Softmax",
+    "Reduce",
+    "Normalize",
+    "ScaledDotProductAttention",
+    "Div",
+    "Pow",
 ]

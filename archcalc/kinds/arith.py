@@ -14,25 +14,26 @@ from ._base import (
     Shape,
     Shapes,
     TorchCall,
-    _eq_known_false,
-    _fmt,
     invalid,
     register,
 )
 from ._rules import Parameterless, fvcore_unhandled, ptflops_no_hook, ptflops_no_patch, thop_no_hook
+from .tensor_math import broadcast
 
 
 @register
 @dataclass(frozen=True, slots=True)
 class Sub(Parameterless, Layer):
-    """Elementwise difference ``x - y`` of two equal shapes: one FLOP per element, nothing
-    saved for backward (the gradients are ``g`` and ``-g``).
+    """Elementwise difference ``x - y`` of two tensors, broadcast as torch broadcasts them
+    (the trailing axes aligned): one FLOP per output element, nothing saved for backward
+    (the gradients are ``g`` and ``-g``, summed over a broadcast axis).
 
     >>> Sub().out_shape(((4, 5, 5), (4, 5, 5)))
     (4, 5, 5)
     """
 
-    arity: ClassVar[int | None] = 2
+    #: two inputs (checked by out_shape); None: the receptive fields of both are united
+    arity: ClassVar[int | None] = None
     head_role: ClassVar[str | None] = "keep"
 
     count_fvcore = fvcore_unhandled("sub")
@@ -48,13 +49,9 @@ class Sub(Parameterless, Layer):
         return cls(), ((4, 9, 11), (4, 9, 11))
 
     def out_shape(self, ins: Shapes) -> Shape:
-        a, b = ins
-        if len(a) != len(b) or any(_eq_known_false(x, y) for x, y in zip(a, b)):
-            raise ShapeError(
-                f"Sub: input 1 has shape {_fmt(b)} but input 0 has {_fmt(a)}; a difference "
-                f"needs equal shapes"
-            )
-        return a
+        if len(ins) != 2:
+            raise ShapeError(f"Sub takes two inputs, got {len(ins)}")
+        return broadcast(self.kind, ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         return prod(out)

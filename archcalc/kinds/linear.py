@@ -34,7 +34,9 @@ class Linear(MatmulCounts, Layer):
     On a flat input ``(F,)`` it is the usual layer; on a ``(C, H, W)`` map it acts on the
     channels of every position (a channels-last ``nn.Linear``, as in ConvNeXt); on a token
     sequence ``(L, C)`` (channels last, as torch holds ``(N, L, C)``) it acts on the channels
-    of every token (a transformer's projections and MLP).
+    of every token (a transformer's projections and MLP); with ``channels_last`` it acts on
+    the last axis of a tensor of any rank (``nn.Linear`` on ``(N, h, L, C)``: torch's own
+    rule), which for ranks 1 and 2 is the default already.
 
     >>> Linear(9216, 4096).params(((9216,),))
     37752832
@@ -43,6 +45,7 @@ class Linear(MatmulCounts, Layer):
     in_features: Any
     out_features: Any
     bias: bool = True
+    channels_last: bool = False
 
     weighted: ClassVar[bool] = True
     classifier: ClassVar[bool] = True
@@ -95,14 +98,15 @@ class Linear(MatmulCounts, Layer):
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        axis = -1 if len(s) == 2 else 0  # tokens (L, C) carry their channels last
+        # tokens (L, C) carry their channels last, a (C, H, W) map first
+        axis = -1 if len(s) == 2 or self.channels_last else 0
         if _eq_known_false(s[axis], self.in_features):
             raise ShapeError(
                 f"{self.kind}.in_features = {self.in_features} but the input has "
                 f"{s[axis]} {'features' if len(s) == 1 else 'channels'} (shape {_fmt(s)})"
             )
-        if len(s) == 2:
-            return (s[0], self.out_features)
+        if axis == -1:
+            return (*s[:-1], self.out_features)
         return (self.out_features, *s[1:])
 
     def params(self, ins: Shapes) -> Num:
@@ -138,18 +142,19 @@ class Linear(MatmulCounts, Layer):
             (fout, fin), bias = w.shape, b is not None
         x, layout = call.inputs[0], call.layouts[0]
         channel = m is not None and type(m).__name__ == "ChannelLinear"
-        if not (
-            (layout == "std" and len(x) in (1, 2))
-            or layout == "nhwc"
-            or (channel and layout == "std" and len(x) == 3)
-        ):
+        if layout == "std" and len(x) >= 3 and not channel:
+            # torch's rule on a batch-first tensor of any rank: the last axis
+            return cls(fin, fout, bias=bias, channels_last=True)
+        if not ((layout == "std" and len(x) in (1, 2, 3)) or layout == "nhwc"):
             raise UnsupportedError(
                 f"a linear layer on the last axis of a tensor of per-sample shape {x} "
-                f"({layout}); archcalc maps it on vectors (N, F), token sequences (N, L, C) and "
+                f"({layout}); archcalc maps it on batch-first tensors of any rank and "
                 f"channels-last maps (N, H, W, C)"
             )
         return cls(fin, fout, bias=bias)
 
     def to_torch(self, tb: Any) -> Any:
         s = self
+        if s.channels_last:
+            return tb.nn.Linear(s.in_features, s.out_features, bias=s.bias)
         return tb.ChannelLinear(s.in_features, s.out_features, bias=s.bias)

@@ -25,6 +25,7 @@ from ._rules import (
     ptflops_no_patch,
     thop_no_hook,
 )
+from .tensor_math import broadcast
 
 # ---------------------------------------------------------------- merges
 
@@ -32,7 +33,9 @@ from ._rules import (
 @register
 @dataclass(frozen=True, slots=True)
 class Add(Parameterless, Layer):
-    """Elementwise sum of two or more equal shapes (residual connection)."""
+    """Elementwise sum of two or more tensors (a residual connection), broadcast as torch
+    broadcasts them, the trailing axes aligned (a ``(1, L, L)`` mask added to ``(h, L, L)``
+    scores): one add per output element and summand after the first."""
 
     arity: ClassVar[int | None] = None
     grad_shared: ClassVar[bool] = True
@@ -47,14 +50,7 @@ class Add(Parameterless, Layer):
         return cls(), ((4, 9, 11), (4, 9, 11), (4, 9, 11))
 
     def out_shape(self, ins: Shapes) -> Shape:
-        first = ins[0]
-        for i, s in enumerate(ins[1:], 1):
-            if len(s) != len(first) or any(_eq_known_false(a, b) for a, b in zip(s, first)):
-                raise ShapeError(
-                    f"{self.kind}: input {i} has shape {_fmt(s)} but input 0 has {_fmt(first)}; "
-                    f"a sum needs equal shapes"
-                )
-        return first
+        return broadcast(self.kind, ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         return (len(ins) - 1) * prod(out)
@@ -93,7 +89,8 @@ class Add(Parameterless, Layer):
 @register
 @dataclass(frozen=True, slots=True)
 class Mul(Parameterless, Layer):
-    """Elementwise product; an input of shape (C, 1, 1) is broadcast (squeeze-excitation)."""
+    """Elementwise product of two or more tensors, broadcast as torch broadcasts them (a
+    ``(C, 1, 1)`` squeeze-excitation gate, ``x * sigmoid(gate)`` of any rank)."""
 
     arity: ClassVar[int | None] = None
     operands_for_each_other: ClassVar[bool] = True
@@ -108,18 +105,7 @@ class Mul(Parameterless, Layer):
         return cls(), ((4, 9, 11), (4, 1, 1))
 
     def out_shape(self, ins: Shapes) -> Shape:
-        out = max(ins, key=lambda s: (len(s), not all(d == 1 for d in s[1:])))
-        for i, s in enumerate(ins):
-            if (
-                len(s) != len(out)
-                or _eq_known_false(s[0], out[0])
-                or any(_eq_known_false(a, b) and a != 1 for a, b in zip(s[1:], out[1:]))
-            ):
-                raise ShapeError(
-                    f"{self.kind}: input {i} has shape {_fmt(s)}, which does not broadcast "
-                    f"to {_fmt(out)}; valid are equal shapes or (C, 1, 1)"
-                )
-        return out
+        return broadcast(self.kind, ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         return (len(ins) - 1) * prod(out)

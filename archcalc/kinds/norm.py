@@ -414,10 +414,11 @@ class LayerNorm(NoMatmul, Layer):
             normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
             eps = float(call.arg(4, "eps", 1e-5))
         x, layout = call.inputs[0], call.layouts[0]
-        if len(normalized) != 1 or layout != "std" or len(x) != 2:
+        if len(normalized) != 1 or layout != "std" or len(x) < 2:
             raise UnsupportedError(
                 f"LayerNorm over {normalized} of a tensor of per-sample shape {x} ({layout}): "
-                f"archcalc's LayerNorm normalises the last axis of a token sequence (N, L, C)"
+                f"archcalc's LayerNorm normalises the last axis of a batch-first tensor "
+                f"(N, ..., C)"
             )
         return cls(int(normalized[0]), eps, affine, bias)
 

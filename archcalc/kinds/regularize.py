@@ -16,6 +16,7 @@ from ._base import (
     _check_int,
     _check_probability,
     _eq_known_false,
+    invalid,
     register,
 )
 from ._rules import (
@@ -134,9 +135,20 @@ class StochasticDepth(_Elementwise):
 @register
 @dataclass(frozen=True, slots=True)
 class LayerScale(_Elementwise):
-    """Per-channel learned scale (ConvNeXt): C parameters, one multiply per element."""
+    """Per-channel learned scale, ``x * weight``: C parameters, one multiply per element.
+    The channels are axis 0 of a ``(C, H, W)`` map (ConvNeXt's ``(C, 1, 1)`` parameter), or
+    with ``channels_last`` the last axis of a tensor of any rank (timm's ``LayerScale``:
+    ``x * gamma``, ``gamma`` of shape ``(C,)``, on ``(L, C)`` tokens). ``param`` is the
+    parameter's name, which torchinfo reads (it multiplies only parameters named
+    ``weight`` or ``bias``; timm's is ``gamma``).
+
+    >>> LayerScale(768, channels_last=True).out_shape(((197, 768),))
+    (197, 768)
+    """
 
     channels: Any = 1
+    channels_last: bool = False
+    param: str = "weight"
     flops_per_element: ClassVar[int] = 1
 
     count_fvcore = fvcore_unhandled("mul")
@@ -144,9 +156,10 @@ class LayerScale(_Elementwise):
     count_ptflops_functional = ptflops_no_patch("the x * weight operator")
     count_thop = thop_no_hook("archcalc.torch's LayerScale")
     count_torchinfo = counts(
-        "weight numel·N (torchinfo calculate_macs: its parameter is named 'weight')",
-        params_per_sample,
-        short="N·params",
+        "weight numel·N when the parameter is named 'weight' (torchinfo "
+        "LayerInfo.calculate_macs multiplies parameters named weight or bias only), else 0",
+        lambda s, i, o, b: params_per_sample(s, i, o, b) if s.param in ("weight", "bias") else 0,
+        short="N·params ('weight'), else 0",
     )
 
     @classmethod
@@ -155,46 +168,73 @@ class LayerScale(_Elementwise):
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "channels", self.channels, 1)
+        if not self.param.isidentifier():
+            raise invalid(self.kind, "param", self.param, "must be a parameter name")
 
     def out_shape(self, ins: Shapes) -> Shape:
-        if _eq_known_false(ins[0][0], self.channels):
+        s = ins[0]
+        c = s[-1] if self.channels_last else s[0]
+        if not s or _eq_known_false(c, self.channels):
+            where = "last axis" if self.channels_last else "channels (axis 0)"
             raise ShapeError(
-                f"{self.kind}.channels = {self.channels} but the input has {ins[0][0]} channels"
+                f"{self.kind}.channels = {self.channels} but the input's {where} has "
+                f"{c if s else 'no size'} (shape {'x'.join(map(str, s))})"
             )
-        return ins[0]
+        return s
 
     def params(self, ins: Shapes) -> Num:
         return self.channels
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.LayerScale",)
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "archcalc.torch.build.LayerScale",
+        "archcalc.torch.tensor_math.ChannelScale",
+        "timm.layers.layer_scale.LayerScale",
+        "LayerScale2d",  # timm.layers', fastvit's, swiftformer's: x * gamma on NCHW
+        "timm.models.metaformer.Scale",
+    )
     torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.mul", "Tensor.mul_", "torch.mul")
     #: a product with a parameter is named after the parameter (``features.1.0.layer_scale``)
     torch_named_after_parameter: ClassVar[bool] = True
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
-        if call.module is not None:
-            return cls(int(call.module.weight.numel()))
-        ps = call.params()
-        if len(ps) != 1 or len(call.inputs) != 1:
-            raise UnsupportedError("not a product of one tensor and one parameter")
-        p = ps[0]
-        if not p.is_param:
-            raise UnsupportedError(f"a product with the buffer '{p.param}' (not a parameter)")
-        shape = tuple(p.shape)
-        while len(shape) > 1 and shape[0] == 1:
-            shape = shape[1:]
         x, layout = call.inputs[0], call.layouts[0]
-        c = x[0] if x else None
-        if not (
-            (layout == "std" and len(x) == 3 and shape == (c, 1, 1))
-            or (layout == "nhwc" and shape == (c,))
-        ):
-            raise UnsupportedError(
-                f"a product with the parameter '{p.param}' of shape {p.shape}; archcalc's "
-                f"LayerScale is one scale per channel ((C, 1, 1), or (C,) channels-last)"
-            )
-        return cls(int(x[0]))
+        m = call.module
+        if m is not None:
+            (name, p), *more = list(m.named_parameters(recurse=False)) or [("", None)]
+            if p is None or more:
+                raise UnsupportedError(f"{type(m).__name__} without one scale parameter")
+            shape = tuple(p.shape)
+            c = int(p.numel())
+            if type(m).__name__ == "LayerScale2d":
+                shape = (c, 1, 1)  # timm: x * gamma.view(1, -1, 1, 1)
+            elif isinstance(getattr(m, "shape", None), tuple):
+                shape = m.shape  # timm's metaformer Scale: x * scale.view(shape)
+        else:
+            ps = call.params()
+            if len(ps) != 1 or len(call.inputs) != 1:
+                raise UnsupportedError("not a product of one tensor and one parameter")
+            p = ps[0]
+            if not p.is_param:
+                raise UnsupportedError(f"a product with the buffer '{p.param}' (not a parameter)")
+            # a product in a forward (not a module call): no tool hooks it, the name is moot
+            name, shape = "weight", tuple(p.shape)
+            while len(shape) > 1 and shape[0] == 1:
+                shape = shape[1:]
+            c = shape[0]
+        if layout == "nhwc" and shape == (x[0],):
+            return cls(int(c), param=name)
+        if layout == "std" and len(x) == 3 and shape == (x[0], 1, 1):
+            return cls(int(c), param=name)
+        if layout == "std" and x and shape == (x[-1],):
+            return cls(int(c), channels_last=True, param=name)
+        raise UnsupportedError(
+            f"a product with the parameter '{name}' of shape {shape} on a tensor of per-sample "
+            f"shape {x} ({layout}); archcalc's LayerScale is one scale per channel ((C, 1, 1) "
+            f"on a map, or (C,) on the last axis)"
+        )
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.LayerScale(self.channels)
+        if not self.channels_last and self.param == "weight":
+            return tb.LayerScale(self.channels)
+        return tb.tensor_math.ChannelScale(self.channels, self.channels_last, self.param)

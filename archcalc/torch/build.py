@@ -60,6 +60,7 @@ from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
+from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
 from .timm_layers import std_conv2d
 from .tokens import (
     ClassToken,

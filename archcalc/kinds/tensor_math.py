@@ -1,0 +1,990 @@
+"""Compute ops on tensors of any rank: products of two tensors (``Matmul``, ``Einsum``), a
+softmax (``Softmax``), reductions over axes (``Reduce``: sum, mean, amax, amin, the 2-norm),
+``F.normalize`` (``Normalize``), ``F.scaled_dot_product_attention``
+(``ScaledDotProductAttention``), and the elementwise ``Div`` (tensor by tensor) and ``Pow``
+(tensor to a number) — the pieces of an attention written out by hand.
+
+Shapes are per sample: torch's shape without the batch axis, of any rank (a ``(N, h, L, d)``
+tensor of heads is ``(h, L, d)``). Axes (``dim``, ``dims``) are per-sample axes too: ``0`` is
+torch's dim 1, and a negative axis counts from the end as in torch. Two operands broadcast
+as torch broadcasts them, the trailing axes aligned (:func:`broadcast`).
+
+Receptive fields: a product of two activations (and an attention) makes every output unit
+depend on every position of the inputs (GLOBAL; ``q @ kᵀ``'s unit ``(i, j)`` sees tokens
+``i`` and ``j``, which no per-axis box holds: archcalc reports the union over the sequence,
+as the softmax over the keys after it does). A softmax, a reduction or a normalisation keeps
+the field when it runs over the channels (axis 0 of a ``(C, H, W)`` map, the last axis of
+``(L, C)`` tokens) and is GLOBAL over a position axis; on tensors of other ranks, whose axes
+archcalc cannot tell apart, the field is an explicit gap (an error the summary reports).
+
+>>> Matmul().out_shape(((3, 5, 4), (3, 4, 7)))
+(3, 5, 7)
+>>> Softmax(-1).out_shape(((3, 5, 7),))
+(3, 5, 7)
+>>> Reduce("mean", (0,)).out_shape(((196, 768),))
+(768,)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .._errors import ShapeError, UnsupportedError
+from .._math import Num, is_symbolic, prod
+from ._base import (
+    GLOBAL,
+    AxisGeom,
+    Extra,
+    Layer,
+    Shape,
+    Shapes,
+    TensorArg,
+    TorchCall,
+    _eq_known_false,
+    _fmt,
+    _Global,
+    invalid,
+    register,
+)
+from ._rules import (
+    MatmulCounts,
+    Parameterless,
+    counts,
+    counts_zero,
+    fvcore_unhandled,
+    numel,
+    ptflops_no_hook,
+    ptflops_no_patch,
+    thop_no_hook,
+)
+
+__all__ = [
+    "Matmul",
+    "Einsum",
+    "Softmax",
+    "Reduce",
+    "Normalize",
+    "ScaledDotProductAttention",
+    "Div",
+    "Pow",
+    "broadcast",
+    "torch_axis",
+]
+
+_POINTWISE: tuple[AxisGeom, AxisGeom] = ((1, 1, 0), (1, 1, 0))
+
+_NO_PARAMS = counts_zero(
+    "no parameters: torchinfo's LayerInfo.calculate_macs multiplies weight/bias numel only"
+)
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def broadcast(kind: str, shapes: Shapes) -> Shape:
+    """The shape torch broadcasts ``shapes`` to, trailing axes aligned (a 1 stretches; a
+    symbolic size equals itself only).
+
+    >>> broadcast("Add", ((3, 5, 7), (5, 1)))
+    (3, 5, 7)
+    """
+    out: Shape = tuple(shapes[0])
+    for i, s in enumerate(shapes[1:], 1):
+        rank = max(len(out), len(s))
+        a = (1,) * (rank - len(out)) + tuple(out)
+        b = (1,) * (rank - len(s)) + tuple(s)
+        merged: list[Any] = []
+        for x, y in zip(a, b):
+            if y == 1 or (x != 1 and not _eq_known_false(x, y)):
+                merged.append(x)
+            elif x == 1:
+                merged.append(y)
+            else:
+                raise ShapeError(
+                    f"{kind}: input {i} has shape {_fmt(s) or '()'}, which does not broadcast "
+                    f"to {_fmt(out) or '()'}; valid are equal sizes or 1, trailing axes aligned"
+                )
+        out = tuple(merged)
+    return out
+
+
+def _axis(kind: str, d: Any, rank: int) -> int:
+    if isinstance(d, bool) or not isinstance(d, int) or not -rank <= d < rank:
+        raise ShapeError(f"{kind}: axis {d!r} is not an axis of a rank-{rank} tensor")
+    return d % rank
+
+
+def _batch_at(layout: str) -> int | None:
+    """Torch's batch axis of an activation in ``layout`` (``std``: 0, ``batch@j``: ``j``,
+    ``fold``: folded into axis 0; ``None`` for any other layout)."""
+    if layout in ("std", "fold"):
+        return 0
+    if layout.startswith("batch@") and layout[6:].isdigit():
+        return int(layout[6:])
+    return None
+
+
+def torch_axis(call: TorchCall, d: Any, i: int = 0) -> int:
+    """The per-sample axis of torch's dim ``d`` of input ``i`` (negative when torch's is and
+    it lies after the batch axis); the batch axis raises :class:`UnsupportedError`."""
+    x, layout = call.inputs[i], call.layouts[i]
+    rank = len(x) + (0 if layout == "fold" else 1)
+    if isinstance(d, bool) or not isinstance(d, int) or not -rank <= d < rank:
+        raise UnsupportedError(f"dim {d!r} of a tensor of {rank} dimensions")
+    if layout == "nhwc":  # torch (N, H, W, C) holds archcalc's (C, H, W)
+        if d % 4 == 0:
+            raise UnsupportedError("an operation over the batch axis (dim 0)")
+        return {1: 1, 2: 2, 3: 0}[d % 4]
+    j = _batch_at(layout)
+    if j is None:
+        raise UnsupportedError(f"an axis of a tensor in layout {layout}")
+    if d % rank == j:
+        raise UnsupportedError(f"an operation over the batch axis (dim {j})")
+    if layout == "fold" or d % rank < j:
+        return d % rank
+    return d if d < 0 else d - 1
+
+
+def _dims_arg(call: TorchCall, v: Any) -> tuple[int, ...]:
+    if v is None or (isinstance(v, (list, tuple)) and not v):
+        raise UnsupportedError(f"{call.op} over every axis (the batch axis too)")
+    dims = v if isinstance(v, (list, tuple)) else (v,)
+    return tuple(torch_axis(call, d) for d in dims)
+
+
+def _field(kind: str, shape: Shape, axes: tuple[int, ...]) -> tuple[AxisGeom, AxisGeom] | _Global:
+    """The receptive-field step of an op that mixes the values along ``axes``."""
+    rank = len(shape)
+    if rank == 3:  # a (C, H, W) map: the channels are axis 0
+        positions = {1, 2}
+    elif rank == 2:  # tokens (L, C): the tokens are axis 0
+        positions = {0}
+    else:
+        raise UnsupportedError(
+            f"{kind}: the receptive field of an op over axes {axes} of a rank-{rank} tensor "
+            f"(archcalc tells positions from channels in (C, H, W) maps and (L, C) tokens only)"
+        )
+    return GLOBAL if positions & {a % rank for a in axes} else _POINTWISE
+
+
+def _traced(call: TorchCall, n: int, what: str) -> None:
+    """``call`` has ``n`` activation operands, no parameter, all with the batch at one torch
+    axis (``std``, ``batch@j`` or ``fold``: then per-sample shapes align as torch's do)."""
+    layouts = set(call.layouts)
+    if (
+        len(call.inputs) != n
+        or call.params()
+        or len(layouts) != 1
+        or _batch_at(call.layouts[0]) is None
+    ):
+        got = ", ".join(f"{s} ({lay})" for s, lay in zip(call.inputs, call.layouts))
+        params = ", ".join(f"'{p.param}'" for p in call.params())
+        raise UnsupportedError(
+            f"{what} of {n} activations with the batch at one axis; got {len(call.inputs)} "
+            f"({got})" + (f" and the parameters {params}" if params else "")
+        )
+
+
+def _batch_leads(call: TorchCall, what: str) -> None:
+    """The batch is one of the leading (batched) axes of a matrix product's operands."""
+    layout, x = call.layouts[0], call.inputs[0]
+    rank = len(x) + (0 if layout == "fold" else 1)
+    j = _batch_at(layout)
+    if j is None or j > rank - 3:
+        raise UnsupportedError(
+            f"{what} of operands of torch rank {rank} with the batch at axis {j}; archcalc "
+            f"needs the batch among the leading axes (rank >= 3)"
+        )
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# ---------------------------------------------------------------- products of two tensors
+
+_MATMUL_OPS = ("matmul", "@", "bmm")
+
+
+def _matmul_shapes(kind: str, ins: Shapes) -> tuple[Shape, Any, Any, Any]:
+    """(broadcast batch axes, m, k, n) of ``a @ b`` on per-sample shapes."""
+    a, b = ins
+    if len(a) < 2 or len(b) < 2 or len(a) != len(b):
+        raise ShapeError(
+            f"{kind}: operands of per-sample shapes {_fmt(a)} and {_fmt(b)}; archcalc "
+            f"multiplies batch-first tensors of one rank >= 3 (per sample >= 2: (..., m, k) "
+            f"and (..., k, n))"
+        )
+    if _eq_known_false(a[-1], b[-2]):
+        raise ShapeError(
+            f"{kind}: (..., {a[-2]}, {a[-1]}) @ (..., {b[-2]}, {b[-1]}): the inner sizes differ"
+        )
+    return broadcast(kind, (a[:-2], b[:-2])), a[-2], a[-1], b[-1]
+
+
+def _first_operand_macs(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    """prod(first operand's shape, batch included) · last size of the second."""
+    return b * prod(ins[0]) * ins[1][-1]
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Matmul(MatmulCounts, Layer):
+    """The product of two activations, ``a @ b``, ``torch.matmul(a, b)`` or
+    ``torch.bmm(a, b)`` (``op``: ``"@"``, ``"matmul"``, ``"bmm"``: how it is called, which
+    ptflops' patches tell apart), per sample ``(..., m, k) @ (..., k, n) -> (..., m, n)``,
+    the leading axes broadcast.
+
+    MACs ``prod(batch axes)·m·k·n``, FLOPs ``2·MACs``. Saved for backward (measured with
+    ``saved_tensors_hooks``): both operands; an operand whose leading axes broadcast (a 1
+    stretched) is kept as matmul's expanded contiguous copy (``prod(batch axes)·rows·cols``).
+    Not modelled: an operand whose permuted leading axes do not fold into one (torch then
+    keeps a contiguous copy of the same size instead of the operand).
+
+    >>> Matmul().macs(((3, 5, 4), (3, 4, 7)), (3, 5, 7))   # 3 heads · 5·4·7
+    420
+    """
+
+    op: str = field(default="matmul", metadata={"valid": _MATMUL_OPS})
+
+    arity: ClassVar[int | None] = 2
+
+    count_fvcore = counts(
+        "prod(a's shape)·n (fvcore matmul_flop_jit / bmm_flop_jit: the first operand's "
+        "numel, batch included, times the second's last size; a broadcast first operand is "
+        "counted once)",
+        _first_operand_macs,
+        short="N·numel(a)·n",
+    )
+    count_ptflops_hook = ptflops_no_hook("a matrix product (not a module)")
+    count_ptflops_functional = counts(
+        "prod(a's shape)·n for torch.matmul, Tensor.matmul, torch.bmm (ptflops "
+        "_matmul_tensor_flops_hook, not divided by the batch); 0 for `a @ b` "
+        "(Tensor.__matmul__ is not patched)",
+        lambda s, i, o, b: 0 if s.op == "@" else _first_operand_macs(s, i, o, b),
+        short="N·numel(a)·n (0 for @)",
+    )
+    count_thop = thop_no_hook("a matrix product (not a module)")
+    count_torchinfo = _NO_PARAMS
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((3, 5, 4), (1, 4, 7))
+
+    def __post_init__(self) -> None:
+        pass
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        batch, m, _, n = _matmul_shapes(self.kind, ins)
+        if self.op == "bmm" and len(batch) != 0:
+            raise ShapeError(f"Matmul(op='bmm') takes (m, k) and (k, n) per sample, got {ins}")
+        return (*batch, m, n)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out) * ins[0][-1]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        lead = out[:-2]
+        items: list[str | Extra] = []
+        for i, s in enumerate(ins):
+            if all(not _eq_known_false(x, y) for x, y in zip(s[:-2], lead)):
+                items.append(f"in{i}")
+            else:  # expand + reshape of a broadcast operand: a contiguous copy
+                items.append(
+                    Extra(batch * prod(lead) * s[-2] * s[-1], None, f"operand {i} expanded")
+                )
+        return tuple(items)
+
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.matmul",
+        "torch.matmul",
+        "Tensor.bmm",
+        "torch.bmm",
+    )
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Matmul",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(call.module.op)
+        _traced(call, 2, "a matrix product")
+        _batch_leads(call, "a matrix product")
+        if call.op == "operator.matmul":
+            return cls("@")
+        return cls("bmm" if call.op.endswith("bmm") else "matmul")
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Matmul(self.op)
+
+
+def _einsum_terms(kind: str, equation: str) -> tuple[str, str, str]:
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    letters = set(lhs.replace(",", "")) | set(out)
+    if (
+        not arrow
+        or len(terms) != 2
+        or not all(c.isalpha() and c.isascii() for c in letters)
+        or any(len(set(t)) != len(t) for t in (*terms, out))
+        or not set(out) <= set(lhs)
+    ):
+        raise invalid(
+            kind,
+            "equation",
+            equation,
+            "must be an explicit equation of two operands 'ab,bc->ac' (letters only, no "
+            "'...', no letter twice in one term, output letters from the inputs)",
+        )
+    return terms[0], terms[1], out
+
+
+def _einsum_sizes(kind: str, equation: str, ins: Shapes) -> tuple[dict[str, Any], bool, str]:
+    """Each letter's size, whether a letter is summed, the output term."""
+    a, b, out = _einsum_terms(kind, equation)
+    sizes: dict[str, Any] = {}
+    for term, s in ((a, ins[0]), (b, ins[1])):
+        if len(term) != len(s):
+            raise ShapeError(f"{kind}: term '{term}' of '{equation}' on shape {_fmt(s)}")
+        for c, d in zip(term, s):
+            if c in sizes and _eq_known_false(sizes[c], d):
+                raise ShapeError(f"{kind}: '{c}' is {sizes[c]} and {d} in '{equation}'")
+            sizes.setdefault(c, d)
+    return sizes, bool(set(a + b) - set(out)), out
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Einsum(MatmulCounts, Layer):
+    """``torch.einsum`` of two activations, its ``equation`` per sample (torch's without the
+    batch letter, which must lead every term: ``"bhld,bhmd->bhlm"`` is ``"hld,hmd->hlm"``).
+
+    MACs: the product of every letter's size (one multiply-accumulate per combination);
+    FLOPs ``2·MACs`` when a letter is summed, else ``MACs`` (products only). Saved for
+    backward (measured): both operands.
+
+    >>> Einsum("hld,hmd->hlm").macs(((2, 5, 4), (2, 7, 4)), (2, 5, 7))
+    280
+    """
+
+    equation: str = "ij,jk->ik"
+
+    arity: ClassVar[int | None] = 2
+
+    count_fvcore = counts(
+        "fvcore einsum_flop_jit on the batch-first equation: 'abc,abd->acd' and "
+        "'abc,adc->adb' exactly (N·MACs); any other via np.einsum_path's printed 'Optimized "
+        "FLOP count' (sizes·(1 + summed), plus 1, to 4 significant digits) halved and floored",
+        lambda s, i, o, b: s._fvcore(i, b),
+        short="N·MACs (4 digits)",
+    )
+    count_flopcounter = counts(
+        "2·MACs when a letter is summed (torch's einsum runs bmm: flop_counter bmm_flop), "
+        "else 0 (a product: aten::mul has no formula)",
+        lambda s, i, o, b: 2 * b * s.macs(i, o) if _einsum_sizes(s.kind, s.equation, i)[1] else 0,
+        short="2N·MACs (summed) or 0",
+    )
+    count_ptflops_hook = ptflops_no_hook("torch.einsum (not a module)")
+    count_ptflops_functional = ptflops_no_patch("torch.einsum")
+    count_thop = thop_no_hook("torch.einsum (not a module)")
+    count_torchinfo = _NO_PARAMS
+
+    def __post_init__(self) -> None:
+        _einsum_terms(self.kind, self.equation)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls("hld,hmd->hlm"), ((2, 5, 4), (2, 7, 4))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        sizes, _, out = _einsum_sizes(self.kind, self.equation, ins)
+        return tuple(sizes[c] for c in out)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return prod(tuple(_einsum_sizes(self.kind, self.equation, ins)[0].values()))
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        summed = _einsum_sizes(self.kind, self.equation, ins)[1]
+        return (2 if summed else 1) * self.macs(ins, ())
+
+    def _fvcore(self, ins: Shapes, b: Any) -> Any:
+        sizes, summed, _ = _einsum_sizes(self.kind, self.equation, ins)
+        a, c, out = _einsum_terms(self.kind, self.equation)
+        # fvcore renames the letters of the batch-first equation in order of appearance
+        full = f"@{a},@{c}->@{out}"
+        order = {
+            x: chr(97 + i)
+            for i, x in enumerate(dict.fromkeys(full.replace(",", "").replace("->", "")))
+        }
+        canon = "".join(order.get(x, x) for x in full)
+        total = b * prod(tuple(sizes.values()))
+        if canon in ("abc,abd->acd", "abc,adc->adb"):
+            return total
+        if is_symbolic(total):
+            raise UnsupportedError("fvcore's einsum count of symbolic sizes (numpy rounds it)")
+        cost = total * (2 if summed else 1) + 1  # numpy _flop_count, + 1 in einsum_path
+        return int(math.floor(float(f"{cost:.3e}") / 2))
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0", "in1")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.einsum",)
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Einsum",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            eq = call.module.equation
+        else:
+            _traced(call, 2, "torch.einsum")
+            eq = call.arg(0, "equation")
+        if not isinstance(eq, str) or "..." in eq or "->" not in eq:
+            raise UnsupportedError(
+                f"einsum equation {eq!r}: archcalc needs explicit letters and '->'"
+            )
+        lhs, out = eq.replace(" ", "").split("->")
+        terms = [*lhs.split(","), out]
+        lead = {t[:1] for t in terms}
+        rest = "".join(t[1:] for t in terms)
+        if len(lead) != 1 or "" in lead or lead.pop() in rest:
+            raise UnsupportedError(
+                f"einsum '{eq}': archcalc needs the batch letter first in every term and "
+                f"nowhere else"
+            )
+        return cls(",".join(t[1:] for t in terms[:-1]) + "->" + out[1:])
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Einsum(self.equation)
+
+
+# ---------------------------------------------------------------- softmax, reductions
+
+
+_SOFTMAX_OPS = ("F.softmax", "Tensor.softmax")
+
+
+def _thop_softmax(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    n = ins[0][layer.dim]
+    return b * (numel(ins[0]) // n) * (3 * n - 1) if layer.op == "F.softmax" else 0
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Softmax(Parameterless, Layer):
+    """Softmax over per-sample axis ``dim`` of a tensor of any rank: ``F.softmax``,
+    ``nn.Softmax`` (which calls ``F.softmax``; ``op="F.softmax"``) or ``x.softmax``,
+    ``torch.softmax`` (``op="Tensor.softmax"``): ptflops patches the first only.
+
+    FLOPs 5 per element (max, subtract, exp, sum, divide), as the attention kinds count a
+    score. Saved for backward (measured): the output.
+
+    >>> Softmax(-1).flops(((2, 5, 5),), (2, 5, 5))
+    250
+    """
+
+    dim: int = -1
+    op: str = field(default="F.softmax", metadata={"valid": _SOFTMAX_OPS})
+
+    head_role: ClassVar[str | None] = None
+    thop_hooked: ClassVar[bool] = True
+
+    count_fvcore = fvcore_unhandled("softmax")
+    count_ptflops_hook = ptflops_no_hook("nn.Softmax")
+    count_ptflops_functional = counts(
+        "input numel for F.softmax and nn.Softmax, which calls it (ptflops "
+        "_numel_functional_flops_hook, not divided by the batch); 0 for Tensor.softmax / "
+        "torch.softmax (not patched)",
+        lambda s, i, o, b: b * numel(i[0]) if s.op == "F.softmax" else 0,
+        short="N·in (0 for Tensor.softmax)",
+    )
+    count_thop = counts(
+        "nn.Softmax: rows·(3n - 1) for n values along dim (thop count_softmax -> "
+        "calculate_softmax: n exp, n - 1 adds, n divides); 0 for archcalc's Tensor.softmax "
+        "module (not in register_hooks)",
+        _thop_softmax,
+        short="N·in/n·(3n-1)",
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dim, bool) or not isinstance(self.dim, int):
+            raise invalid(self.kind, "dim", self.dim, "must be an integer axis", wrong_type=True)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(-1), ((2, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        _axis(self.kind, self.dim, len(ins[0]))
+        return ins[0]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 5 * prod(out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        return _field(self.kind, ins[0], (self.dim,))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("out",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torch.nn.Softmax",
+        "archcalc.torch.tensor_math.TensorSoftmax",
+    )
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.softmax",
+        "Tensor.softmax",
+        "torch.softmax",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            if m.dim is None:
+                raise UnsupportedError("nn.Softmax(dim=None): an implicit dim")
+            op = "Tensor.softmax" if type(m).__name__ == "TensorSoftmax" else "F.softmax"
+            return cls(torch_axis(call, m.dim), op)
+        d = call.arg(1, "dim")
+        if d is None:
+            raise UnsupportedError("softmax with an implicit dim")
+        op = "F.softmax" if call.op.startswith("torch.nn.functional") else "Tensor.softmax"
+        return cls(torch_axis(call, d), op)
+
+    def to_torch(self, tb: Any) -> Any:
+        d = tb.tensor_math.torch_dim(self.dim)
+        if self.op == "F.softmax":
+            return tb.nn.Softmax(dim=d)
+        return tb.tensor_math.TensorSoftmax(d)
+
+
+_REDUCE_OPS = ("sum", "mean", "amax", "amin", "norm")
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Reduce(Parameterless, Layer):
+    """A reduction over per-sample axes ``dims``: ``x.sum(dims)``, ``x.mean(dims)``,
+    ``x.amax(dims)``, ``x.amin(dims)`` or the 2-norm (``x.norm(dim=dims)``,
+    ``torch.linalg.vector_norm(x, dim=dims)``; ``op="norm"``); ``keepdim`` keeps each
+    reduced axis as a 1.
+
+    FLOPs, for ``n`` input and ``r`` output elements: sum ``n - r`` adds; mean ``n`` (``n -
+    r`` adds, ``r`` divides); amax/amin ``n - r`` comparisons; norm ``2n`` (``n`` squares,
+    ``n - r`` adds, ``r`` square roots). Saved for backward (measured): nothing for sum and
+    mean, the input and the output for amax, amin and norm. Every foreign tool counts 0.
+
+    >>> Reduce("sum", (-1,), keepdim=True).out_shape(((3, 5, 7),))
+    (3, 5, 1)
+    """
+
+    op: str = field(default="sum", metadata={"valid": _REDUCE_OPS})
+    dims: Any = (-1,)
+    keepdim: bool = False
+
+    count_fvcore = fvcore_unhandled("sum / aten::mean / aten::amax / aten::amin / aten::norm")
+    count_ptflops_hook = ptflops_no_hook("a reduction (not a module)")
+    count_ptflops_functional = ptflops_no_patch("Tensor.sum / mean / amax / amin / norm")
+    count_thop = thop_no_hook("a reduction (not a module)")
+
+    def __post_init__(self) -> None:
+        ok = (
+            isinstance(self.dims, tuple)
+            and self.dims
+            and all(isinstance(d, int) and not isinstance(d, bool) for d in self.dims)
+        )
+        if not ok:
+            raise invalid(self.kind, "dims", self.dims, "must be a non-empty list of axes")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls("mean", (0,)), ((5, 7),)
+
+    def _axes(self, shape: Shape) -> tuple[int, ...]:
+        axes = tuple(_axis(self.kind, d, len(shape)) for d in self.dims)
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"{self.kind}: axis repeated in dims {self.dims}")
+        return axes
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        axes = self._axes(ins[0])
+        if self.keepdim:
+            return tuple(1 if i in axes else d for i, d in enumerate(ins[0]))
+        return tuple(d for i, d in enumerate(ins[0]) if i not in axes)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, r = prod(ins[0]), prod(out)
+        return {"sum": n - r, "mean": n, "amax": n - r, "amin": n - r, "norm": 2 * n}[self.op]
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        return _field(self.kind, ins[0], self._axes(ins[0]))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return () if self.op in ("sum", "mean") else ("in0", "out")
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Reduce",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.sum",
+        "torch.sum",
+        "Tensor.mean",
+        "torch.mean",
+        "Tensor.amax",
+        "torch.amax",
+        "Tensor.amin",
+        "torch.amin",
+        "Tensor.norm",
+        "torch.norm",
+        "torch.linalg.vector_norm",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            return cls(m.op, _dims_arg(call, m.dims), m.keepdim)
+        name = call.op.rsplit(".", 1)[-1]
+        if name in ("norm", "vector_norm"):
+            p = call.arg(
+                1, "ord" if name == "vector_norm" else "p", 2 if name == "vector_norm" else "fro"
+            )
+            if p not in (2, 2.0, "fro"):
+                raise UnsupportedError(f"a {p!r}-norm; archcalc's Reduce takes the 2-norm")
+            if call.arg(4, "dtype") is not None:
+                raise UnsupportedError("a norm with a dtype")
+            op = "norm"
+        else:
+            op = name
+            if call.kwargs.get("dtype") is not None:
+                raise UnsupportedError(f"{name} with a dtype")
+        _traced(call, 1, f"a reduction ({op})")
+        dims = _dims_arg(call, call.arg(2 if op == "norm" else 1, "dim"))
+        keep = call.arg(3 if op == "norm" else 2, "keepdim", False)
+        return cls(op, dims, bool(keep))
+
+    def to_torch(self, tb: Any) -> Any:
+        dims = tuple(tb.tensor_math.torch_dim(d) for d in self.dims)
+        return tb.tensor_math.Reduce(self.op, dims, self.keepdim)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Normalize(Parameterless, Layer):
+    """``F.normalize(x, p=2, dim=dim)``: ``x / max(‖x‖₂, eps)`` along per-sample axis
+    ``dim``.
+
+    FLOPs, for ``n`` elements and ``r = n / size(dim)`` norms: the norms ``2n`` (squares,
+    adds, square roots), ``r`` clamps, ``n`` divides: ``3n + r``. Saved for backward
+    (measured): the input, the norms and the clamped norms (``r`` each). Every foreign tool
+    counts 0.
+
+    >>> Normalize(-1).flops(((2, 5, 4),), (2, 5, 4))   # 3·40 + 10
+    130
+    """
+
+    dim: int = -1
+
+    count_fvcore = fvcore_unhandled("linalg_vector_norm / aten::clamp_min / aten::div")
+    count_ptflops_hook = ptflops_no_hook("F.normalize (not a module)")
+    count_ptflops_functional = ptflops_no_patch("F.normalize")
+    count_thop = thop_no_hook("F.normalize (not a module)")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dim, bool) or not isinstance(self.dim, int):
+            raise invalid(self.kind, "dim", self.dim, "must be an integer axis", wrong_type=True)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(-1), ((2, 5, 4),)
+
+    def _norms(self, shape: Shape) -> Any:
+        return prod(shape) // shape[_axis(self.kind, self.dim, len(shape))]
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        _axis(self.kind, self.dim, len(ins[0]))
+        return ins[0]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 3 * prod(ins[0]) + self._norms(ins[0])
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        return _field(self.kind, ins[0], (self.dim,))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        r = batch * self._norms(ins[0])
+        return ("in0", Extra(r, None, "norms"), Extra(r, None, "clamped norms"))
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Normalize",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.normalize",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(torch_axis(call, call.module.dim))
+        _traced(call, 1, "F.normalize")
+        if call.arg(1, "p", 2.0) != 2:
+            raise UnsupportedError(f"F.normalize with p={call.arg(1, 'p')!r}; archcalc's is p=2")
+        return cls(torch_axis(call, call.arg(2, "dim", 1)))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Normalize(tb.tensor_math.torch_dim(self.dim))
+
+
+# ---------------------------------------------------------------- attention
+
+
+def _sdpa_shapes(kind: str, ins: Shapes) -> tuple[Shape, Any, Any, Any, Any]:
+    """(batch axes, L, S, E, Ev) of q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+    q, k, v = ins
+    if not (len(q) == len(k) == len(v) >= 2):
+        raise ShapeError(
+            f"{kind}: q, k, v of per-sample shapes {_fmt(q)}, {_fmt(k)}, {_fmt(v)}; archcalc "
+            f"takes one rank >= 2 per sample: (..., L, E), (..., S, E), (..., S, Ev)"
+        )
+    if (
+        any(_eq_known_false(x, y) for x, y in zip(q[:-2], k[:-2]))
+        or any(_eq_known_false(x, y) for x, y in zip(k[:-1], v[:-1]))
+        or _eq_known_false(q[-1], k[-1])
+    ):
+        raise ShapeError(
+            f"{kind}: q {_fmt(q)}, k {_fmt(k)}, v {_fmt(v)} do not fit (..., L, E), "
+            f"(..., S, E), (..., S, Ev) with equal leading axes"
+        )
+    return q[:-2], q[-2], k[-2], q[-1], v[-1]
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ScaledDotProductAttention(MatmulCounts, Layer):
+    """``F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)`` on per-sample
+    ``q (..., L, E)``, ``k (..., S, E)``, ``v (..., S, Ev)`` → ``(..., L, Ev)``, without a
+    mask or dropout. With ``B = prod(leading axes)``:
+
+    MACs ``B·L·S·E`` (QKᵀ) ``+ B·L·S·Ev`` (AV). FLOPs ``2·MACs`` plus the scaling of q
+    (``B·L·E``) and 5 per score for the softmax (``5·B·L·S``), as the attention kinds count
+    (a causal mask is not subtracted). Every output sees every key: GLOBAL.
+
+    On CPU torch runs the fused flash kernel (``_scaled_dot_product_flash_attention_for_cpu``)
+    for torch ranks 3 and 4 (per sample 2 and 3) with ``Ev = E``, else the composite math
+    path (``bmm``s): which one decides what FlopCounterMode counts and what autograd keeps
+    (measured): fused, q, k, v, the output and the log-sum-exp per query (``B·L``, float32);
+    math, the scaled q (``B·L·E``), the scaled kᵀ (``B·S·E``), the attention weights
+    (``B·L·S``) and v.
+
+    >>> ScaledDotProductAttention().macs(((3, 5, 4), (3, 7, 4), (3, 7, 4)), (3, 5, 4))
+    840
+    """
+
+    is_causal: bool = False
+
+    arity: ClassVar[int | None] = 3
+
+    count_fvcore = counts_zero("aten::scaled_dot_product_attention has no fvcore handle")
+    count_flopcounter = counts(
+        "0 on the fused CPU path (aten::_scaled_dot_product_flash_attention_for_cpu has no "
+        "register_flop_formula); on the math path 2·MACs (flop_counter bmm_flop)",
+        lambda s, i, o, b: 0 if s.fused(i) else 2 * b * s.macs(i, o),
+        short="0 fused, else 2N·MACs",
+    )
+    count_ptflops_hook = ptflops_no_hook("F.scaled_dot_product_attention (not a module)")
+    count_ptflops_functional = ptflops_no_patch("F.scaled_dot_product_attention")
+    count_thop = thop_no_hook("F.scaled_dot_product_attention (not a module)")
+    count_torchinfo = _NO_PARAMS
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((3, 5, 4), (3, 7, 4), (3, 7, 6))
+
+    def fused(self, ins: Shapes) -> bool:
+        """Whether torch runs the fused CPU kernel (torch rank 3 or 4, ``Ev == E``)."""
+        _, _, _, e, ev = _sdpa_shapes(self.kind, ins)
+        return len(ins[0]) in (2, 3) and not _eq_known_false(e, ev)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        batch, n, _, _, ev = _sdpa_shapes(self.kind, ins)
+        return (*batch, n, ev)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        batch, n, s, e, ev = _sdpa_shapes(self.kind, ins)
+        return prod(batch) * n * s * (e + ev)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        batch, n, s, e, _ = _sdpa_shapes(self.kind, ins)
+        return 2 * self.macs(ins, out) + prod(batch) * n * e + 5 * prod(batch) * n * s
+
+    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+        return GLOBAL
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        lead, n, s, e, _ = _sdpa_shapes(self.kind, ins)
+        b = batch * prod(lead)
+        if self.fused(ins):
+            return ("in0", "in1", "in2", "out", Extra(b * n, "acc", "log-sum-exp per query"))
+        return (
+            Extra(b * n * e, None, "scaled q"),
+            Extra(b * s * e, None, "scaled k (transposed)"),
+            Extra(b * n * s, None, "attention weights"),
+            "in2",
+        )
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "archcalc.torch.tensor_math.ScaledDotProductAttention",
+    )
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.scaled_dot_product_attention",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(bool(call.module.is_causal))
+        why = [
+            what
+            for what, bad in (
+                ("an attention mask", call.arg(3, "attn_mask") is not None),
+                ("dropout", call.arg(4, "dropout_p", 0.0) not in (0, 0.0)),
+                ("enable_gqa", bool(call.kwargs.get("enable_gqa", False))),
+            )
+            if bad
+        ]
+        if why:
+            raise UnsupportedError(f"scaled_dot_product_attention with {', '.join(why)}")
+        if len(call.inputs) != 3 or any(
+            not isinstance(call.arg(i, n), TensorArg) or call.arg(i, n).index is None
+            for i, n in enumerate(("query", "key", "value"))
+        ):
+            raise UnsupportedError("scaled_dot_product_attention of q, k, v not all activations")
+        _traced(call, 3, "scaled_dot_product_attention")
+        _batch_leads(call, "scaled_dot_product_attention")
+        return cls(bool(call.arg(5, "is_causal", False)))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.ScaledDotProductAttention(self.is_causal)
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Div(Parameterless, Layer):
+    """``a / b`` of two activations, broadcast as torch does (``x / norm``); a tensor by a
+    number is :class:`~archcalc.kinds.arith.Scale`. One FLOP per output element. Saved for
+    backward (measured): both operands (``g / b`` and ``-g·a / b²``).
+
+    >>> Div().out_shape(((3, 5, 7), (1, 5, 1)))
+    (3, 5, 7)
+    """
+
+    arity: ClassVar[int | None] = None
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = fvcore_unhandled("div")
+    count_ptflops_hook = ptflops_no_hook("a division (not a module)")
+    count_ptflops_functional = ptflops_no_patch("the / operator, Tensor.div and torch.div")
+    count_thop = thop_no_hook("a division (not a module)")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((3, 5, 7), (1, 5, 1))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        if len(ins) != 2:
+            raise ShapeError(f"Div takes two inputs, got {len(ins)}")
+        return broadcast(self.kind, ins)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0", "in1")
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Div",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.div",
+        "Tensor.div_",
+        "Tensor.__truediv__",
+        "Tensor.true_divide",
+        "torch.div",
+        "torch.true_divide",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls()
+        if call.arg(2, "rounding_mode") is not None:
+            raise UnsupportedError("a division with rounding")
+        _traced(call, 2, "a division")
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Div()
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Pow(Parameterless, Layer):
+    """``x ** exponent`` for a number ``exponent`` (``x.pow(p)``, ``torch.pow``,
+    ``x.square()``). One FLOP per element. Saved for backward (measured): the input.
+
+    >>> Pow(2.0).flops(((3, 5),), (3, 5))
+    15
+    """
+
+    exponent: float = 2.0
+
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = fvcore_unhandled("pow")
+    count_ptflops_hook = ptflops_no_hook("a power (not a module)")
+    count_ptflops_functional = ptflops_no_patch("the ** operator, Tensor.pow and torch.pow")
+    count_thop = thop_no_hook("a power (not a module)")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(3.0), ((3, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return ins[0]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        return _POINTWISE
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Pow",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.pow",
+        "Tensor.__pow__",
+        "torch.pow",
+        "Tensor.square",
+        "torch.square",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(float(call.module.exponent))
+        _traced(call, 1, "a power of a tensor")
+        p = 2 if call.op.endswith("square") else call.arg(1, "exponent")
+        if not _number(p) or not isinstance(call.arg(0, "input"), TensorArg):
+            raise UnsupportedError(f"a power with exponent {p!r}; archcalc's Pow takes a number")
+        if p == 1:
+            return None
+        return cls(float(p))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Pow(self.exponent)

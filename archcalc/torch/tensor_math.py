@@ -1,0 +1,142 @@
+"""archcalc's own modules for compute ops on tensors of any rank (the kinds of
+archcalc/kinds/tensor_math.py build these in their ``to_torch``). Each calls torch the way
+the kind's ``op`` says, so that the counting tools see the call they would see in a model
+(ptflops patches ``torch.matmul`` and ``F.softmax``, not ``@`` or ``Tensor.softmax``).
+
+Axes are torch's (batch first): a kind's per-sample axis ``a >= 0`` is torch's ``a + 1``, a
+negative one is the same in both."""
+
+from __future__ import annotations
+
+import string
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "Matmul",
+    "Einsum",
+    "TensorSoftmax",
+    "Reduce",
+    "Normalize",
+    "ScaledDotProductAttention",
+    "Div",
+    "Pow",
+    "ChannelScale",
+    "torch_dim",
+]
+
+
+def torch_dim(axis: int) -> int:
+    """Torch's dim of a per-sample axis (the batch axis is torch's 0)."""
+    return axis + 1 if axis >= 0 else axis
+
+
+class Matmul(nn.Module):
+    """``a @ b`` (op ``"@"``), ``torch.matmul(a, b)`` or ``torch.bmm(a, b)``."""
+
+    def __init__(self, op: str = "matmul") -> None:
+        super().__init__()
+        self.op = op
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        if self.op == "@":
+            return a @ b
+        if self.op == "bmm":
+            return torch.bmm(a, b)
+        return torch.matmul(a, b)
+
+
+class Einsum(nn.Module):
+    """``torch.einsum`` of a per-sample equation, with a batch letter put in front of every
+    term."""
+
+    def __init__(self, equation: str) -> None:
+        super().__init__()
+        letter = next(c for c in string.ascii_letters if c not in equation)
+        ins, out = equation.split("->")
+        self.equation = ",".join(letter + t for t in ins.split(",")) + "->" + letter + out
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        return torch.einsum(self.equation, a, b)
+
+
+class TensorSoftmax(nn.Module):
+    """``x.softmax(dim)`` (a tensor method: not ``F.softmax``, which ptflops patches)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.softmax(self.dim)
+
+
+class Reduce(nn.Module):
+    """``x.sum(dims)``, ``x.mean(dims)``, ``x.amax(dims)``, ``x.amin(dims)`` or
+    ``torch.linalg.vector_norm(x, dim=dims)``."""
+
+    def __init__(self, op: str, dims: tuple[int, ...], keepdim: bool) -> None:
+        super().__init__()
+        self.op, self.dims, self.keepdim = op, dims, keepdim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.op == "norm":
+            return torch.linalg.vector_norm(x, dim=self.dims, keepdim=self.keepdim)
+        return getattr(x, self.op)(self.dims, keepdim=self.keepdim)
+
+
+class Normalize(nn.Module):
+    """``F.normalize(x, dim=dim)`` (p = 2)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.normalize(x, dim=self.dim)
+
+
+class ScaledDotProductAttention(nn.Module):
+    """``F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)``."""
+
+    def __init__(self, is_causal: bool = False) -> None:
+        super().__init__()
+        self.is_causal = is_causal
+
+    def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=self.is_causal)
+
+
+class Div(nn.Module):
+    """``a / b`` of two tensors (broadcasting)."""
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        return a / b
+
+
+class Pow(nn.Module):
+    """``x ** exponent``."""
+
+    def __init__(self, exponent: float) -> None:
+        super().__init__()
+        self.exponent = exponent
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x**self.exponent
+
+
+class ChannelScale(nn.Module):
+    """A learned scale per channel, ``x * <param>``, the parameter named ``param`` (timm's
+    ``LayerScale`` calls it ``gamma``) of shape ``(C,)`` (``channels_last``: the last axis,
+    any rank) or ``(C, 1, 1)`` (the channels of a ``(N, C, H, W)`` map)."""
+
+    def __init__(self, channels: int, channels_last: bool, param: str, init: float = 1e-6):
+        super().__init__()
+        shape = (channels,) if channels_last else (channels, 1, 1)
+        self.param_name = param
+        self.register_parameter(param, nn.Parameter(torch.full(shape, init)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * getattr(self, self.param_name)

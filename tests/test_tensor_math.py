@@ -1,0 +1,587 @@
+"""Compute ops on tensors of any rank (archcalc/kinds/tensor_math.py, the broadcasting merges,
+LayerScale on tokens, Linear and LayerNorm on rank-3 tensors): every rule derived by hand, each
+foreign convention measured with the installed tools on a real torch module (and on archcalc's
+own build of the same model), what autograd saves measured in torch, and the import of the
+written-out attention of a transformer.
+
+Measured with torch 2.14.1 (CPU), fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1, torchinfo 1.8.0.
+Sizes: a batch of N=2, H=3 heads, L=5 queries, S=7 keys, E=4 channels per head.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from foreign_tools import tool_totals
+
+import archcalc
+from archcalc import Builder
+from archcalc.conventions import count
+from archcalc.engine.shapes import infer_shapes
+from archcalc.kinds import (
+    GLOBAL,
+    Add,
+    Div,
+    Einsum,
+    Extra,
+    LayerNorm,
+    LayerScale,
+    Linear,
+    Matmul,
+    Mul,
+    Normalize,
+    Pow,
+    Reduce,
+    ScaledDotProductAttention,
+    Softmax,
+    Sub,
+)
+
+N, H, L, S, E = 2, 3, 5, 7, 4
+POINTWISE = ((1, 1, 0), (1, 1, 0))
+
+
+# ---------------------------------------------------------------- rules, by hand
+
+
+def test_matmul_by_hand():
+    m = Matmul()
+    ins = ((H, L, E), (H, E, S))
+    assert m.out_shape(ins) == (H, L, S)
+    assert m.macs(ins, (H, L, S)) == H * L * E * S  # per head an L×E by E×S product
+    assert m.flops(ins, (H, L, S)) == 2 * H * L * E * S
+    assert m.geometry(ins, (H, L, S)) is GLOBAL
+    # fvcore matmul_flop_jit: numel of the first operand (batch included) · n
+    assert m.count_fvcore(ins, (H, L, S), N) == N * (H * L * E) * S
+    # a broadcast first operand (1, L, E) is counted once by fvcore, H times by the MACs
+    bc = ((1, L, E), (H, E, S))
+    assert m.out_shape(bc) == (H, L, S)
+    assert m.count_fvcore(bc, (H, L, S), N) == N * (1 * L * E) * S
+    assert m.count_flopcounter(bc, (H, L, S), N) == 2 * N * H * L * E * S
+    # ptflops patches torch.matmul and Tensor.matmul, not the @ operator
+    assert m.count_ptflops_functional(ins, (H, L, S), N) == N * H * L * E * S
+    assert Matmul("@").count_ptflops_functional(ins, (H, L, S), N) == 0
+    # saved: both operands; the broadcast one as matmul's expanded contiguous copy
+    assert m.saved(ins, (H, L, S), N) == ("in0", "in1")
+    assert m.saved(bc, (H, L, S), N) == (Extra(N * H * L * E, None, "operand 0 expanded"), "in1")
+    with pytest.raises(archcalc.ShapeError, match="inner sizes differ"):
+        m.out_shape(((H, L, E), (H, E + 1, S)))
+    with pytest.raises(archcalc.ShapeError, match="one rank"):
+        m.out_shape(((L, E), (H, E, S)))
+    with pytest.raises(archcalc.ShapeError, match="bmm"):
+        Matmul("bmm").out_shape(ins)
+    with pytest.raises(archcalc.SpecError, match="must be one of"):
+        Matmul("mm")
+
+
+def test_einsum_by_hand():
+    e = Einsum("hld,hmd->hlm")
+    ins = ((H, L, E), (H, S, E))
+    assert e.out_shape(ins) == (H, L, S)
+    assert e.macs(ins, (H, L, S)) == H * L * S * E  # every combination of h, l, m, d once
+    assert e.flops(ins, (H, L, S)) == 2 * H * L * S * E  # d is summed: multiply and add
+    outer = Einsum("hl,hm->hlm")  # nothing summed: products only
+    assert outer.flops(((H, L), (H, S)), (H, L, S)) == H * L * S
+    assert outer.count_flopcounter(((H, L), (H, S)), (H, L, S), N) == 0  # aten::mul
+    # fvcore's special case 'abc,abd->acd' (the batch letter renamed a): exactly N·MACs
+    kv = Einsum("lc,ld->cd")
+    assert kv.count_fvcore(((L, E), (L, S)), (E, S), N) == N * L * E * S
+    # any other equation: np.einsum_path's printed cost 2·N·MACs + 1 to 4 digits, halved
+    big = ((3, 197, 64), (3, 197, 64))
+    cost = 2 * (N * 3 * 197 * 197 * 64) + 1  # 29,805,313 printed as 2.981e+07
+    assert (
+        e.count_fvcore(big, (3, 197, 197), N)
+        == 29_810_000 // 2
+        == math.floor(float(f"{cost:.3e}") / 2)
+    )
+    assert e.saved(ins, (H, L, S), N) == ("in0", "in1")
+    for bad in ("hld,hmd", "hld->hl", "h...d,hmd->hm", "hhd,hmd->hm", "hld,hmd->hlz"):
+        with pytest.raises(archcalc.SpecError, match="explicit equation of two operands"):
+            Einsum(bad)
+    with pytest.raises(archcalc.ShapeError, match="'d' is 4 and 5"):
+        e.out_shape(((H, L, E), (H, S, E + 1)))
+
+
+def test_softmax_reductions_normalize_by_hand():
+    x = ((H, L, S),)
+    sm = Softmax(-1)
+    assert sm.out_shape(x) == (H, L, S) and sm.flops(x, (H, L, S)) == 5 * H * L * S
+    assert sm.saved(x, (H, L, S), N) == ("out",)  # softmax's backward reads its output
+    # thop count_softmax on nn.Softmax: per row of n = S values, n exp + (n - 1) adds + n div
+    assert sm.count_thop(x, (H, L, S), N) == N * H * L * (3 * S - 1)
+    assert Softmax(-1, "Tensor.softmax").count_thop(x, (H, L, S), N) == 0
+    assert sm.count_ptflops_functional(x, (H, L, S), N) == N * H * L * S
+    # receptive field: over the channels of tokens (L, C) pointwise, over the tokens global
+    assert Softmax(-1).geometry(((L, E),), (L, E)) == POINTWISE
+    assert Softmax(0).geometry(((L, E),), (L, E)) is GLOBAL
+    assert Softmax(0).geometry(((E, L, S),), (E, L, S)) == POINTWISE  # channels of a map
+    assert Softmax(-1).geometry(x, (H, L, S)) is GLOBAL  # attention scores over the keys
+    with pytest.raises(archcalc.UnsupportedError, match="rank-4"):
+        Softmax(-1).geometry(((2, H, L, S),), (2, H, L, S))
+    with pytest.raises(archcalc.ShapeError, match="axis 3"):
+        Softmax(3).out_shape(x)
+
+    n = H * L * S
+    assert Reduce("sum", (-1,)).out_shape(x) == (H, L)
+    assert Reduce("mean", (1, 2), keepdim=True).out_shape(x) == (H, 1, 1)
+    # sum: n - r adds; mean: + r divides; amax: n - r comparisons; norm: n squares, n - r
+    # adds, r square roots
+    assert Reduce("sum", (-1,)).flops(x, (H, L)) == n - H * L
+    assert Reduce("mean", (-1,)).flops(x, (H, L)) == n
+    assert Reduce("amax", (-1,)).flops(x, (H, L)) == n - H * L
+    assert Reduce("norm", (-1,)).flops(x, (H, L)) == 2 * n
+    assert Reduce("sum", (-1,)).saved(x, (H, L), N) == ()
+    assert Reduce("norm", (-1,)).saved(x, (H, L), N) == ("in0", "out")
+    assert Reduce("mean", (0,)).geometry(((L, E),), (E,)) is GLOBAL  # mean over tokens
+    with pytest.raises(archcalc.ShapeError, match="repeated"):
+        Reduce("sum", (1, -2)).out_shape(x)
+    with pytest.raises(archcalc.SpecError, match="non-empty list of axes"):
+        Reduce("sum", ())
+
+    nz = Normalize(-1)
+    # norms 2n, r = n / S clamps, n divides
+    assert nz.flops(x, (H, L, S)) == 3 * n + H * L
+    assert nz.saved(x, (H, L, S), N) == (
+        "in0",
+        Extra(N * H * L, None, "norms"),
+        Extra(N * H * L, None, "clamped norms"),
+    )
+
+
+def test_elementwise_broadcasting_by_hand():
+    scores, mask = (H, L, S), (1, L, S)
+    # a (1, L, S) mask or bias added to (H, L, S) scores: one add per output element
+    assert Add().out_shape((scores, mask)) == scores
+    assert Add().flops((scores, mask), scores) == H * L * S
+    assert Sub().out_shape((scores, (S,))) == scores  # trailing axes aligned
+    assert Mul().out_shape(((L, E), (L, 1))) == (L, E)  # x * sigmoid(gate) on tokens
+    assert Div().out_shape((scores, (H, L, 1))) == scores
+    assert Div().flops((scores, (H, L, 1)), scores) == H * L * S
+    assert Div().saved((scores, (H, L, 1)), scores, N) == ("in0", "in1")
+    assert Pow(2).flops((scores,), scores) == H * L * S and Pow(2).saved((), (), N) == ("in0",)
+    with pytest.raises(archcalc.ShapeError, match="input 1 has shape 4x5x7, which does not"):
+        Add().out_shape((scores, (4, L, S)))
+    with pytest.raises(archcalc.ShapeError, match="two inputs"):
+        Sub().out_shape((scores, scores, scores))
+
+
+def test_sdpa_by_hand():
+    a = ScaledDotProductAttention()
+    ins = ((H, L, E), (H, S, E), (H, S, E + 2))
+    assert a.out_shape(ins) == (H, L, E + 2)
+    # QKᵀ: H·L·S·E, AV: H·L·S·Ev
+    assert a.macs(ins, (H, L, E + 2)) == H * L * S * E + H * L * S * (E + 2)
+    # 2·MACs + scaling q (H·L·E) + 5 per score (H·L·S)
+    assert a.flops(ins, ()) == 2 * a.macs(ins, ()) + H * L * E + 5 * H * L * S
+    assert a.geometry(ins, ()) is GLOBAL
+    same = ((H, L, E), (H, S, E), (H, S, E))
+    # CPU: the fused flash kernel for torch ranks 3/4 with Ev = E (no flop formula, saves
+    # q, k, v, the output and a float32 log-sum-exp per query), else the math path
+    assert a.fused(same) and not a.fused(ins) and not a.fused(tuple((2, *s) for s in same))
+    assert a.count_flopcounter(same, (H, L, E), N) == 0
+    assert a.count_flopcounter(ins, (H, L, E + 2), N) == 2 * N * a.macs(ins, ())
+    assert a.saved(same, (H, L, E), N) == (
+        "in0",
+        "in1",
+        "in2",
+        "out",
+        Extra(N * H * L, "acc", "log-sum-exp per query"),
+    )
+    assert a.saved(ins, (H, L, E + 2), N) == (
+        Extra(N * H * L * E, None, "scaled q"),
+        Extra(N * H * S * E, None, "scaled k (transposed)"),
+        Extra(N * H * L * S, None, "attention weights"),
+        "in2",
+    )
+    with pytest.raises(archcalc.ShapeError, match="do not fit"):
+        a.out_shape(((H, L, E), (H, S, E + 1), (H, S, E)))
+
+
+def test_layerscale_linear_layernorm_on_any_rank():
+    tok = ((L, 12),)
+    ls = LayerScale(12, channels_last=True, param="gamma")
+    assert ls.out_shape(tok) == (L, 12) and ls.params(tok) == 12
+    assert ls.flops(tok, (L, 12)) == L * 12  # one multiply per element
+    assert ls.count_torchinfo(tok, (L, 12), N) == 0  # torchinfo skips a 'gamma'
+    assert LayerScale(12, channels_last=True).count_torchinfo(tok, (L, 12), N) == N * 12
+    with pytest.raises(archcalc.ShapeError, match="last axis has 5"):
+        LayerScale(12, channels_last=True).out_shape(((12, L),))
+    heads = ((H, L, E),)
+    lin = Linear(E, 6, channels_last=True)
+    assert lin.out_shape(heads) == (H, L, 6)
+    assert lin.macs(heads, (H, L, 6)) == H * L * E * 6
+    assert Linear(E, 6).out_shape(((E, L, S),)) == (6, L, S)  # a map: its channels (axis 0)
+    assert LayerNorm(E).out_shape(heads) == heads[0]
+
+
+# ---------------------------------------------------------------- the tools on real modules
+
+torch = pytest.importorskip("torch")
+at = pytest.importorskip("archcalc.torch")
+nn = torch.nn
+F = torch.nn.functional
+
+_CONVENTIONS = ("fvcore", "flopcounter", "ptflops", "thop", "torchinfo")
+ZERO = dict.fromkeys(_CONVENTIONS, 0)
+
+
+def _ours(model) -> dict[str, object]:
+    shapes = infer_shapes(model)
+    return {c: sum(count(model, shapes, N, c).values()) for c in _CONVENTIONS}
+
+
+class _Fn(nn.Module):
+    def __init__(self, fn, **mods):
+        super().__init__()
+        self.fn = fn
+        for k, v in mods.items():
+            setattr(self, k, v)
+
+    def forward(self, x):
+        return self.fn(self, x)
+
+
+def _model(shape, *nodes):
+    """A Builder model: nodes are (name, layer, inputs, via)."""
+    b = Builder("m", shape)
+    for name, layer, inputs, via in nodes:
+        b.add(name, layer, *inputs, via=via)
+    return b.build()
+
+
+def _case_matmul():
+    x = (N, H, L, L)
+    macs = N * H * L * L * L
+    net = _Fn(lambda s, x: torch.matmul(x, x))
+    m = _model(x[1:], ("matmul", Matmul(), ("input", "input"), "function"))
+    # fvcore matmul_flop_jit, FlopCounterMode bmm 2·MACs, ptflops' patched torch.matmul
+    return net, x, m, {**ZERO, "fvcore": macs, "flopcounter": 2 * macs, "ptflops": macs}
+
+
+def _case_matmul_broadcast():
+    x = (N, H, L, L)
+    net = _Fn(lambda s, x: x.mean(1, keepdim=True) @ x)
+    m = _model(
+        x[1:],
+        ("mean", Reduce("mean", (0,), keepdim=True), ("input",), "method"),
+        ("matmul", Matmul("@"), ("mean", "input"), "method"),
+    )
+    # fvcore: the (N, 1, L, L) first operand's numel · L; FlopCounterMode: the expanded bmm;
+    # ptflops: neither Tensor.mean nor @ is patched
+    return net, x, m, {**ZERO, "fvcore": N * L * L * L, "flopcounter": 2 * N * H * L**3}
+
+
+def _case_bmm():
+    x = (N, L, L)
+    net = _Fn(lambda s, x: torch.bmm(x, x))
+    m = _model(x[1:], ("bmm", Matmul("bmm"), ("input", "input"), "function"))
+    return net, x, m, {**ZERO, "fvcore": N * L**3, "flopcounter": 2 * N * L**3, "ptflops": N * L**3}
+
+
+def _case_einsum():
+    x = (N, H, 20, E)
+    net = _Fn(lambda s, x: torch.einsum("bhld,bhmd->bhlm", x, x))
+    m = _model(x[1:], ("einsum", Einsum("hld,hmd->hlm"), ("input", "input"), "function"))
+    macs = N * H * 20 * 20 * E  # 9600: printed 1.920e+04 + 1 -> 1.920e+04, halved: 9600
+    return net, x, m, {**ZERO, "fvcore": macs, "flopcounter": 2 * macs}
+
+
+def _case_softmax_functional():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: F.softmax(x, dim=-1))
+    m = _model(x[1:], ("softmax", Softmax(-1), ("input",), "function"))
+    return net, x, m, {**ZERO, "ptflops": N * H * L * S}  # patched F.softmax: input numel
+
+
+def _case_softmax_module():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: s.sm(x), sm=nn.Softmax(dim=-1))
+    m = _model(x[1:], ("sm", Softmax(-1), ("input",), "module"))
+    # ptflops: no hook, but nn.Softmax calls the patched F.softmax; thop count_softmax
+    return net, x, m, {**ZERO, "ptflops": N * H * L * S, "thop": N * H * L * (3 * S - 1)}
+
+
+def _case_softmax_method():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: x.softmax(-1))
+    m = _model(x[1:], ("softmax", Softmax(-1, "Tensor.softmax"), ("input",), "method"))
+    return net, x, m, dict(ZERO)
+
+
+def _case_reductions():
+    x = (N, H, L, S)
+    net = _Fn(
+        lambda s, x: torch.linalg.vector_norm(
+            x.amax(-1, keepdim=True) / x.norm(dim=1, keepdim=True).sum(-1, keepdim=True),
+            dim=(1,),
+        )
+    )
+    m = _model(
+        x[1:],
+        ("amax", Reduce("amax", (-1,), keepdim=True), ("input",), "method"),
+        ("norm", Reduce("norm", (0,), keepdim=True), ("input",), "function"),
+        ("sum", Reduce("sum", (-1,), keepdim=True), ("norm",), "method"),
+        ("truediv", Div(), ("amax", "sum"), "method"),
+        ("linalg_vector_norm", Reduce("norm", (0,)), ("truediv",), "function"),
+    )
+    return net, x, m, dict(ZERO)  # no tool counts a reduction or a division
+
+
+def _case_normalize_pow_sub():
+    x = (N, L, 12)
+    net = _Fn(lambda s, x: F.normalize(x, dim=-1) ** 2 - x.pow(3))
+    m = _model(
+        x[1:],
+        ("normalize", Normalize(-1), ("input",), "function"),
+        ("pow", Pow(2), ("normalize",), "function"),
+        ("pow_1", Pow(3), ("input",), "method"),
+        ("sub", Sub(), ("pow", "pow_1"), "method"),
+    )
+    return net, x, m, dict(ZERO)
+
+
+def _case_sdpa(rank5: bool):
+    x = (N, 2, H, L, E) if rank5 else (N, H, L, E)
+    net = _Fn(lambda s, x: F.scaled_dot_product_attention(x, x, x))
+    a = ScaledDotProductAttention()
+    m = _model(x[1:], ("sdpa", a, ("input", "input", "input"), "function"))
+    # no fvcore handle; FlopCounterMode counts the math path's bmm (QKᵀ and AV), 0 fused
+    macs = math.prod(x[:-1]) * x[-2] * 2 * E
+    return net, x, m, {**ZERO, "flopcounter": 2 * macs if rank5 else 0}
+
+
+def _case_broadcast_merges():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: (x + x.mean(1, keepdim=True)) * x.amax((1, 2), keepdim=True))
+    m = _model(
+        x[1:],
+        ("mean", Reduce("mean", (0,), keepdim=True), ("input",), "method"),
+        ("add", Add(), ("input", "mean"), "method"),
+        ("amax", Reduce("amax", (0, 1), keepdim=True), ("input",), "method"),
+        ("mul", Mul(), ("add", "amax"), "method"),
+    )
+    return net, x, m, dict(ZERO)  # aten::add / mul unhandled; the operators not patched
+
+
+def _case_timm_layerscale():
+    from timm.layers import LayerScale as TimmLayerScale
+
+    x = (N, L, 12)
+    net = _Fn(lambda s, x: s.ls(x), ls=TimmLayerScale(12))
+    m = _model(
+        x[1:], ("ls", LayerScale(12, channels_last=True, param="gamma"), ("input",), "module")
+    )
+    return net, x, m, dict(ZERO)  # torchinfo multiplies only 'weight'/'bias' parameters
+
+
+def _case_linear_layernorm_rank4():
+    x = (N, H, L, E)
+    net = _Fn(lambda s, x: s.fc(s.ln(x)), ln=nn.LayerNorm(E), fc=nn.Linear(E, 6))
+    m = _model(
+        x[1:],
+        ("ln", LayerNorm(E), ("input",), "module"),
+        ("fc", Linear(E, 6, channels_last=True), ("ln",), "module"),
+    )
+    n = N * H * L * E
+    return (
+        net,
+        x,
+        m,
+        {
+            # layer_norm 5 per element (affine); linear_flop_jit: input numel · out_features
+            "fvcore": 5 * n + n * 6,
+            "flopcounter": 2 * n * 6,  # addmm only
+            # bn hook: input numel; linear hook (E·6 + 6) per position; ÷ N
+            "ptflops": H * L * E + H * L * (E * 6 + 6),
+            "thop": 4 * n + E * N * H * L * 6,  # calculate_norm 2·2 (affine); in · out numel
+            "torchinfo": N * (2 * E) + N * (E * 6 + 6),  # weight + bias numel × batch each
+        },
+    )
+
+
+CASES = {
+    "matmul": _case_matmul,
+    "matmul_broadcast": _case_matmul_broadcast,
+    "bmm": _case_bmm,
+    "einsum": _case_einsum,
+    "softmax_functional": _case_softmax_functional,
+    "softmax_module": _case_softmax_module,
+    "softmax_method": _case_softmax_method,
+    "reductions_div": _case_reductions,
+    "normalize_pow_sub": _case_normalize_pow_sub,
+    "sdpa_fused": lambda: _case_sdpa(False),
+    "sdpa_math": lambda: _case_sdpa(True),
+    "broadcast_merges": _case_broadcast_merges,
+    "timm_layerscale": _case_timm_layerscale,
+    "linear_layernorm_rank4": _case_linear_layernorm_rank4,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_tool_on_the_real_module_and_the_build(case):
+    net, shape, model, hand = CASES[case]()
+    net = net.eval()
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    assert tool_totals(net, x) == hand
+    assert _ours(model) == hand
+    built = at.to_torch(model).eval()
+    assert tool_totals(built, x) == hand
+    with torch.no_grad():
+        assert built(x).shape == net(x).shape
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_real_module_imports_as_the_model(case):
+    net, shape, model, hand = CASES[case]()
+    imported = at.from_torch(net.eval(), shape[1:])
+    assert [n.layer for n in imported.live_nodes()] == [n.layer for n in model.live_nodes()]
+    assert _ours(imported) == hand
+    assert archcalc.summary(imported).params == sum(p.numel() for p in net.parameters())
+
+
+def test_fvcore_rounds_a_general_einsum():
+    # 2·(2·3·197·197·64) + 1 = 29,805,313, printed by np.einsum_path as 2.981e+07
+    net = _Fn(lambda s, x: torch.einsum("bhld,bhmd->bhlm", x, x))
+    x = torch.randn(N, 3, 197, 64)
+    assert tool_totals(net, x)["fvcore"] == 14_905_000
+    e = Einsum("hld,hmd->hlm")
+    ins = ((3, 197, 64), (3, 197, 64))
+    assert e.count_fvcore(ins, e.out_shape(ins), N) == 14_905_000
+
+
+# ---------------------------------------------------------------- saved tensors (autograd)
+
+
+def _saved_bytes(fn, leaves):
+    _, storages = at.saved_tensors(fn)
+    return sum(nbytes for (_, nbytes) in storages)
+
+
+def _expected_bytes(layer, ins, batch):
+    out = layer.out_shape(ins)
+    total = 0
+    for item in layer.saved(ins, out, batch):
+        if isinstance(item, Extra):
+            total += 4 * item.elements  # float32 activations and accumulators
+        elif item == "out":
+            total += 4 * batch * math.prod(out)
+        else:
+            total += 4 * batch * math.prod(ins[int(item[2:])])
+    return total
+
+
+def _leaf(*shape):
+    return torch.randn(*shape, requires_grad=True)
+
+
+SAVED = {
+    # (layer, per-sample input shapes, torch function of the leaves, bytes by hand)
+    "matmul": (Matmul(), ((H, L, E), (H, E, S)), torch.matmul, 4 * N * (H * L * E + H * E * S)),
+    "matmul_broadcast": (
+        Matmul(),
+        ((1, L, E), (H, E, S)),
+        torch.matmul,
+        4 * N * (H * L * E + H * E * S),  # the (1, L, E) operand expanded H times, copied
+    ),
+    "einsum": (
+        Einsum("hld,hmd->hlm"),
+        ((H, L, E), (H, S, E)),
+        lambda a, b: torch.einsum("bhld,bhmd->bhlm", a, b),
+        4 * N * (H * L * E + H * S * E),
+    ),
+    "softmax": (Softmax(-1), ((H, L, S),), lambda x: x.softmax(-1), 4 * N * H * L * S),
+    "sum": (Reduce("sum", (-1,)), ((H, L, S),), lambda x: x.sum(-1), 0),
+    "amax": (
+        Reduce("amax", (-1,)),
+        ((H, L, S),),
+        lambda x: x.amax(-1),
+        4 * N * (H * L * S + H * L),
+    ),
+    "norm": (
+        Reduce("norm", (1, 2)),
+        ((H, L, S),),
+        lambda x: torch.linalg.vector_norm(x, dim=(2, 3)),
+        4 * N * (H * L * S + H),
+    ),
+    "normalize": (
+        Normalize(-1),
+        ((H, L, S),),
+        lambda x: F.normalize(x, dim=-1),
+        4 * N * (H * L * S + 2 * H * L),  # input, norms, clamped norms
+    ),
+    "div": (Div(), ((H, L, S), (H, L, 1)), torch.div, 4 * N * (H * L * S + H * L)),
+    "pow": (Pow(3.0), ((H, L, S),), lambda x: x**3.0, 4 * N * H * L * S),
+    "sdpa_fused": (
+        ScaledDotProductAttention(),
+        ((H, L, E), (H, S, E), (H, S, E)),
+        F.scaled_dot_product_attention,
+        # q, k, v, the output, a float32 log-sum-exp per query
+        4 * N * (H * L * E + 2 * H * S * E + H * L * E + H * L),
+    ),
+    "sdpa_math": (
+        ScaledDotProductAttention(),
+        ((H, L, E), (H, S, E), (H, S, E + 2)),
+        F.scaled_dot_product_attention,
+        # scaled q, scaled kᵀ, the weights, v
+        4 * N * (H * L * E + H * S * E + H * L * S + H * S * (E + 2)),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SAVED))
+def test_saved_tensors_measured_by_autograd(case):
+    layer, ins, fn, hand = SAVED[case]
+    leaves = [_leaf(N, *s) for s in ins]
+    assert _saved_bytes(lambda: fn(*leaves), leaves) == hand == _expected_bytes(layer, ins, N)
+
+
+# ---------------------------------------------------------------- receptive fields, import
+
+
+def test_receptive_fields_of_token_ops():
+    b = Builder("t", (L, 12))
+    b.add("over_channels", Softmax(-1), via="method")
+    b.add("scale", LayerScale(12, channels_last=True))
+    s = archcalc.summary(b.build())
+    assert not s.layers[-1].rf.is_global  # per token: the field of the token itself
+    b.add("over_tokens", Softmax(0), via="method")
+    assert archcalc.summary(b.build()).layers[-1].rf.is_global
+    b2 = Builder("q", (L, L))
+    b2.add("scores", Matmul("@"), "input", "input")
+    assert archcalc.summary(b2.build()).layers[-1].rf.is_global
+
+
+class _WrittenOut(nn.Module):
+    """A transformer block's attention written out (timm style), and the fused kernel."""
+
+    def __init__(self, c=12, heads=H):
+        super().__init__()
+        self.heads = heads
+        self.ln = nn.LayerNorm(c)
+        self.qkv = nn.Linear(c, 3 * c)
+        self.proj = nn.Linear(c, c)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        qkv = self.qkv(self.ln(x)).reshape(b, n, 3, self.heads, c // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        a = ((q * 0.5) @ k.transpose(-2, -1)).softmax(dim=-1)
+        y = (a @ v).transpose(1, 2).reshape(b, n, c)
+        y = y + F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, c)
+        return self.proj(y).mean(1)
+
+
+def test_written_out_attention_imports_exactly():
+    net = _WrittenOut().eval()
+    x = torch.randn(N, L, 12)
+    imported = at.from_torch(net, (L, 12))
+    kinds = [n.layer.kind for n in imported.live_nodes()]
+    for k in ("Matmul", "Softmax", "ScaledDotProductAttention", "Reduce"):
+        assert k in kinds
+    assert archcalc.summary(imported).params == sum(p.numel() for p in net.parameters())
+    assert _ours(imported) == tool_totals(net, x)
+    # every output sees every token, or the field is an explicit gap (T's Reshape), never
+    # a local number
+    s = archcalc.summary(imported)
+    assert s.rf_gap is not None or s.layers[-1].rf.is_global
