@@ -29,12 +29,21 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d, StdConv2d
 from .coord import CoordAugment
 from .linear import Linear
 from .merge import Add, Concat, Mul
-from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LayerNorm2d
+from .norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    LayerNorm,
+    LayerNorm2d,
+    RMSNorm,
+    RMSNorm2d,
+)
 from .pad import Pad
 from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Upsample
 from .reshape import Flatten
+from .tensor import Cat, Constant, Index, Narrow, Param, Permute, Reshape, Roll, Select, Stack
 from .tensor_math import (
     Div,
     Einsum,
@@ -106,6 +115,8 @@ __all__ = [
     "BatchNorm1d",
     "AdaptiveMaxPool2d",
     "StdConv2d",
+    "RMSNorm",
+    "RMSNorm2d",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "PatchMerging",
@@ -119,4 +130,14 @@ __all__ = [
     "ScaledDotProductAttention",
     "Div",
     "Pow",
+    "Permute",
+    "Reshape",
+    "Narrow",
+    "Select",
+    "Index",
+    "Cat",
+    "Stack",
+    "Roll",
+    "Param",
+    "Constant",
 ]

@@ -61,7 +61,8 @@ from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
 from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
-from .timm_layers import std_conv2d
+from .tensor_ops import ConstantSource, ParamSource, TensorOp
+from .timm_layers import rms_norm2d, std_conv2d
 from .tokens import (
     ClassToken,
     PositionEmbedding,
@@ -91,6 +92,11 @@ __all__ = [
     "swin_attention",
     "swin_merging",
     "std_conv2d",
+    "rms_norm2d",
+    # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)
+    "TensorOp",
+    "ParamSource",
+    "ConstantSource",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in

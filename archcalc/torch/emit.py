@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import linecache
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -20,9 +21,20 @@ from .._math import prod
 from ..engine.graph import INPUT, Node
 from ..kinds import LAYER_KINDS, Layer
 from ..kinds._base import TensorArg, TorchCall
+from . import sources
 from .tracer import Event, op_name
-from .values import BATCH, P, T, Unmappable, X, archcalc_shape, torch_shape
-from .views import VIEWS, follow_view
+from .values import (
+    C,
+    P,
+    T,
+    Unmappable,
+    X,
+    archcalc_shape,
+    layout_for,
+    result_layout,
+    torch_shape,
+)
+from .views import VIEWS, follow_view, generic_view
 
 # ---------------------------------------------------------------- the registry, read once
 
@@ -92,8 +104,13 @@ def registry() -> Registry:
             obj = _resolve(mname)
             if isinstance(obj, type):
                 classes.setdefault(obj, []).append(kind)
+
+    def order(kinds: list[type[Layer]]) -> tuple[type[Layer], ...]:
+        # the general kinds (archcalc/kinds/tensor.py: Permute, Cat, ...) after the specific
+        return tuple(sorted(kinds, key=lambda k: bool(getattr(k, "torch_fallback", False))))
+
     return Registry(
-        {k: tuple(v) for k, v in functions.items()},
+        {k: order(v) for k, v in functions.items()},
         {k: tuple(v) for k, v in classes.items()},
         {k: tuple(v) for k, v in names.items()},
         {k: tuple(v) for k, v in qualified.items()},
@@ -141,14 +158,6 @@ def is_leaf(m: nn.Module) -> bool:
 _SAME_NAME = {"iadd": "add", "imul": "mul", "concat": "cat", "concatenate": "cat"}
 
 
-def check_view(t: T) -> None:
-    if t.layout not in ("std", "nhwc", "bcast"):
-        raise Unmappable(
-            f"its input is a view of shape {tuple(t.tshape)} of archcalc's {tuple(t.shape)} "
-            f"tensor, which no archcalc layer takes"
-        )
-
-
 def frame_text(frame: tuple[str, int] | None) -> str:
     if frame is None:
         return ""
@@ -182,9 +191,12 @@ class Converter:
         self.via: dict[str, tuple[str, str]] = {}
         self.renamed = renamed
         self.modules = dict(root.named_modules())
+        #: parameter or buffer name -> its shape (a Param layer has it, views aside)
+        self.param_shapes: dict[str, tuple[int, ...]] = {}
         for i, (name, is_param) in params.items():
             t = originals[i]
             self.env[i] = P(name, is_param, tuple(t.shape), t.numel())
+            self.param_shapes[name] = tuple(t.shape)
 
     # ------------------------------------------------------------ naming
 
@@ -241,15 +253,11 @@ class Converter:
         self.env[id(ev.out)] = out
 
     def tshape(self, ev: Event, out: Any = None) -> tuple[int, ...]:
+        """Torch's shape of ``ev``'s result (or of ``out``, one of several)."""
         out = ev.out if out is None else out
         if not isinstance(out, Tensor):
             raise Unmappable("it returns several tensors (a tuple or a list)")
-        shape = tuple(int(d) for d in out.shape)
-        if not shape or shape[0] != BATCH:
-            raise Unmappable(
-                f"its result of shape {shape} has no batch axis first (the batch was {BATCH})"
-            )
-        return shape
+        return tuple(int(d) for d in out.shape)
 
     # ------------------------------------------------------------ one event
 
@@ -271,34 +279,18 @@ class Converter:
             if ev.called_as == "module" and isinstance(ev.module, nn.Module) and not traced:
                 raise Unmappable("it has no input tensor archcalc follows")
             raise Unmappable("it returns several tensors (a tuple or a list)")
-        view = VIEWS.get(ev.op)
-        if view is not None and not traced:
-            src = next((v for v in flat if isinstance(v, P)), None)
-            if src is not None and view in ("reshape", "alias", "cast"):
-                # a view of a parameter (timm's gamma.view(1, -1, 1, 1)): still that parameter
-                return P(src.target, src.is_param, tuple(ev.out.shape), src.numel)
-            if src is not None and view == "expand":
-                # a broadcast of a parameter (ViT's class_token.expand(n, -1, -1)): still
-                # that parameter, of its own shape (the op it feeds broadcasts it)
-                return src
-        if not traced:
-            if any(isinstance(v, (P, X)) for v in flat):
-                raise Unmappable("no archcalc layer does this (to a parameter or a constant)")
-            raise Unmappable("it makes a tensor from no input tensor (a constant)")
         if any(isinstance(v, X) for v in flat):
             raise Unmappable("an operand is a tensor left out earlier")
+        view = VIEWS.get(ev.op)
+        if not traced or all(t.layout == "const" for t in traced):
+            early = sources.without_input(self, ev, view, flat, several)
+            if early is not None:
+                return early
+        if ev.op in sources.MAKERS:
+            return C(self.tshape(ev))  # x.new_zeros(...), zeros_like(x): a constant
         reg = registry()
-        if view is not None:
-            try:
-                return follow_view(self, ev, view, args, traced[0])
-            except Unmappable as e:
-                # a view that a kind makes a layer of (Tokens: (N, C, H·W) -> (N, H·W, C))
-                if ev.op not in reg.functions:
-                    raise
-                try:
-                    return self.layer(ev, reg.functions[ev.op], args, kwargs, traced)
-                except Unmappable:
-                    raise e from None
+        if view is not None and not any(isinstance(v, P) for v in flat):
+            return self.follow(ev, view, args, kwargs, traced)
         if ev.called_as == "module":
             kinds = reg.module_kinds(ev.module)  # type: ignore[arg-type]
         else:
@@ -306,11 +298,64 @@ class Converter:
         if not kinds:
             if several:
                 raise Unmappable("it returns several tensors (a tuple or a list)")
-            if ev.op in ("Tensor.__getitem__",):
-                raise Unmappable("indexing or an attribute of a tensor has no archcalc layer")
             raise Unmappable("no archcalc layer does this")
-        for t in traced:
-            check_view(t)
+        again = sources.counted(self, flat)  # a parameter counted already: as a layer first
+        first: BaseException | None = None
+        if not again:
+            try:
+                return self.apply(ev, kinds, args, kwargs, several)
+            except Unmappable:
+                if not any(isinstance(v, (P, C)) for v in flat):
+                    raise
+                first = sys.exc_info()[1]
+        # an operand is a parameter or a constant no kind takes as such: make it a layer
+        # (Param, Constant) and offer the call again
+        nodes_args, nodes_kwargs = sources.as_nodes(self, ev, (args, kwargs))
+        try:
+            if view is not None:
+                traced = [v for v in _flatten(nodes_args) if isinstance(v, T)]
+                return self.follow(ev, view, nodes_args, nodes_kwargs, traced)
+            return self.apply(ev, kinds, nodes_args, nodes_kwargs, several)
+        except Unmappable:
+            if again:  # counted at each use, as before (a note says a module is shared)
+                return self.apply(ev, kinds, args, kwargs, several)
+            raise (first or sys.exc_info()[1]) from None  # type: ignore[misc]
+
+    def follow(
+        self, ev: Event, view: str, args: list[Any], kwargs: dict[str, Any], traced: list[T]
+    ) -> T:
+        """A view or alias: followed, made a layer by a specific kind (Tokens), or a
+        Permute/Reshape layer."""
+        try:
+            return follow_view(self, ev, view, args, traced[0])
+        except Unmappable as e:
+            specific = [
+                k
+                for k in registry().functions.get(ev.op, ())
+                if not getattr(k, "torch_fallback", False)
+            ]
+            if specific:
+                try:
+                    return self.layer(ev, specific, args, kwargs, traced)
+                except Unmappable:
+                    pass
+            if view not in ("permute", "transpose"):
+                raise e from None
+            return generic_view(self, ev, view, args, traced[0])
+
+    def apply(
+        self,
+        ev: Event,
+        kinds: Sequence[type[Layer]],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        several: bool,
+    ) -> Any:
+        """The layer(s) of a call the kinds map, its traced inputs made readable first."""
+        args, kwargs = sources.readable(self, ev, (args, kwargs))
+        traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
+        if not traced:
+            raise Unmappable("no archcalc layer does this (to a parameter or a constant)")
         if not isinstance(ev.out, Tensor):  # several outputs: one layer each
             outs = [self.tshape(ev, t) for t in ev.out]
             return tuple(
@@ -328,87 +373,107 @@ class Converter:
         outs: Sequence[tuple[int, ...]] = (),
         index: int = 0,
     ) -> T:
-        tshape = outs[index] if outs else self.tshape(ev)
-        # a layer of a view (Tokens) gives a tensor archcalc holds as it is
-        layout = "std" if traced[0].layout in ("bcast", "view") else traced[0].layout
-        pos = {id(t): i for i, t in reversed(list(enumerate(traced)))}
+        """The layer(s) the first accepting kind makes of ``ev`` (output ``index`` of
+        ``outs`` when it has several), checked against torch: :func:`make_layer`."""
+        return make_layer(self, ev, kinds, args, kwargs, traced, outs, index)
 
-        def arg(v: Any) -> Any:
-            if isinstance(v, T):
-                return TensorArg(v.tshape, None, False, pos[id(v)])
-            if isinstance(v, P):
-                return TensorArg(v.tshape, v.target, v.is_param, None)
-            if isinstance(v, (list, tuple)):
-                return type(v)(arg(x) for x in v)
-            return v
 
-        if layout == "nhwc" and len(tshape) != 4:
-            raise Unmappable(f"a channels-last result of shape {tshape}")
-        call = TorchCall(
-            ev.display,
-            ev.called_as,
-            ev.module,
-            tuple(arg(a) for a in args),
-            {k: arg(v) for k, v in kwargs.items()},
-            tuple(t.shape for t in traced),
-            tuple(t.layout for t in traced),
-            archcalc_shape(tshape, layout),
-            tuple(archcalc_shape(o, layout) for o in outs),
-            index,
-        )
-        reasons: list[str] = []
-        result: Any = ...
-        for kind in kinds:
-            try:
-                result = kind.from_torch(call)  # type: ignore[attr-defined]
-            except ArchcalcError as e:
-                if str(e) not in reasons:
-                    reasons.append(str(e))
-                continue
-            break
-        if result is ...:
-            raise Unmappable("; ".join(reasons) or "no archcalc layer does this")
-        if result is None:  # the result is input 0 itself
-            if tuple(tshape) != tuple(traced[0].tshape):
-                raise Unmappable(f"changes the shape {traced[0].tshape} to {tshape}")
-            return traced[0]
-        layers: tuple[Layer, ...] = result if isinstance(result, tuple) else (result,)
-        name = self.node_name(ev)
-        in_wrapper = hasattr(self.modules.get(ev.path), "archcalc_via")  # named after it
-        if (
-            ev.called_as != "module"
-            and not in_wrapper
-            and getattr(layers[0], "torch_named_after_parameter", False)
-        ):
-            ps = call.params()
-            if len(ps) == 1 and ps[0].param:
-                name = ps[0].param
-        check_params(self, ev, call, layers, tuple(t.shape for t in traced))
-        ins = traced
-        if layers[0].arity == 1 and all(t is traced[0] for t in traced):
-            ins = traced[:1]  # self-attention(x, x, x): one input
-        out: T | None = None
-        for i, lay in enumerate(layers):
-            last = i == len(layers) - 1
-            shapes = tuple(t.shape for t in ins)
-            try:
-                shape = tuple(lay.out_shape(shapes))
-            except ArchcalcError as e:
-                raise Unmappable(f"archcalc's {lay.kind} rejects its input: {e}") from None
-            if last and shape != archcalc_shape(tshape, layout):
+def make_layer(
+    self: Converter,
+    ev: Event,
+    kinds: Sequence[type[Layer]],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    traced: list[T],
+    outs: Sequence[tuple[int, ...]] = (),
+    index: int = 0,
+) -> T:
+    tshape = outs[index] if outs else self.tshape(ev)
+    # a layer of a view (Tokens) gives a tensor archcalc holds as it is
+    hint = next((t.layout for t in traced if t.layout != "const"), "const")
+    layout = result_layout(tshape, "std" if hint in ("bcast", "view", "shuffle") else hint)
+    pos = {id(t): i for i, t in reversed(list(enumerate(traced)))}
+
+    def arg(v: Any) -> Any:
+        if isinstance(v, T):
+            return TensorArg(v.tshape, None, False, pos[id(v)])
+        if isinstance(v, P):
+            return TensorArg(v.tshape, v.target, v.is_param, None)
+        if isinstance(v, (list, tuple)):
+            return type(v)(arg(x) for x in v)
+        return v
+
+    call = TorchCall(
+        ev.display,
+        ev.called_as,
+        ev.module,
+        tuple(arg(a) for a in args),
+        {k: arg(v) for k, v in kwargs.items()},
+        tuple(t.shape for t in traced),
+        tuple(t.layout for t in traced),
+        archcalc_shape(tshape, layout),
+        tuple(archcalc_shape(o, layout) for o in outs),
+        index,
+    )
+    reasons: list[str] = []
+    result: Any = ...
+    for kind in kinds:
+        try:
+            result = kind.from_torch(call)  # type: ignore[attr-defined]
+        except ArchcalcError as e:
+            if str(e) not in reasons:
+                reasons.append(str(e))
+            continue
+        break
+    if result is ...:
+        raise Unmappable("; ".join(reasons) or "no archcalc layer does this")
+    if result is None:  # the result is input 0 itself
+        if tuple(tshape) != tuple(traced[0].tshape):
+            raise Unmappable(f"changes the shape {traced[0].tshape} to {tshape}")
+        return traced[0]
+    layers: tuple[Layer, ...] = result if isinstance(result, tuple) else (result,)
+    name = self.node_name(ev)
+    in_wrapper = hasattr(self.modules.get(ev.path), "archcalc_via")  # named after it
+    if (
+        ev.called_as != "module"
+        and not in_wrapper
+        and getattr(layers[0], "torch_named_after_parameter", False)
+    ):
+        ps = call.params()
+        if len(ps) == 1 and ps[0].param:
+            name = ps[0].param
+    check_params(self, ev, call, layers, tuple(t.shape for t in traced))
+    ins = traced
+    if layers[0].arity == 1 and all(t is traced[0] for t in traced):
+        ins = traced[:1]  # self-attention(x, x, x): one input
+    out: T | None = None
+    for i, lay in enumerate(layers):
+        last = i == len(layers) - 1
+        shapes = tuple(t.shape for t in ins)
+        try:
+            shape = tuple(lay.out_shape(shapes))
+        except ArchcalcError as e:
+            raise Unmappable(f"archcalc's {lay.kind} rejects its input: {e}") from None
+        if last and shape != archcalc_shape(tshape, layout):
+            if layout == "const":
+                raise Unmappable(
+                    f"archcalc's {lay.kind} gives shape {shape} but torch gives {tshape}"
+                )
+            try:  # the batch axis elsewhere than the first input suggests (unbind)
+                layout = layout_for(tshape, shape, layout)
+            except Unmappable:
                 raise Unmappable(
                     f"archcalc's {lay.kind} gives shape {shape} but torch gives "
                     f"{archcalc_shape(tshape, layout)}"
-                )
-            nm = self.unique(name if i == 0 else f"{name}_{lay.kind.lower()}")
-            self.nodes.append(Node(nm, lay, tuple(t.node for t in ins)))
-            self.via[nm] = (ev.called_as, ev.display)
-            out = T(
-                nm, shape, layout if last else "std", tshape if last else torch_shape(shape, "std")
-            )
-            ins = [out]
-        assert out is not None
-        return out
+                ) from None
+        nm = self.unique(name if i == 0 else f"{name}_{lay.kind.lower()}")
+        self.nodes.append(Node(nm, lay, tuple(t.node for t in ins)))
+        self.via[nm] = (ev.called_as, ev.display)
+        mid = layout if layout in ("const", "fold") else "std"
+        out = T(nm, shape, layout if last else mid, tshape if last else torch_shape(shape, mid))
+        ins = [out]
+    assert out is not None
+    return out
 
 
 def _flatten(v: Any) -> Any:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: the batch of the meta run (2, so that the batch axis is told from a 1)
-BATCH = 2
+#: the batch of the meta run: not 1 (told from a broadcast axis), and a prime that few axes
+#: of a network have (told from a 2 or 3 of heads or q/k/v, and found folded into axis 0:
+#: Swin's windows (N·nW, L, C))
+BATCH = 13
 
 
 class Unmappable(Exception):
@@ -20,13 +22,34 @@ class Unmappable(Exception):
 @dataclass(frozen=True)
 class T:
     """A tensor: archcalc node ``node`` of per-sample shape ``shape``, seen by torch as
-    ``tshape`` (batch first) in layout ``std`` (``(N, *shape)``), ``nhwc`` (the
-    channels-last permute of a ``(C, H, W)`` map), ``bcast`` (an ``expand`` of it, which
-    only a product takes) or ``view`` (any other view of it, which no layer takes)."""
+    ``tshape`` in layout
+
+    - ``std``: ``(N, *shape)``, the batch first;
+    - ``fold``: the batch folded into axis 0, ``(N·k, *shape[1:])`` for ``shape = (k, ...)``
+      (Swin's windows ``(N·nW, L, C)``, LeViT's ``x.flatten(0, 1)``);
+    - ``batch@j``: the batch at torch axis ``j`` (``qkv.permute(2, 0, 3, 1, 4)``);
+    - ``const``: no batch axis: a parameter, buffer or constant, the same for every sample
+      (``tshape == shape``);
+    - ``nhwc``: the channels-last permute of a ``(C, H, W)`` map;
+    - ``bcast``: an ``expand`` of it, which only a product takes;
+    - ``shuffle``: ShuffleNet's ``(N, C/g, g, H, W)`` transpose of a group view;
+    - ``view``: any other view of it (``of``: the tensor it is a view of), made into a
+      ``Reshape`` layer when an operation reads it."""
 
     node: str
     shape: tuple[Any, ...]
     layout: str
+    tshape: tuple[int, ...]
+    of: T | None = None
+    #: a view: the name of the call that made it (its Reshape layer is named so)
+    made: str = ""
+
+
+@dataclass(frozen=True)
+class C:
+    """A constant built in ``forward`` from no input tensor and no parameter (``torch.zeros``,
+    ``arange``, a mask): a ``Constant`` layer where an operation on the input reads it."""
+
     tshape: tuple[int, ...]
 
 
@@ -47,18 +70,103 @@ class X:
     tshape: tuple[int, ...]
 
 
+def batch_axis(layout: str) -> int | None:
+    """Torch's batch axis in ``layout`` (``None`` for a constant)."""
+    if layout == "const":
+        return None
+    if layout.startswith("batch@"):
+        return int(layout[6:])
+    return 0
+
+
+def layout_at(j: int) -> str:
+    return "std" if j == 0 else f"batch@{j}"
+
+
 def torch_shape(shape: tuple[Any, ...], layout: str) -> tuple[Any, ...]:
     if layout == "nhwc":
         c, h, w = shape
         return (BATCH, h, w, c)
-    return (BATCH, *shape)
+    if layout == "const":
+        return tuple(shape)
+    if layout == "fold":
+        return (BATCH * shape[0], *shape[1:])
+    j = batch_axis(layout) or 0
+    return (*shape[:j], BATCH, *shape[j:])
 
 
 def archcalc_shape(tshape: tuple[int, ...], layout: str) -> tuple[int, ...]:
     if layout == "nhwc":
         _, h, w, c = tshape
         return (c, h, w)
-    return tuple(tshape[1:])
+    if layout == "const":
+        return tuple(tshape)
+    if layout == "fold":
+        return (tshape[0] // BATCH, *tshape[1:])
+    j = batch_axis(layout) or 0
+    return (*tshape[:j], *tshape[j + 1 :])
+
+
+def result_layout(tshape: tuple[int, ...], hint: str) -> str:
+    """The layout of an operation's result of torch shape ``tshape`` whose (first batched)
+    input is in layout ``hint``: the batch stays where it was, or moves into axis 0 folded."""
+    if hint == "const":
+        return "const"
+    if hint == "nhwc":
+        return "nhwc" if len(tshape) == 4 and tshape[0] == BATCH else "std"
+    j = batch_axis(hint) or 0
+    if j < len(tshape) and tshape[j] == BATCH:
+        return layout_at(j)
+    if tshape and tshape[0] == BATCH:
+        return "std"
+    if tshape and tshape[0] % BATCH == 0 and hint == "fold":
+        return "fold"
+    raise Unmappable(
+        f"its result of shape {tuple(tshape)} has no batch axis (the batch was {BATCH})"
+    )
+
+
+def layout_for(tshape: tuple[int, ...], shape: tuple[Any, ...], first: str) -> str:
+    """The layout in which torch's ``tshape`` is archcalc's per-sample ``shape``: ``first``
+    if it fits, else the batch at the first axis that fits, else folded into axis 0."""
+    cands = [first, "std", *(f"batch@{j}" for j in range(1, len(tshape))), "fold"]
+    for c in cands:
+        if c == "nhwc" and len(tshape) != 4:
+            continue
+        j = batch_axis(c)
+        if j is not None and c not in ("fold", "nhwc") and (j >= len(tshape) or tshape[j] != BATCH):
+            continue
+        if c == "fold" and (not tshape or tshape[0] % BATCH):
+            continue
+        if tuple(archcalc_shape(tshape, c)) == tuple(shape):
+            return c
+    raise Unmappable(f"torch's result {tuple(tshape)} is not archcalc's {tuple(shape)}")
+
+
+def reshape_layout(base: T, tshape: tuple[int, ...]) -> str:
+    """Where the batch is after torch reshapes ``base`` (materialised) to ``tshape``: a
+    reshape keeps the batch axis when the axes before it keep their product, and folds it
+    into axis 0 when nothing is before it."""
+    if base.layout == "const":
+        return "const"
+    src = base.tshape
+    j = batch_axis(base.layout) or 0
+    before = 1
+    for d in src[:j]:
+        before *= d
+    q = 1
+    for i, d in enumerate(tshape):
+        if q == before and d % BATCH == 0 and d > 0:
+            if d == BATCH:
+                return layout_at(i)
+            if i == 0:
+                return "fold"
+        q *= d
+        if q > before:
+            break
+    raise Unmappable(
+        f"a reshape of {tuple(src)} to {tuple(tshape)} mixes the batch axis with others"
+    )
 
 
 def listify(v: Any) -> list[Any]:

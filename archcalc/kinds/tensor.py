@@ -1,0 +1,813 @@
+"""General tensor plumbing on per-sample shapes of any rank: ``Permute``, ``Reshape``,
+``Narrow`` (a range along one axis: ``split``, ``chunk``, ``x[..., a:b]``), ``Select`` (one
+index along an axis: ``unbind``, ``x[:, i]``), ``Index`` (a gather by an index tensor:
+``table[idx]``), ``Cat`` and ``Stack`` on any axis, ``Roll``, and the sources of tensors that
+do not come from the input: ``Param`` (a parameter or buffer used directly as an operand:
+class tokens, position embeddings, relative-position bias tables, gains) and ``Constant``
+(a tensor built inside ``forward`` from shapes alone: ``torch.zeros``, ``arange``, masks).
+
+Axes are per-sample axes: axis 0 is the first axis after the batch (torch's ``dim=1`` for a
+batch-first tensor). None of these kinds does arithmetic: 0 FLOPs under archcalc's convention
+and every foreign one (fvcore lists all their aten ops in ``_IGNORED_OPS``: permute, reshape,
+view, slice, narrow, select, split, chunk, unbind, index, cat, stack, roll, zeros, arange).
+
+Memory. ``Permute``, ``Reshape``, ``Narrow`` and ``Select`` are views (they share their
+input's storage: no activation bytes, nothing saved); archcalc does not count the copy that a
+later ``.contiguous()`` (or a ``reshape`` of a non-contiguous view) makes — that is the
+convention taken here. ``Cat``, ``Stack``, ``Roll`` and ``Index`` write a new tensor and save
+nothing for backward (their gradients are slices, a roll back, or a scatter by the index,
+which autograd keeps as an integer tensor it already holds). ``Param`` and ``Constant`` are
+not activations: they are placed in the graph after the model input (which they do not read)
+and take no activation memory (their bytes are the module's own).
+
+Receptive fields. A permute or reshape that keeps the last two axes (the spatial axes of a
+map) keeps every unit's field; any other one may mix the spatial axes, so its ``geometry``
+raises :class:`~archcalc.UnsupportedError` naming the layer (the report says the field is
+not available past it: never a wrong number). A parameter or a constant sees no input: its
+field is reported as not available.
+
+>>> from archcalc.kinds import Permute, Reshape, Narrow
+>>> Permute((1, 0, 2)).out_shape(((197, 12, 64),))
+(12, 197, 64)
+>>> Reshape((12, 64)).out_shape(((768,),))
+(12, 64)
+>>> Narrow(1, 0, 768).out_shape(((197, 2304),))
+(197, 768)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._errors import ShapeError, UnsupportedError
+from .._math import Num, prod
+from ._base import (
+    AxisGeom,
+    Extra,
+    Layer,
+    Shape,
+    Shapes,
+    TensorArg,
+    TorchCall,
+    _check_int,
+    _eq_known_false,
+    _fmt,
+    invalid,
+    register,
+)
+from ._rules import Parameterless, counts_zero, fvcore_ignored, ptflops_no_patch, thop_no_hook
+
+__all__ = [
+    "Permute",
+    "Reshape",
+    "Narrow",
+    "Select",
+    "Index",
+    "Cat",
+    "Stack",
+    "Roll",
+    "Param",
+    "Constant",
+    "sample_axis",
+]
+
+_SAME = ((1, 1, 0), (1, 1, 0))
+_NO_HOOK = counts_zero("a tensor operation in forward is not a module: no ptflops hook")
+
+
+def sample_axis(call: TorchCall, i: int, dim: Any) -> int:
+    """The per-sample axis of torch's ``dim`` on traced input ``i`` of ``call``; raises
+    :class:`UnsupportedError` for the batch axis. Layouts (archcalc/torch/values.py):
+    ``"std"`` (batch first), ``"fold"`` (the batch folded into axis 0: ``(N·k, ...)``, per
+    sample ``(k, ...)``), ``"batch@j"`` (the batch at torch axis ``j``), ``"const"`` (no batch
+    axis: the same tensor for every sample), ``"nhwc"`` (torch's ``(N, H, W, C)`` of a
+    ``(C, H, W)`` map)."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise UnsupportedError(f"dim = {dim!r} is not an axis")
+    shape, layout = call.inputs[i], call.layouts[i]
+    if layout == "const":
+        return dim % max(len(shape), 1)
+    if layout == "fold":
+        d = dim % len(shape)
+        if d == 0:
+            raise UnsupportedError("an operation along the axis the batch is folded into")
+        return d
+    if layout == "nhwc":  # torch (N, H, W, C) of archcalc's (C, H, W)
+        d = dim % 4
+        if d == 0:
+            raise UnsupportedError(f"an operation along the batch axis (dim {dim})")
+        return 0 if d == 3 else d
+    b = int(layout.split("@")[1]) if layout.startswith("batch@") else 0
+    if layout not in ("std",) and not layout.startswith("batch@"):
+        raise UnsupportedError(f"an operation on a {layout} tensor")
+    d = dim % (len(shape) + 1)
+    if d == b:
+        raise UnsupportedError(f"an operation along the batch axis (dim {dim})")
+    return d if d < b else d - 1
+
+
+def _batched(call: TorchCall) -> int:
+    """The first traced input with a batch axis (torch's ``dim`` refers to its axes when a
+    parameter or a constant is broadcast beside it); 0 when none has."""
+    return next((i for i, lay in enumerate(call.layouts) if lay != "const"), 0)
+
+
+def _keeps_last_two(ins: Shape, out: Shape) -> bool:
+    return len(ins) >= 2 and len(out) >= 2 and tuple(ins[-2:]) == tuple(out[-2:])
+
+
+def _no_field(name: str, why: str) -> UnsupportedError:
+    return UnsupportedError(f"receptive fields are not followed past {name}: {why}")
+
+
+class _View(Parameterless, Layer):
+    """Shared rules of the kinds that only move or pick elements (0 FLOPs everywhere)."""
+
+    __slots__ = ()
+
+    count_ptflops_hook = _NO_HOOK
+    count_thop = thop_no_hook("a tensor operation (not a module)")
+    #: the importer offers a call to these kinds after every other kind listing it (the
+    #: specific kinds first: Tokens, ClassToken, Slice, SelectToken, Concat)
+    torch_fallback: ClassVar[bool] = True
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 0
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ()
+
+
+def _ints(kind: str, name: str, v: Any, minimum: int | None = 0) -> tuple[Any, ...]:
+    if not isinstance(v, (tuple, list)):
+        raise invalid(kind, name, v, "must be a tuple of integers", wrong_type=True)
+    for x in v:
+        if minimum is None:
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise invalid(kind, name, v, "must be a tuple of integers", wrong_type=True)
+        else:
+            _check_int(kind, name, x, minimum)
+    return tuple(v)
+
+
+# ---------------------------------------------------------------- views
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Permute(_View):
+    """The per-sample axes reordered: output axis ``i`` is input axis ``dims[i]`` (torch's
+    ``x.permute(0, *[d + 1 for d in dims])``, ``transpose``). A view.
+
+    >>> Permute((2, 0, 1)).out_shape(((4, 5, 6),))
+    (6, 4, 5)
+    """
+
+    dims: tuple[Any, ...]
+
+    alias: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("permute / aten::transpose")
+    count_ptflops_functional = ptflops_no_patch("Tensor.permute / transpose")
+
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.permute",
+        "torch.permute",
+        "Tensor.transpose",
+        "torch.transpose",
+        "Tensor.swapaxes",
+        "Tensor.mT",
+    )
+
+    def __post_init__(self) -> None:
+        dims = _ints(self.kind, "dims", self.dims)
+        if sorted(dims) != list(range(len(dims))):
+            raise invalid(self.kind, "dims", self.dims, "must be a permutation of 0..rank-1")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((1, 0, 2, 3)), ((2, 3, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) != len(self.dims):
+            raise ShapeError(f"Permute{self.dims} needs rank {len(self.dims)}, got {_fmt(s)}")
+        return tuple(s[d] for d in self.dims)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        n = len(self.dims)
+        if n >= 2 and self.dims[-2:] == (n - 2, n - 1):
+            return _SAME  # the last two (spatial) axes stay: every unit sees what it saw
+        raise _no_field(f"Permute{self.dims}", "it moves the last two (spatial) axes")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        """Built by the importer's view handling (archcalc/torch/views.py) from the torch
+        shapes; a direct call names the axes."""
+        x = call.inputs[0]
+        n = len(x)
+        if "transpose" in call.op or "swapaxes" in call.op:
+            a, b = (
+                sample_axis(call, 0, call.arg(1, "dim0")),
+                sample_axis(call, 0, call.arg(2, "dim1")),
+            )
+            dims = list(range(n))
+            dims[a], dims[b] = dims[b], dims[a]
+            return cls(tuple(dims))
+        rest = call.args[1:] or tuple(call.kwargs.get("dims", ()))
+        if len(rest) == 1 and isinstance(rest[0], (list, tuple)):
+            rest = tuple(rest[0])
+        if call.layouts[0] != "std" or len(rest) != n + 1 or int(rest[0]) % (n + 1) != 0:
+            raise UnsupportedError(f"{call.op}{tuple(rest)}: the batch axis must stay first")
+        return cls(tuple(int(d) % (n + 1) - 1 for d in rest[1:]))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("permute", 0, *(d + 1 for d in self.dims))
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Reshape(_View):
+    """The per-sample tensor read as ``shape`` (same elements, row-major): ``view``,
+    ``reshape``, ``flatten``/``unflatten``, ``squeeze``/``unsqueeze`` with the batch first.
+    A view (a copy when its input is not contiguous: not counted, see the module).
+
+    >>> Reshape((3, 4, 49)).out_shape(((12, 7, 7),))
+    (3, 4, 49)
+    """
+
+    shape: tuple[Any, ...]
+
+    alias: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("view / aten::reshape / aten::flatten / aten::unsqueeze")
+    count_ptflops_functional = ptflops_no_patch("Tensor.view / reshape / flatten")
+
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.view",
+        "Tensor.reshape",
+        "torch.reshape",
+        "Tensor.flatten",
+        "torch.flatten",
+        "Tensor.unflatten",
+        "Tensor.squeeze",
+        "torch.squeeze",
+        "Tensor.unsqueeze",
+        "torch.unsqueeze",
+    )
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "shape", self.shape, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((2, 3, 5, 7)), ((6, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        n = prod(ins[0])
+        if _eq_known_false(n, prod(self.shape)):
+            raise ShapeError(
+                f"Reshape{self.shape} needs {prod(self.shape)} elements, got {_fmt(ins[0])}"
+            )
+        return tuple(self.shape)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        if _keeps_last_two(ins[0], out):
+            return _SAME  # leading axes split or merged: the map's positions stay
+        raise _no_field(
+            f"Reshape{self.shape}", f"{_fmt(ins[0])} -> {_fmt(out)} may mix the spatial axes"
+        )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        """The per-sample shape torch gives (``call.output``), for a batch-first input and
+        result (other cases are handled by the importer's view handling)."""
+        if call.layouts[0] != "std":
+            raise UnsupportedError(f"a reshape of a {call.layouts[0]} tensor")
+        return cls(tuple(int(d) for d in call.output))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("reshape", -1, *self.shape)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Narrow(_View):
+    """Elements ``start, start + step, ...`` below ``stop`` along per-sample axis ``dim``:
+    ``x.narrow``, one output of ``split``/``chunk``/``tensor_split``, ``x[..., a:b:s]``. A view.
+
+    >>> Narrow(0, 0, 4, 2).out_shape(((6, 5),))
+    (2, 5)
+    """
+
+    dim: Any
+    start: Any
+    stop: Any
+    step: Any = 1
+
+    alias: ClassVar[bool] = True
+    head_role: ClassVar[str | None] = None
+
+    count_fvcore = fvcore_ignored("slice / aten::narrow / aten::split / aten::chunk")
+    count_ptflops_functional = ptflops_no_patch("Tensor.__getitem__ / split / chunk / narrow")
+
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.split",
+        "torch.split",
+        "Tensor.chunk",
+        "torch.chunk",
+        "Tensor.tensor_split",
+        "Tensor.narrow",
+        "torch.narrow",
+        "Tensor.__getitem__",
+    )
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 0)
+        _check_int(self.kind, "start", self.start, 0)
+        _check_int(self.kind, "stop", self.stop, 1)
+        _check_int(self.kind, "step", self.step, 1)
+        if isinstance(self.start, int) and isinstance(self.stop, int) and self.stop <= self.start:
+            raise invalid(self.kind, "stop", self.stop, f"must exceed start (={self.start})")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(0, 1, 3), ((4, 5, 6),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if self.dim >= len(s):
+            raise ShapeError(f"Narrow.dim = {self.dim} but the input is {_fmt(s)}")
+        n = s[self.dim]
+        if isinstance(n, int) and isinstance(self.stop, int) and n < self.stop:
+            raise ShapeError(f"Narrow.stop = {self.stop} but axis {self.dim} has {n}")
+        size = (self.stop - self.start + self.step - 1) // self.step
+        return (*s[: self.dim], size, *s[self.dim + 1 :])
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        n = len(ins[0])
+        if self.dim < n - 2:
+            return _SAME
+        raise _no_field(f"Narrow on axis {self.dim}", "it crops a spatial axis")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if "getitem" in call.op:
+            return _getitem_chain(call)
+        if "narrow" in call.op:
+            d = sample_axis(call, 0, call.arg(1, "dim"))
+            start = int(call.arg(2, "start")) % int(call.inputs[0][d])
+            return cls(d, start, start + int(call.output[d]))
+        d = sample_axis(call, 0, call.arg(2, "dim", 0))
+        start = sum(int(o[d]) for o in call.outputs[: call.output_index])
+        return cls(d, start, start + int(call.output[d]))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("narrow_step", self.dim + 1, self.start, self.stop, self.step)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Select(_View):
+    """Index ``index`` of per-sample axis ``dim``, the axis removed: ``x.select``, one
+    output of ``unbind``, ``x[:, :, i]``. A view.
+
+    >>> Select(0, 2).out_shape(((3, 12, 197, 64),))
+    (12, 197, 64)
+    """
+
+    dim: Any
+    index: Any
+
+    alias: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("select / aten::unbind")
+    count_ptflops_functional = ptflops_no_patch("Tensor.__getitem__ / unbind / select")
+
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.unbind",
+        "torch.unbind",
+        "Tensor.select",
+        "torch.select",
+    )
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 0)
+        _check_int(self.kind, "index", self.index, 0)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(0, 1), ((3, 5, 6),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if self.dim >= len(s):
+            raise ShapeError(f"Select.dim = {self.dim} but the input is {_fmt(s)}")
+        n = s[self.dim]
+        if isinstance(n, int) and isinstance(self.index, int) and self.index >= n:
+            raise ShapeError(f"Select.index = {self.index} but axis {self.dim} has {n}")
+        return (*s[: self.dim], *s[self.dim + 1 :])
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        if self.dim < len(ins[0]) - 2:
+            return _SAME
+        raise _no_field(f"Select on axis {self.dim}", "it removes a spatial axis")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if "unbind" in call.op:
+            return cls(sample_axis(call, 0, call.arg(1, "dim", 0)), call.output_index)
+        d = sample_axis(call, 0, call.arg(1, "dim"))
+        return cls(d, int(call.arg(2, "index")) % int(call.inputs[0][d]))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("select", self.dim + 1, self.index)
+
+
+def _torch_to_sample(layout: str, t: int) -> int | None:
+    """Per-sample axis of torch axis ``t`` (``None``: the batch axis)."""
+    if layout == "const":
+        return t
+    if layout == "fold":
+        return None if t == 0 else t
+    b = int(layout.split("@")[1]) if layout.startswith("batch@") else 0
+    if t == b:
+        return None
+    return t if t < b else t - 1
+
+
+def _getitem_chain(call: TorchCall) -> Any:
+    """``x[key]`` with slices, integers, ``None`` and ``...`` (no tensor): a chain of
+    ``Select`` and ``Narrow`` (and a ``Reshape`` for new axes); ``None`` when it is ``x``."""
+    key = call.arg(1, "indices")
+    key = key if isinstance(key, tuple) else (key,)
+    layout, shape = call.layouts[0], call.inputs[0]
+    if layout not in ("std", "const", "fold") and not layout.startswith("batch@"):
+        raise UnsupportedError(f"indexing a {layout} tensor")
+    rank = len(shape) + (0 if layout in ("const", "fold") else 1)  # torch's rank
+    used = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if any(
+        not isinstance(k, (slice, int)) or isinstance(k, bool)
+        for k in key
+        if k is not None and k is not Ellipsis
+    ):
+        raise UnsupportedError(f"indexing by {key!r}: archcalc takes slices, integers, None")
+    if sum(1 for k in key if k is Ellipsis) > 1 or used > rank:
+        raise UnsupportedError(f"indexing {key!r} of a rank-{rank} tensor")
+    full: list[Any] = []
+    for k in key:
+        full += [slice(None)] * (rank - used) if k is Ellipsis else [k]
+    if Ellipsis not in key:
+        full += [slice(None)] * (rank - used)
+    layers: list[Layer] = []
+    cur = list(shape)
+    axis_t = 0  # torch axis of the input
+    removed = 0  # per-sample axes removed so far (by integers)
+    new_axes = False
+    for k in full:
+        if k is None:
+            new_axes = True
+            continue
+        s = _torch_to_sample(layout, axis_t)
+        axis_t += 1
+        if s is None or (layout == "fold" and axis_t == 1):
+            if k != slice(None):
+                raise UnsupportedError(f"indexing {key!r} picks along the batch axis")
+            continue
+        pos = s - removed
+        n = int(cur[pos])
+        if isinstance(k, int):
+            if not -n <= k < n:
+                raise UnsupportedError(f"index {k} of an axis of {n}")
+            layers.append(Select(pos, k % n))
+            del cur[pos]
+            removed += 1
+            continue
+        start, stop, step = k.indices(n)
+        if step < 1 or stop <= start:
+            raise UnsupportedError(f"the slice {k!r} of an axis of {n}")
+        if (start, stop, step) != (0, n, 1):
+            layers.append(Narrow(pos, start, stop, step))
+            cur[pos] = (stop - start + step - 1) // step
+    if new_axes:
+        layers.append(Reshape(tuple(int(d) for d in call.output)))
+    if not layers:
+        return None
+    return layers[0] if len(layers) == 1 else tuple(layers)
+
+
+# ---------------------------------------------------------------- copies
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Index(_View):
+    """A gather by an index tensor along per-sample axis ``dim`` of input 0: ``table[idx]``
+    (``dim`` 0), ``biases[:, idx]`` (``dim`` 1); input 1 is the index tensor, whose shape
+    replaces the axis. A new tensor; backward scatters into the table by the index autograd
+    already holds.
+
+    >>> Index(1).out_shape(((4, 49), (49, 49)))
+    (4, 49, 49)
+    """
+
+    dim: Any = 0
+
+    arity: ClassVar[int | None] = 2
+
+    count_fvcore = fvcore_ignored("index")
+    count_ptflops_functional = ptflops_no_patch("Tensor.__getitem__")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.__getitem__",)
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 0)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(1), ((3, 10), (4, 4))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        t, i = ins[0], ins[1]
+        if self.dim >= len(t):
+            raise ShapeError(f"Index.dim = {self.dim} but the table is {_fmt(t)}")
+        return (*t[: self.dim], *i, *t[self.dim + 1 :])
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        key = call.arg(1, "indices")
+        key = key if isinstance(key, tuple) else (key,)
+        tensors = [i for i, k in enumerate(key) if isinstance(k, TensorArg)]
+        if (
+            len(tensors) != 1
+            or len(call.inputs) != 2
+            or any(k != slice(None) for k in key[: tensors[0]])
+            or any(k != slice(None) for k in key[tensors[0] + 1 :])
+            or call.layouts[1] != "const"
+        ):
+            raise UnsupportedError(f"indexing by {key!r}: archcalc gathers by one index tensor")
+        d = _torch_to_sample(call.layouts[0], tensors[0])
+        if d is None:
+            raise UnsupportedError("a gather along the batch axis")
+        return cls(d)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("index", self.dim + 1)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Cat(_View):
+    """Inputs concatenated along per-sample axis ``dim`` (``torch.cat``); archcalc's
+    ``Concat`` is the channel case of a map. A new tensor; nothing saved (the gradient of
+    each input is a slice of the output's).
+
+    >>> Cat(0).out_shape(((1, 64), (196, 64)))
+    (197, 64)
+    """
+
+    dim: Any = 0
+
+    arity: ClassVar[int | None] = None
+    grad_views: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("cat")
+    count_ptflops_functional = ptflops_no_patch("torch.cat")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.cat", "torch.concat", "torch.concatenate")
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 0)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(1), ((4, 2, 6), (4, 3, 6))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        first = ins[0]
+        d = self.dim
+        for i, s in enumerate(ins):
+            if len(s) != len(first) or d >= len(s):
+                raise ShapeError(f"Cat: input {i} is {_fmt(s)}, input 0 {_fmt(first)}")
+            if any(_eq_known_false(a, b) for j, (a, b) in enumerate(zip(s, first)) if j != d):
+                raise ShapeError(f"Cat({d}): input {i} is {_fmt(s)}, input 0 {_fmt(first)}")
+        return (*first[:d], sum(s[d] for s in ins), *first[d + 1 :])
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        dim = call.kwargs.get("axis", call.arg(1, "dim", 0))
+        return cls(sample_axis(call, _batched(call), dim))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("cat", self.dim + 1)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Stack(_View):
+    """Equal-shaped inputs stacked along a new per-sample axis ``dim`` (``torch.stack``).
+    A new tensor; nothing saved.
+
+    >>> Stack(0).out_shape(((4, 5), (4, 5), (4, 5)))
+    (3, 4, 5)
+    """
+
+    dim: Any = 0
+
+    arity: ClassVar[int | None] = None
+    min_inputs: ClassVar[int] = 1
+    grad_views: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("stack")
+    count_ptflops_functional = ptflops_no_patch("torch.stack")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.stack",)
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dim", self.dim, 0)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(0), ((4, 5), (4, 5))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        first = ins[0]
+        for i, s in enumerate(ins):
+            if len(s) != len(first) or any(_eq_known_false(a, b) for a, b in zip(s, first)):
+                raise ShapeError(f"Stack: input {i} is {_fmt(s)}, input 0 {_fmt(first)}")
+        if self.dim > len(first):
+            raise ShapeError(f"Stack.dim = {self.dim} but the inputs are {_fmt(first)}")
+        return (*first[: self.dim], len(ins), *first[self.dim :])
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        dim = call.arg(1, "dim", 0)
+        ref = _batched(call)
+        n = len(call.inputs[ref]) + 1  # the result's per-sample rank
+        layout = call.layouts[ref]
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise UnsupportedError(f"dim = {dim!r}")
+        if layout == "const":
+            return cls(dim % n)
+        if layout != "std":
+            raise UnsupportedError(f"a stack of {layout} tensors")
+        d = dim % (n + 1)
+        if d == 0:
+            raise UnsupportedError("a stack along the batch axis")
+        return cls(d - 1)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("stack", self.dim + 1)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Roll(_View):
+    """Elements shifted cyclically by ``shifts`` along per-sample axes ``dims``
+    (``torch.roll``; Swin's shifted windows). A new tensor; nothing saved.
+
+    >>> Roll((-3, -3), (0, 1)).out_shape(((56, 56, 96),))
+    (56, 56, 96)
+    """
+
+    shifts: tuple[Any, ...]
+    dims: tuple[Any, ...]
+
+    count_fvcore = fvcore_ignored("roll")
+    count_ptflops_functional = ptflops_no_patch("torch.roll")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.roll", "Tensor.roll")
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "shifts", self.shifts, None)
+        _ints(self.kind, "dims", self.dims)
+        if len(self.shifts) != len(self.dims):
+            raise invalid(self.kind, "dims", self.dims, "needs one shift per axis")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((2,), (0,)), ((4, 5, 6),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        if any(d >= len(ins[0]) for d in self.dims):
+            raise ShapeError(f"Roll.dims = {self.dims} but the input is {_fmt(ins[0])}")
+        return ins[0]
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        if all(d < len(ins[0]) - 2 for d in self.dims):
+            return _SAME
+        raise _no_field(f"Roll{self.shifts}", "it shifts a spatial axis cyclically")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        shifts, dims = call.arg(1, "shifts"), call.arg(2, "dims")
+        if dims is None:
+            raise UnsupportedError("a roll of the flattened tensor (no dims)")
+        shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+        return cls(tuple(int(s) for s in shifts), tuple(sample_axis(call, 0, int(d)) for d in dims))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("roll", self.shifts, tuple(d + 1 for d in self.dims))
+
+
+# ---------------------------------------------------------------- sources
+
+
+class _Source(_View):
+    """A tensor that does not come from the input; placed after the model input, which it
+    does not read."""
+
+    __slots__ = ()
+
+    alias: ClassVar[bool] = True  # not an activation: no activation memory
+
+    count_fvcore = fvcore_ignored("zeros / aten::arange (a parameter is no op at all)")
+    count_ptflops_functional = counts_zero(
+        "a parameter or a constant is not a call ptflops patches"
+    )
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return tuple(self.shape)  # type: ignore[attr-defined]
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        raise _no_field(f"a {self.kind} of shape {_fmt(out)}", "it sees no input")
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Param(_Source):
+    """A parameter (``trainable``) or buffer of per-sample shape ``shape`` used directly as
+    an operand: timm's class tokens, position embeddings, relative-position bias tables,
+    ``x * gamma``. Its elements are counted once (params, or buffers when not trainable),
+    however many operations read it. The same tensor for every sample.
+
+    >>> Param((1, 768)).params(((3, 224, 224),))
+    768
+    """
+
+    shape: tuple[Any, ...]
+    trainable: bool = True
+
+    count_torchinfo = counts_zero(
+        "torchinfo's total_mult_adds counts a leaf module's weight/bias in its own forward, "
+        "not a parameter an operation reads directly"
+    )
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "shape", self.shape, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((4, 5)), ((3, 8, 8),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_ops.ParamSource",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        """archcalc's own ParamSource (the importer makes a Param of each parameter or
+        buffer an operation reads directly: archcalc/torch/emit.py)."""
+        m = call.module
+        return cls(tuple(int(d) for d in m.shape), bool(m.trainable))
+
+    def params(self, ins: Shapes) -> Num:
+        return prod(self.shape) if self.trainable else 0
+
+    def buffers(self, ins: Shapes) -> Num:
+        return 0 if self.trainable else prod(self.shape)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.ParamSource(self.shape, self.trainable)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Constant(_Source):
+    """A tensor of per-sample shape ``shape`` built in ``forward`` without the input
+    (``torch.zeros``, ``arange``, a mask, Fourier features of the grid): no parameters,
+    no FLOPs (archcalc treats it as a given input).
+
+    >>> Constant((49, 49)).params(((3, 224, 224),))
+    0
+    """
+
+    shape: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "shape", self.shape, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((4, 5)), ((3, 8, 8),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_ops.ConstantSource",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        """archcalc's own ConstantSource (the importer makes a Constant of a tensor built
+        without the input: archcalc/torch/emit.py)."""
+        return cls(tuple(int(d) for d in call.module.shape))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.ConstantSource(self.shape)

@@ -1,0 +1,326 @@
+"""General-rank tensor plumbing (archcalc/kinds/tensor.py, the importer's layouts): each
+kind's quantities derived by hand, and imports of small torch modules exercising each op,
+checked against torch (every layer's shape is checked by the importer; here the totals:
+params = sum(numel), fvcore-convention FLOPs = fvcore's own count on the real module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import archcalc  # noqa: E402
+from archcalc import UnsupportedError  # noqa: E402
+from archcalc.kinds import (  # noqa: E402
+    Cat,
+    Constant,
+    Index,
+    Narrow,
+    Param,
+    Permute,
+    Reshape,
+    Roll,
+    Select,
+    Stack,
+)
+from archcalc.kinds._rules import FOREIGN_RULES  # noqa: E402
+from archcalc.torch.importer import from_torch, import_torch  # noqa: E402
+
+# ---------------------------------------------------------------- the kinds, by hand
+
+
+def test_shapes_by_hand() -> None:
+    # (L, C) = (197, 2304) -> (L, 3, h, d) = (197, 3, 12, 64): 3·12·64 = 2304
+    assert Reshape((197, 3, 12, 64)).out_shape(((197, 2304),)) == (197, 3, 12, 64)
+    # permute (2, 0, 3, 1, 4) of (N, L, 3, h, d) per sample: axes (1, 2, 0, 3) of (L, 3, h, d)
+    assert Permute((1, 2, 0, 3)).out_shape(((197, 3, 12, 64),)) == (3, 12, 197, 64)
+    assert Select(0, 2).out_shape(((3, 12, 197, 64),)) == (12, 197, 64)
+    # x[:, 1:8:3]: elements 1, 4, 7 -> 3
+    assert Narrow(0, 1, 8, 3).out_shape(((9, 5),)) == (3, 5)
+    assert Narrow(1, 4, 8).out_shape(((2, 8, 3),)) == (2, 4, 3)
+    # a (h, (2·7-1)²) bias table gathered by a (49, 49) index along axis 1
+    assert Index(1).out_shape(((4, 169), (49, 49))) == (4, 49, 49)
+    assert Cat(0).out_shape(((1, 64), (1, 64), (196, 64))) == (198, 64)
+    assert Stack(1).out_shape(((4, 5), (4, 5))) == (4, 2, 5)
+    assert Roll((-3, 3), (0, 1)).out_shape(((56, 56, 96),)) == (56, 56, 96)
+    assert Param((1, 768)).out_shape(((3, 224, 224),)) == (1, 768)
+
+
+def test_params_and_buffers_by_hand() -> None:
+    ins = ((3, 8, 8),)
+    assert Param((197, 768)).params(ins) == 197 * 768
+    assert Param((197, 768)).buffers(ins) == 0
+    assert Param((49, 49), trainable=False).params(ins) == 0
+    assert Param((49, 49), trainable=False).buffers(ins) == 49 * 49
+    assert Constant((49, 49)).params(ins) == 0 and Constant((49, 49)).buffers(ins) == 0
+
+
+@pytest.mark.parametrize(
+    "layer, ins",
+    [
+        (Permute((1, 0, 2)), ((4, 5, 6),)),
+        (Reshape((20, 6)), ((4, 5, 6),)),
+        (Narrow(1, 0, 2), ((4, 5, 6),)),
+        (Select(2, 1), ((4, 5, 6),)),
+        (Index(0), ((10, 6), (4, 4))),
+        (Cat(0), ((1, 6), (4, 6))),
+        (Stack(0), ((4, 6), (4, 6))),
+        (Roll((1,), (0,)), ((4, 5, 6),)),
+        (Param((4, 6)), ((3, 8, 8),)),
+        (Constant((4, 6)), ((3, 8, 8),)),
+    ],
+)
+def test_no_arithmetic_anywhere(layer: Any, ins: Any) -> None:
+    """They move, pick or make elements: 0 MACs, 0 FLOPs, and 0 under every foreign tool
+    (fvcore lists each aten op in _IGNORED_OPS; none is a conv or matmul; none a module)."""
+    out = layer.out_shape(ins)
+    assert layer.macs(ins, out) == 0 and layer.flops(ins, out) == 0
+    for rule in FOREIGN_RULES.values():
+        assert getattr(layer, rule)(ins, out, 2) == 0
+
+
+def test_views_share_storage_copies_do_not() -> None:
+    assert all(k.alias for k in (Permute, Reshape, Narrow, Select))
+    assert not any(k.alias for k in (Cat, Stack, Roll, Index))
+    assert Cat(0).saved(((1, 6), (4, 6)), (5, 6), 2) == ()
+
+
+def test_receptive_field_is_kept_or_declined() -> None:
+    # leading axes moved: the last two (a map's H, W) stay, every unit sees what it saw
+    assert Permute((1, 0, 2, 3)).geometry(((2, 3, 5, 5),), (3, 2, 5, 5)) == (
+        (1, 1, 0),
+        (1, 1, 0),
+    )
+    with pytest.raises(UnsupportedError, match=r"Permute\(0, 2, 1\).*spatial"):
+        Permute((0, 2, 1)).geometry(((4, 5, 6),), (4, 6, 5))
+    with pytest.raises(UnsupportedError, match="Reshape"):
+        Reshape((20, 6)).geometry(((4, 5, 6),), (20, 6))
+    with pytest.raises(UnsupportedError, match="sees no input"):
+        Param((4,)).geometry(((3, 8, 8),), (4,))
+
+
+def test_bad_fields_are_named() -> None:
+    with pytest.raises(archcalc.SpecError, match="Permute.dims"):
+        Permute((0, 0, 1))
+    with pytest.raises(archcalc.SpecError, match="Narrow.stop"):
+        Narrow(0, 3, 2)
+    with pytest.raises(archcalc.SpecError, match="Roll.dims"):
+        Roll((1, 2), (0,))
+
+
+# ---------------------------------------------------------------- imports against torch
+
+
+def fvcore_total(net: nn.Module, shape: tuple[int, ...]) -> int:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fvcore.nn import FlopCountAnalysis
+
+        a = FlopCountAnalysis(net.eval(), (torch.randn(1, *shape),))
+        a.unsupported_ops_warnings(False)
+        a.uncalled_modules_warnings(False)
+        return int(a.total())
+
+
+def imported(net: nn.Module, shape: tuple[int, ...]) -> archcalc.Summary:
+    """The import of ``net`` (each layer's shape checked against torch by the importer),
+    its params equal to sum(numel) and its fvcore-convention FLOPs to fvcore's count."""
+    model = from_torch(net, shape)
+    s = archcalc.summary(model, convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    assert s.flops == fvcore_total(net, shape)
+    out = net.eval()(torch.randn(2, *shape))
+    assert s.output_shape == tuple(out.shape[1:])
+    return s
+
+
+class TokenMixer(nn.Module):
+    """MLP-Mixer's token mixing: a Linear over the token axis, between two transposes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Conv2d(3, 8, 4, stride=4)
+        self.tokens = nn.Linear(16, 16)
+
+    def forward(self, x: Any) -> Any:
+        x = self.embed(x).flatten(2).transpose(1, 2)  # (N, 16, 8): Tokens
+        return x + self.tokens(x.transpose(1, 2)).transpose(1, 2)
+
+
+def test_token_mixing_transposes() -> None:
+    s = imported(TokenMixer(), (3, 16, 16))
+    kinds = [r.kind for r in s.layers]
+    assert kinds == ["Conv2d", "Tokens", "Permute", "Linear", "Permute", "Add"]
+    # Linear(16, 16) on 8 rows of 16: 8·16·16 MACs (fvcore counts MACs), conv 8·48·16
+    assert s.flops == 8 * 16 * 16 + 8 * 3 * 4 * 4 * 16
+
+
+class Heads(nn.Module):
+    """timm's attention plumbing: qkv reshaped to (N, L, 3, h, d), permuted (2, 0, 3, 1, 4)
+    (the batch moves to axis 1), unbound, and back to (N, L, C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x: Any) -> Any:
+        b, n, c = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, 2, c // 2).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        y = (q + k + v).transpose(1, 2).reshape(b, n, c)
+        return self.proj(y)
+
+
+def test_heads_move_the_batch_axis() -> None:
+    s = imported(Heads(), (5, 8))
+    rows = {r.name: r for r in s.layers}
+    # (5, 24) -> (5, 3, 2, 4) -> permuted per sample (3, 2, 5, 4); unbind: three (2, 5, 4)
+    assert rows["reshape"].output_shape == (5, 3, 2, 4)
+    assert rows["permute"].output_shape == (3, 2, 5, 4)
+    assert [rows[n].kind for n in ("unbind", "unbind_1", "unbind_2")] == ["Select"] * 3
+    # fvcore: two Linear layers, 5·8·24 + 5·8·8 MACs
+    assert s.flops == 5 * 8 * 24 + 5 * 8 * 8
+
+
+class SplitLast(nn.Module):
+    """MambaOut's gate: a split on the last axis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 10)
+
+    def forward(self, x: Any) -> Any:
+        g, c = torch.split(self.fc(x), [4, 6], dim=-1)
+        return torch.cat((g, c[..., 1:5]), dim=-1)
+
+
+def test_split_on_the_last_axis_and_ellipsis_slice() -> None:
+    s = imported(SplitLast(), (7, 6))
+    rows = {r.name: r for r in s.layers}
+    assert (rows["split"].kind, rows["split"].output_shape) == ("Narrow", (7, 4))
+    assert rows["split_1"].output_shape == (7, 6)
+    assert (rows["getitem"].kind, rows["getitem"].output_shape) == ("Narrow", (7, 4))
+    assert (rows["cat"].kind, s.output_shape) == ("Cat", (7, 8))
+
+
+class Stacked(nn.Module):
+    """SKNet's branches: stacked on a new axis 1, then flattened back into channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 3, padding=2, dilation=2)
+        self.fuse = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        y = torch.stack([self.a(x), self.b(x)], dim=1)  # (N, 2, 4, H, W)
+        return self.fuse(y.reshape(x.shape[0], 8, *x.shape[2:]))
+
+
+def test_stack_then_reshape() -> None:
+    s = imported(Stacked(), (3, 6, 6))
+    rows = {r.name: r for r in s.layers}
+    assert (rows["stack"].kind, rows["stack"].output_shape) == ("Stack", (2, 4, 6, 6))
+    assert rows["reshape"].output_shape == (8, 6, 6)
+    # the (2, 4, H, W) -> (8, H, W) reshape keeps the map's positions: fields followed
+    assert s.rf is not None
+
+
+class Tokens2(nn.Module):
+    """Two learned tokens (DeiT's class and distillation tokens) put in front, one of them
+    twice: its parameters are counted once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.dist = nn.Parameter(torch.zeros(1, 1, 8))
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x: Any) -> Any:
+        b = x.shape[0]
+        t = torch.cat((self.cls.expand(b, -1, -1), self.dist.expand(b, -1, -1), x), dim=1)
+        t = torch.cat((self.cls.expand(b, -1, -1), self.fc(t)), dim=1)
+        return t
+
+
+def test_parameters_used_directly_are_counted_once() -> None:
+    s = imported(Tokens2(), (5, 8))
+    params = [r for r in s.layers if r.kind == "Param"]
+    assert sorted(r.name for r in params) == ["cls", "dist"]
+    assert [r.params for r in params] == [8, 8]
+    assert s.output_shape == (1 + 1 + 1 + 5, 8)
+
+
+class WithConstants(nn.Module):
+    """A channel of zeros and an arange-made position channel, built in forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(5, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        b, _, h, w = x.shape
+        pos = torch.arange(h * w, dtype=x.dtype).reshape(1, 1, h, w).expand(b, 1, h, w)
+        return self.conv(torch.cat((x, x.new_zeros(b, 1, h, w), pos), dim=1))
+
+
+def test_constants_made_in_forward() -> None:
+    s = imported(WithConstants(), (3, 4, 4))
+    consts = [r for r in s.layers if r.kind == "Constant"]
+    assert [r.params for r in consts] == [0, 0]
+    assert s.params == 5 * 4 + 4
+
+
+class Rolled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x: Any) -> Any:
+        return torch.roll(self.conv(x), (1, -1), (2, 3))
+
+
+def test_roll_is_a_reported_field_gap() -> None:
+    model = from_torch(Rolled(), (3, 8, 8))
+    s = archcalc.summary(model)
+    assert model.node("roll").layer == Roll((1, -1), (1, 2))
+    assert s.rf is None and "Roll" in s.to_dict()["receptive_field"]["unavailable"]
+
+
+class Sliced(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[:, :, ::2][:, None, 1]
+
+
+def test_getitem_slices_ints_and_none() -> None:
+    model = from_torch(Sliced(), (3, 8, 6))
+    # x[:, :, ::2]: rows 0, 2, 4, 6 -> (3, 4, 6); [:, None, 1]: channel 1, a new axis
+    assert model.node("getitem").layer == Narrow(1, 0, 8, 2)
+    assert archcalc.summary(model).output_shape == (1, 4, 6)
+
+
+class Folded(nn.Module):
+    """LeViT's LinearNorm folds the batch into the tokens: (N, L, C) -> (N·L, C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x: Any) -> Any:
+        b, n, _ = x.shape
+        y = self.fc(x).flatten(0, 1)[:, 1:4]  # (N·L, 3): a slice of the folded tensor
+        return y.reshape(b, n, 3)
+
+
+def test_a_batch_folded_into_axis_0() -> None:
+    r = import_torch(Folded(), (5, 4))
+    s = imported(Folded(), (5, 4))
+    # (N·5, 6)[:, 1:4]: per sample (5, 6) -> (5, 3), axis 1 of torch is per-sample axis 1
+    assert r.model.node("getitem").layer == Narrow(1, 1, 4)
+    assert s.output_shape == (5, 3)
