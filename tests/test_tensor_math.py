@@ -67,8 +67,10 @@ def test_matmul_by_hand():
     assert m.saved(bc, (H, L, S), N) == (Extra(N * H * L * E, None, "operand 0 expanded"), "in1")
     with pytest.raises(archcalc.ShapeError, match="inner sizes differ"):
         m.out_shape(((H, L, E), (H, E + 1, S)))
-    with pytest.raises(archcalc.ShapeError, match="one rank"):
-        m.out_shape(((L, E), (H, E, S)))
+    # a lower-rank second operand (x @ w, w a parameter) broadcasts: trailing axes aligned
+    assert m.out_shape(((H, L, E), (E, S))) == (H, L, S)
+    with pytest.raises(archcalc.ShapeError, match="rank >= 2 per sample"):
+        m.out_shape(((E,), (E, S)))
     with pytest.raises(archcalc.ShapeError, match="bmm"):
         Matmul("bmm").out_shape(ins)
     with pytest.raises(archcalc.SpecError, match="must be one of"):
@@ -585,3 +587,32 @@ def test_written_out_attention_imports_exactly():
     # a local number
     s = archcalc.summary(imported)
     assert s.rf_gap is not None or s.layers[-1].rf.is_global
+
+
+class _WithParams(nn.Module):
+    """Products and sums with parameters used directly (swiftformer's ``query @ w_g``,
+    efficientformer's learned attention biases added to the scores, rope's ``-x``)."""
+
+    def __init__(self, c=12):
+        super().__init__()
+        self.w_g = nn.Parameter(torch.randn(c, 1))
+        # (not named *bias*: torchinfo would count the root module's own such parameter)
+        self.table = nn.Parameter(torch.zeros(1, L, L))
+
+    def forward(self, x):  # x: (N, L, c)
+        g = F.normalize(x @ self.w_g * 0.5, dim=1)  # (N, L, 1)
+        scores = (x @ x.transpose(-2, -1)) + self.table  # (N, L, L) + (1, L, L)
+        return -(scores.softmax(-1) @ (x * g))
+
+
+def test_products_with_parameters_import_exactly():
+    net = _WithParams().eval()
+    x = torch.randn(N, L, 12)
+    imported = at.from_torch(net, (L, 12))
+    matmuls = [n.layer for n in imported.live_nodes() if n.layer.kind == "Matmul"]
+    assert len(matmuls) == 3
+    assert archcalc.summary(imported).params == 12 + L * L  # w_g and the biases, once each
+    # fvcore: x @ w_g N·L·12·1, the scores N·L·12·L, softmax @ (x·g) N·L·L·12; the rest 0
+    macs = N * L * 12 * 1 + N * L * 12 * L + N * L * L * 12
+    hand = {**ZERO, "fvcore": macs, "flopcounter": 2 * macs}
+    assert tool_totals(net, x) == hand == _ours(imported)

@@ -18,7 +18,7 @@ from ._base import (
     register,
 )
 from ._rules import Parameterless, fvcore_unhandled, ptflops_no_hook, ptflops_no_patch, thop_no_hook
-from .tensor_math import broadcast
+from .tensor_math import broadcast, elementwise_operands
 
 
 @register
@@ -66,8 +66,9 @@ class Sub(Parameterless, Layer):
         alpha = call.arg(2, "alpha", 1)
         if alpha != 1:
             raise UnsupportedError(f"sub with alpha={alpha!r}")
-        if len(call.inputs) != 2 or len(set(call.layouts)) != 1:
-            raise UnsupportedError("not a difference of two tensors in one layout")
+        if len(call.inputs) != 2:
+            raise UnsupportedError("not a difference of two tensors")
+        elementwise_operands(call, "a difference")
         return cls()
 
     def to_torch(self, tb: Any) -> Any:
@@ -77,8 +78,9 @@ class Sub(Parameterless, Layer):
 @register
 @dataclass(frozen=True, slots=True)
 class Scale(Parameterless, Layer):
-    """``x * factor`` for a number ``factor`` (``x / c`` is ``factor = 1 / c``): one FLOP per
-    element, nothing saved for backward (the gradient is ``factor · g``).
+    """``x * factor`` for a number ``factor`` (``x / c`` is ``factor = 1 / c``, ``-x`` is
+    ``factor = -1``): one FLOP per element, nothing saved for backward (the gradient is
+    ``factor · g``).
 
     >>> Scale(0.17).out_shape(((8, 3, 3),))
     (8, 3, 3)
@@ -104,6 +106,10 @@ class Scale(Parameterless, Layer):
         "Tensor.__truediv__",
         "Tensor.__itruediv__",
         "torch.div",
+        "Tensor.neg",
+        "torch.neg",
+        "Tensor.negative",
+        "torch.negative",
     )
 
     def __post_init__(self) -> None:
@@ -129,6 +135,8 @@ class Scale(Parameterless, Layer):
             return cls(float(call.module.factor))
         if len(call.inputs) != 1:
             raise UnsupportedError("not a product of one tensor and a number")
+        if call.op.rsplit(".", 1)[-1] in ("neg", "negative"):
+            return cls(-1.0)  # -x
         pos = (call.arg(0, "input"), call.arg(1, "other"))
         c = next((v for v in pos if getattr(v, "index", None) is None), None)
         if isinstance(c, bool) or not isinstance(c, (int, float)):

@@ -25,7 +25,7 @@ from ._rules import (
     ptflops_no_patch,
     thop_no_hook,
 )
-from .tensor_math import broadcast
+from .tensor_math import broadcast, elementwise_operands
 
 # ---------------------------------------------------------------- merges
 
@@ -78,8 +78,7 @@ class Add(Parameterless, Layer):
             if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 0:
                 return None  # x + 0 (sum() starts with 0)
             raise UnsupportedError(f"an addition of {_describe(other)}; archcalc adds tensors")
-        if len(set(call.layouts)) != 1:
-            raise UnsupportedError("an addition of tensors in different layouts")
+        elementwise_operands(call, "an addition")
         return cls()
 
     def to_torch(self, tb: Any) -> Any:
@@ -131,9 +130,7 @@ class Mul(Parameterless, Layer):
         if call.module is not None:
             return cls()
         if len(call.inputs) == 2:
-            layouts = {"std" if v == "bcast" else v for v in call.layouts}
-            if len(layouts) != 1:
-                raise UnsupportedError("a product of tensors in different layouts")
+            elementwise_operands(call, "a product")
             return cls()
         other = _other_operand(call)
         if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 1:

@@ -27,6 +27,7 @@ archcalc cannot tell apart, the field is an explicit gap (an error the summary r
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -71,6 +72,7 @@ __all__ = [
     "Pow",
     "broadcast",
     "torch_axis",
+    "elementwise_operands",
 ]
 
 _POINTWISE: tuple[AxisGeom, AxisGeom] = ((1, 1, 0), (1, 1, 0))
@@ -198,6 +200,28 @@ def _batch_leads(call: TorchCall, what: str) -> None:
         )
 
 
+def elementwise_operands(call: TorchCall, what: str) -> None:
+    """The operands of an elementwise op (``+``, ``*``, ``-``, ``/``) align per sample as
+    torch's do: every batched one in one layout (``std``, ``batch@j`` or ``fold``; ``bcast``
+    reads as ``std``), and each ``const`` one (a parameter, buffer or constant, the same for
+    every sample) no longer than the axes after the batch, so that it never meets the batch
+    axis. Raises :class:`UnsupportedError` naming ``what`` otherwise."""
+    batched = {("std" if v == "bcast" else v) for v in call.layouts if v != "const"}
+    layout = next(iter(batched), None)
+    j = _batch_at(layout) if layout is not None else None
+    if len(batched) != 1 or j is None:
+        raise UnsupportedError(
+            f"{what} of tensors in different layouts ({', '.join(call.layouts)})"
+        )
+    x = next(s for s, v in zip(call.inputs, call.layouts) if v != "const")
+    after = len(x) - (j if layout != "fold" else 1)
+    for s, v in zip(call.inputs, call.layouts):
+        if v == "const" and len(s) > after:
+            raise UnsupportedError(
+                f"{what} of a tensor with a constant operand of shape {s} that reaches the batch axis"
+            )
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -210,11 +234,10 @@ _MATMUL_OPS = ("matmul", "@", "bmm")
 def _matmul_shapes(kind: str, ins: Shapes) -> tuple[Shape, Any, Any, Any]:
     """(broadcast batch axes, m, k, n) of ``a @ b`` on per-sample shapes."""
     a, b = ins
-    if len(a) < 2 or len(b) < 2 or len(a) != len(b):
+    if len(a) < 2 or len(b) < 2:
         raise ShapeError(
             f"{kind}: operands of per-sample shapes {_fmt(a)} and {_fmt(b)}; archcalc "
-            f"multiplies batch-first tensors of one rank >= 3 (per sample >= 2: (..., m, k) "
-            f"and (..., k, n))"
+            f"multiplies tensors of rank >= 2 per sample: (..., m, k) and (..., k, n)"
         )
     if _eq_known_false(a[-1], b[-2]):
         raise ShapeError(
@@ -231,10 +254,11 @@ def _first_operand_macs(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
 @register
 @dataclass(frozen=True, slots=True)
 class Matmul(MatmulCounts, Layer):
-    """The product of two activations, ``a @ b``, ``torch.matmul(a, b)`` or
-    ``torch.bmm(a, b)`` (``op``: ``"@"``, ``"matmul"``, ``"bmm"``: how it is called, which
-    ptflops' patches tell apart), per sample ``(..., m, k) @ (..., k, n) -> (..., m, n)``,
-    the leading axes broadcast.
+    """The product of two tensors, ``a @ b``, ``torch.matmul(a, b)`` or ``torch.bmm(a, b)``
+    (``op``: ``"@"``, ``"matmul"``, ``"bmm"``: how it is called, which ptflops' patches tell
+    apart), per sample ``(..., m, k) @ (..., k, n) -> (..., m, n)``, the leading axes
+    broadcast (trailing aligned). ``a`` is an activation; ``b`` an activation of the same
+    rank or a parameter or constant (``x @ w``, the same for every sample).
 
     MACs ``prod(batch axes)·m·k·n``, FLOPs ``2·MACs``. Saved for backward (measured with
     ``saved_tensors_hooks``): both operands; an operand whose leading axes broadcast (a 1
@@ -314,7 +338,20 @@ class Matmul(MatmulCounts, Layer):
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
             return cls(call.module.op)
-        _traced(call, 2, "a matrix product")
+        if len(call.layouts) == 2 and call.layouts[1] == "const" and call.layouts[0] != "const":
+            # x @ W, W a parameter or constant (the same for every sample): its axes align
+            # with the trailing axes of x's per-sample shape; never the batch axis
+            if len(call.inputs[1]) > len(call.inputs[0]):
+                raise UnsupportedError("a matrix product whose second operand meets the batch axis")
+            first = dataclasses.replace(call, inputs=call.inputs[:1], layouts=call.layouts[:1])
+            _traced(first, 1, "a matrix product")
+        else:
+            _traced(call, 2, "a matrix product")
+            if len(call.inputs[0]) != len(call.inputs[1]):
+                raise UnsupportedError(
+                    f"a matrix product of batch-first tensors of ranks {len(call.inputs[0]) + 1} "
+                    f"and {len(call.inputs[1]) + 1}: torch aligns the batch of one with another axis"
+                )
         _batch_leads(call, "a matrix product")
         if call.op == "operator.matmul":
             return cls("@")
@@ -923,7 +960,9 @@ class Div(Parameterless, Layer):
             return cls()
         if call.arg(2, "rounding_mode") is not None:
             raise UnsupportedError("a division with rounding")
-        _traced(call, 2, "a division")
+        if len(call.inputs) != 2:
+            raise UnsupportedError("not a division of two tensors")
+        elementwise_operands(call, "a division")
         return cls()
 
     def to_torch(self, tb: Any) -> Any:
