@@ -13,6 +13,7 @@ import pytest
 
 import archcalc
 from archcalc import Builder, SpecError
+from archcalc._math import prod
 from archcalc.kinds import (
     GLOBAL,
     AdaptiveMaxPool2d,
@@ -448,13 +449,91 @@ def test_std_conv_saved_by_hand_and_receptive_field():
     [
         "repvit_m0_9",  # BatchNorm1d in its head
         "nf_regnet_b0",  # ScaledStdConv2dSame (dynamic 'SAME' padding) throughout
+        "aimv2_large_patch14_224",  # RmsNorm throughout (depth 2, width 64 here)
     ],
 )
 def test_real_timm_model_imports_exactly(name):
     timm = pytest.importorskip("timm")
     torch.manual_seed(0)
-    net = timm.create_model(name, pretrained=False).eval()
-    m = at.from_torch(net, (3, 64, 64))
+    small = {"depth": 2, "embed_dim": 64, "num_heads": 2} if "aimv2" in name else {}
+    net = timm.create_model(name, pretrained=False, **small).eval()
+    size = (3, 224, 224) if "aimv2" in name else (3, 64, 64)
+    m = at.from_torch(net, size)
     assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
-    measured = tool_totals(net, torch.randn(1, 3, 64, 64))["fvcore"]
-    assert archcalc.summary(m, batch=1, convention="fvcore").flops == measured
+    import fvcore.nn as fv
+
+    a = fv.FlopCountAnalysis(net, (torch.randn(1, *size),))
+    a.unsupported_ops_warnings(False)
+    a.uncalled_modules_warnings(False)
+    assert archcalc.summary(m, batch=1, convention="fvcore").flops == a.total()
+
+
+# ---------------------------------------------------------------- RMS normalisation
+
+
+def test_rms_norm_by_hand():
+    from archcalc.kinds import RMSNorm, RMSNorm2d
+
+    r = RMSNorm(7, 1e-6)
+    ins = ((40, 7),)
+    assert r.params(ins) == 7 and RMSNorm(7, affine=False).params(ins) == 0  # weight only
+    # square, sum, multiply by the rstd (3 per element), scale by the weight (1)
+    assert r.flops(ins, (40, 7)) == 4 * 40 * 7
+    assert RMSNorm(7, affine=False).flops(ins, (40, 7)) == 3 * 40 * 7
+    # the input, one rstd per position, the normalised input (for the weight's gradient)
+    assert r.saved(ins, (40, 7), N) == (
+        "in0",
+        Extra(N * 40, "acc", "rstd"),
+        Extra(N * 40 * 7, "acc", "normalised input"),
+    )
+    r2 = RMSNorm2d(8)
+    assert r2.params(((8, 5, 7),)) == 8 and r2.flops(((8, 5, 7),), (8, 5, 7)) == 4 * 8 * 35
+    assert r2.saved(((8, 5, 7),), (8, 5, 7), N)[1] == Extra(N * 35, None, "rstd")
+    with pytest.raises(SpecError, match="RMSNorm.eps = -1"):
+        RMSNorm(7, -1)
+
+
+def _rms_modules():
+    timm = pytest.importorskip("timm")
+    from timm.layers import RmsNorm, RmsNorm2d
+
+    return timm, RmsNorm, RmsNorm2d
+
+
+@pytest.mark.parametrize("which", ["torch", "torch-no-affine", "timm", "timm2d"])
+def test_rms_norm_every_tool_and_saved(which):
+    from archcalc.kinds import RMSNorm, RMSNorm2d
+
+    _, RmsNorm, RmsNorm2d = _rms_modules()
+    module, shape, kind = {
+        "torch": (nn.RMSNorm(7), (40, 7), RMSNorm(7)),
+        "torch-no-affine": (
+            nn.RMSNorm(7, elementwise_affine=False),
+            (40, 7),
+            RMSNorm(7, None, False),
+        ),
+        "timm": (RmsNorm(7), (40, 7), RMSNorm(7, 1e-6)),
+        "timm2d": (RmsNorm2d(8), (8, 5, 7), RMSNorm2d(8)),
+    }[which]
+    net = nn.Sequential(module)
+    m, measured = _imported_then_counted(net, shape)
+    assert [n.layer for n in m.live_nodes()] == [kind]
+    weight = sum(p.numel() for p in module.parameters())
+    # every tool 0 (no fvcore handle for rms_norm or its pow/mean/rsqrt/mul, no hook, no
+    # patch) but torchinfo: weight numel·N
+    hand = {"fvcore": 0, "flopcounter": 0, "ptflops": 0, "thop": 0, "torchinfo": weight * N}
+    assert measured == hand
+    assert _conventions(m) == hand
+    b = Builder("r", shape)
+    b.add("c0", archcalc.Conv2d(8, 8, 1) if len(shape) == 3 else archcalc.Linear(7, 7))
+    b.add("r", kind)
+    model = b.build()
+    got = at.measure(model, batch=N)
+    numel = N * prod(shape)
+    positions = numel // shape[-1] if len(shape) == 2 else numel // shape[0]
+    # c0: its input; the norm: its input, the rstd per position, the normalised input with
+    # a weight (float32 throughout)
+    c0_input = numel
+    hand_bytes = 4 * (c0_input + numel + positions + (numel if weight else 0))
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(model, batch=N).memory.saved_for_backward_bytes == hand_bytes

@@ -1,4 +1,5 @@
-"""Normalisation: ``BatchNorm2d``, ``LayerNorm2d``, ``LayerNorm`` and ``GroupNorm``."""
+"""Normalisation: ``BatchNorm2d``, ``BatchNorm1d``, ``LayerNorm2d``, ``LayerNorm``,
+``GroupNorm``, ``RMSNorm`` and ``RMSNorm2d``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from ._base import (
 from ._rules import (
     NoMatmul,
     counts,
+    counts_zero,
     params_per_sample,
     ptflops_no_hook,
     ptflops_no_patch,
@@ -529,3 +531,177 @@ class GroupNorm(NoMatmul, Layer):
         return tb.nn.GroupNorm(
             s.num_groups, s.num_channels, eps=s.eps, affine=s.affine, bias=s.bias
         )
+
+
+class _RmsRules(NoMatmul):
+    """The foreign rules RMSNorm and RMSNorm2d share (measured on nn.RMSNorm, timm's RmsNorm
+    and RmsNorm2d)."""
+
+    __slots__ = ()
+
+    count_fvcore = counts_zero(
+        "fvcore has no handle for aten::rms_norm nor for the pow, mean, add, rsqrt and mul it "
+        "runs as (measured 0)"
+    )
+    count_ptflops_hook = ptflops_no_hook("nn.RMSNorm and timm's RmsNorm/RmsNorm2d")
+    count_ptflops_functional = ptflops_no_patch("F.rms_norm (and the aten ops it runs)")
+    count_thop = thop_no_hook("nn.RMSNorm and timm's RmsNorm/RmsNorm2d")
+    count_torchinfo = counts(
+        "weight numel·N (torchinfo calculate_macs); 0 without affine",
+        params_per_sample,
+        short="N·params",
+    )
+    probe_identity: ClassVar[bool] = True
+
+
+def _check_eps(layer: Any) -> None:
+    e = layer.eps
+    if e is not None and (isinstance(e, bool) or not isinstance(e, (int, float)) or e < 0):
+        raise invalid(layer.kind, "eps", e, "must be None (torch's default) or a number >= 0")
+
+
+def _rms_flops(layer: Any, out: Shape) -> Num:
+    # per element: square (1), sum for the mean (1), multiply by the rstd (1), scale by the
+    # weight (1, with affine); the per-position add of eps and rsqrt are not counted (as
+    # LayerNorm's per-position terms are not)
+    return (3 + (1 if layer.affine else 0)) * prod(out)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class RMSNorm(_RmsRules, Layer):
+    """Root-mean-square normalisation over the last axis, as ``torch.nn.RMSNorm``,
+    ``F.rms_norm`` and timm's ``RmsNorm``: ``x / sqrt(mean(x²) + eps)``, times a learned
+    weight with ``affine``; no centring, no bias.
+
+    Params C with ``affine``, else 0. FLOPs per element: square, sum, multiply by the rstd
+    (3), scale (1, with affine). Autograd keeps the input, the rstd per position and, with
+    ``affine``, the normalised input (for the weight's gradient), in the accumulate dtype
+    (in half precision torch keeps a float32 copy of the input instead of the input itself:
+    not modelled).
+
+    >>> RMSNorm(1024).params(((257, 1024),))
+    1024
+    """
+
+    normalized_shape: Any
+    eps: Any = None
+    affine: bool = True
+
+    head_role: ClassVar[str | None] = "keep"
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(6, 1e-6), ((5, 6),)
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "normalized_shape", self.normalized_shape, 1)
+        _check_eps(self)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = ins[0][-1]
+        if _eq_known_false(c, self.normalized_shape):
+            raise ShapeError(
+                f"{self.kind}.normalized_shape = {self.normalized_shape} but the last axis of "
+                f"the input has {c} (shape {'x'.join(map(str, ins[0]))})"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return self.normalized_shape if self.affine else 0
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return _rms_flops(self, out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        positions = batch * prod(ins[0][:-1])
+        kept: tuple[str | Extra, ...] = ("in0", Extra(positions, "acc", "rstd"))
+        if self.affine:
+            kept += (Extra(batch * prod(ins[0]), "acc", "normalised input"),)
+        return kept
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.RMSNorm", "RmsNorm")
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.rms_norm",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        if m is not None:
+            normalized, eps = tuple(m.normalized_shape), m.eps
+            affine = getattr(m, "weight", None) is not None
+        else:
+            ns = call.arg(1, "normalized_shape")
+            normalized = tuple(ns) if isinstance(ns, (list, tuple)) else (ns,)
+            w, eps = call.arg(2, "weight"), call.arg(3, "eps")
+            if w is not None and getattr(w, "param", None) is None:
+                raise UnsupportedError("F.rms_norm with a weight that is not a parameter")
+            affine = w is not None
+        x, layout = call.inputs[0], call.layouts[0]
+        if len(normalized) != 1 or layout != "std" or not x:
+            raise UnsupportedError(
+                f"RMSNorm over {normalized} of a tensor of per-sample shape {x} ({layout}): "
+                f"archcalc's RMSNorm normalises the last axis of a batch-first tensor"
+            )
+        return cls(int(normalized[0]), None if eps is None else float(eps), affine)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.nn.RMSNorm(self.normalized_shape, eps=self.eps, elementwise_affine=self.affine)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class RMSNorm2d(_RmsRules, Layer):
+    """Root-mean-square normalisation over the channels of each position of a ``(C, H, W)``
+    map, as timm's ``RmsNorm2d`` (MobileNetV5): the rules of :class:`RMSNorm` over the
+    channel axis. timm computes it in the activation dtype (no upcast): the rstd and the
+    normalised input are kept in it.
+
+    >>> RMSNorm2d(64).params(((64, 56, 56),))
+    64
+    """
+
+    num_channels: Any
+    eps: Any = 1e-6
+    affine: bool = True
+
+    head_role: ClassVar[str | None] = "keep"
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 9, 11),)
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "num_channels", self.num_channels, 1)
+        _check_eps(self)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c = _spatial(self.kind, ins)[0]
+        if _eq_known_false(c, self.num_channels):
+            raise ShapeError(
+                f"{self.kind}.num_channels = {self.num_channels} but the input has {c} channels"
+            )
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return self.num_channels if self.affine else 0
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return _rms_flops(self, out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        positions = batch * prod(ins[0][1:])
+        kept: tuple[str | Extra, ...] = ("in0", Extra(positions, None, "rstd"))
+        if self.affine:
+            kept += (Extra(batch * prod(ins[0]), None, "normalised input"),)
+        return kept
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("RmsNorm2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        c = call.need_map("RMSNorm2d")
+        return cls(c[0], float(m.eps), getattr(m, "weight", None) is not None)
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.rms_norm2d(self)

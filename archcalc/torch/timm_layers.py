@@ -1,9 +1,10 @@
 """torch modules of the kinds that stand for timm's own layers (``kinds/conv.py``'s
-StdConv2d): timm's class itself, so that the counting tools see the exact type a real timm
+StdConv2d, ``kinds/norm.py``'s RMSNorm2d): timm's class itself, so that the counting tools see the exact type a real timm
 model has; timm must be installed to build them."""
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any
 
@@ -12,15 +13,20 @@ from torch import Tensor, nn
 
 from .._errors import MissingDependencyError
 
-__all__ = ["std_conv2d", "SamePadConv2d"]
+__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d"]
 
 
-def _timm_std_conv() -> Any:
+def _timm_layers(module: str, needed_for: str) -> Any:
     try:
-        from timm.layers import std_conv
+        return importlib.import_module(f"timm.layers.{module}")
     except ImportError as e:
-        raise MissingDependencyError(package="timm", needed_for="building StdConv2d") from e
-    return std_conv
+        raise MissingDependencyError(package="timm", needed_for=needed_for) from e
+
+
+def rms_norm2d(layer: Any) -> nn.Module:
+    """timm's ``RmsNorm2d`` for the kind ``layer`` (RMS over the channels of a map)."""
+    norm = _timm_layers("norm", "building RMSNorm2d")
+    return norm.RmsNorm2d(layer.num_channels, eps=layer.eps, affine=layer.affine)
 
 
 class SamePadConv2d(nn.Conv2d):
@@ -54,7 +60,7 @@ def std_conv2d(layer: Any, timm_class: str, probe: bool = False) -> nn.Module:
             groups=s.groups,
             bias=s.bias,
         )
-    sc = _timm_std_conv()
+    sc = _timm_layers("std_conv", "building StdConv2d")
     kwargs: dict[str, Any] = dict(
         stride=s.stride, dilation=s.dilation, groups=s.groups, bias=s.bias, eps=s.eps
     )
