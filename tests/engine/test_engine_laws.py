@@ -12,19 +12,28 @@ import sympy
 
 from archcalc import (
     AdaptiveAvgPool2d,
+    Add,
+    Builder,
     ChannelShuffle,
+    Concat,
     Conv2d,
     GroupNorm,
+    Layer,
     LayerNorm,
+    Model,
     Mul,
+    ReLU,
     ShapeError,
     Sub,
+    Upsample,
     sequential,
+    symbol,
 )
-from archcalc.engine.graph import Node, locate
+from archcalc.engine.graph import INPUT, Node, locate
 from archcalc.engine.memory import saved_by_node
-from archcalc.engine.receptive import clipped_boxes
+from archcalc.engine.receptive import clipped_boxes, receptive_fields
 from archcalc.engine.shapes import infer_shapes, resolve_input
+from archcalc.engine.walk import walk
 
 
 def _lists(boxes: tuple) -> list[list[int]]:
@@ -105,8 +114,8 @@ def test_mul_broadcasts_to_the_full_operand() -> None:
 
 def test_sub_needs_equal_shapes() -> None:
     assert Sub().out_shape(((2, 3), (2, 3))) == (2, 3)
-    # unequal ranks whose common sizes agree are still unequal shapes
-    with pytest.raises(ShapeError, match="input 1 has shape 2x3x4 but input 0 has 2x3"):
+    # unequal ranks whose leading sizes agree are still unequal shapes
+    with pytest.raises(ShapeError, match="Sub: input 1 has shape 2x3x4"):
         Sub().out_shape(((2, 3), (2, 3, 4)))
 
 
@@ -114,3 +123,85 @@ def test_channel_shuffle_needs_divisible_channels() -> None:
     assert ChannelShuffle(2).out_shape(((4, 2, 2),)) == (4, 2, 2)
     with pytest.raises(ShapeError, match="groups = 3 does not divide the 4 channels"):
         ChannelShuffle(3).out_shape(((4, 2, 2),))
+
+
+# ---------------------------------------------------------------- the walk
+
+
+def test_walk_a_layer_object_used_at_two_shapes() -> None:
+    # one ReLU object after two convs: its figures are its own at each shape. 3x3 convs
+    # without padding on 7x7: 5x5, then 3x3; a ReLU does one comparison per element
+    r = ReLU()
+    m = sequential("shared", [Conv2d(1, 2, 3), r, Conv2d(2, 2, 3), r], input_shape=(1, 7, 7))
+    figs = walk(m).figures
+    assert [f.shape for f in figs.values()] == [(2, 5, 5), (2, 5, 5), (2, 3, 3), (2, 3, 3)]
+    assert (figs["1"].flops, figs["3"].flops) == (2 * 5 * 5, 2 * 3 * 3)
+
+
+def test_walk_two_merges_of_the_same_inputs() -> None:
+    # Add and Concat of the same two (2, 4, 4) tensors: (2, 4, 4) and (4, 4, 4); both
+    # concatenated: (6, 4, 4)
+    b = Builder("two", (2, 4, 4))
+    b.add("a", Conv2d(2, 2, 1), INPUT)
+    b.add("b", Conv2d(2, 2, 3, padding=1), INPUT)
+    b.add("sum", Add(), "a", "b")
+    b.add("cat", Concat(), "a", "b")
+    b.add("out", Concat(), "sum", "cat")
+    figs = walk(b.build()).figures
+    assert (figs["sum"].shape, figs["cat"].shape) == ((2, 4, 4), (4, 4, 4))
+    assert figs["out"].shape == (6, 4, 4)
+    assert figs["sum"].flops == 2 * 4 * 4  # one addition per output element
+
+
+def test_walk_reports_a_receptive_field_gap_and_keeps_the_rest() -> None:
+    # a symbolic upsampling scale has no receptive-field step: the walk names the layer in
+    # its gap, gives no fields, and still counts: a 1x1 conv 1 -> 1 on 4x6 is 24 MACs
+    s = symbol("S")
+    m = sequential("up", [Conv2d(1, 1, 1), Upsample(scale_factor=s)], input_shape=(1, 4, 6))
+    w = walk(m)
+    assert w.rfs is None
+    assert w.rf_gap is not None
+    assert "layer 1 '1' (Upsample)" in w.rf_gap and "symbolic scale" in w.rf_gap
+    assert w.figures["0"].macs == 4 * 6
+
+
+def _residual(second: Layer) -> Model:
+    b = Builder("res", (2, 4, 4))
+    b.add("c", Conv2d(2, 2, 3, padding=1), INPUT)
+    b.add("d", second, "c")
+    b.add("sum", Add(), "c", "d")
+    return b.build()
+
+
+def test_walk_fields_of_global_and_local_summands() -> None:
+    # GroupNorm's statistics span the map: added to its own input (same shape), every unit
+    # of the sum sees the whole input
+    m = _residual(GroupNorm(1, 2))
+    assert walk(m).rfs["sum"].is_global
+    assert receptive_fields(m, infer_shapes(m))["sum"].is_global
+    # two local summands of equal strides: a local field, aligned, no global context; the
+    # sum of a 3x3 and a 3x3 after it sees 5x5 (offset -2: padding 1 twice)
+    w = walk(_residual(Conv2d(2, 2, 3, padding=1))).rfs["sum"]
+    assert (w.is_global, w.global_context, w.aligned) == (False, False, True)
+    assert (w.size, w.stride, w.offset) == ((5, 5), (1, 1), (-2, -2))
+
+
+def test_a_merge_keeps_its_inputs_notes_then_adds_its_own() -> None:
+    # a 7x7 map pooled adaptively to 3x3 (unequal windows: a note) added to a stride-2 conv
+    # (stride 2 against 7/3): misaligned, and the merge adds its note after the pool's
+    b = Builder("n", (1, 7, 7))
+    b.add("ad", AdaptiveAvgPool2d(3), INPUT)
+    b.add("cv", Conv2d(1, 1, 3, stride=2), INPUT)
+    b.add("sum", Add(), "ad", "cv")
+    rfs = walk(b.build()).rfs
+    pool_notes = rfs["ad"].notes
+    assert len(pool_notes) == 1
+    notes = rfs["sum"].notes
+    assert notes[: len(pool_notes)] == pool_notes
+    assert len(notes) == 2 and notes[1].startswith("sum: inputs have different strides")
+    assert rfs["sum"].aligned is False and rfs["cv"].notes == ()
+
+
+def test_sequential_keeps_its_features_name() -> None:
+    m = sequential("f", [Conv2d(1, 2, 1), ReLU()], input_shape=(1, 2, 2), features="0")
+    assert m.features == "0"
