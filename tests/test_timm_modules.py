@@ -450,6 +450,7 @@ def test_std_conv_saved_by_hand_and_receptive_field():
         "repvit_m0_9",  # BatchNorm1d in its head
         "nf_regnet_b0",  # ScaledStdConv2dSame (dynamic 'SAME' padding) throughout
         "aimv2_large_patch14_224",  # RmsNorm throughout (depth 2, width 64 here)
+        "test_nfnet",  # ScaledStdConv2d, NormFreeBlock
     ],
 )
 def test_real_timm_model_imports_exactly(name):
@@ -537,3 +538,19 @@ def test_rms_norm_every_tool_and_saved(which):
     hand_bytes = 4 * (c0_input + numel + positions + (numel if weight else 0))
     assert got["saved_bytes"] == hand_bytes
     assert archcalc.summary(model, batch=N).memory.saved_for_backward_bytes == hand_bytes
+
+
+def test_dm_nfnet_f0_params_on_meta():
+    """The full NFNet-F0 (71 M parameters) on meta tensors: ScaledStdConv2dSame (dynamic
+    'SAME' padding at stride 2, static at stride 1) and the scalar skipinit gain import, the
+    parameters equal numel (its fvcore total, measured once by the survey, is equal too)."""
+    timm = pytest.importorskip("timm")
+    from archcalc.kinds import StdConv2d
+
+    with torch.device("meta"):
+        net = timm.create_model("dm_nfnet_f0").eval()
+    m = at.from_torch(net, (3, 224, 224))
+    assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
+    stem = [n.layer for n in m.live_nodes()][0]
+    # timm's stem conv: 3x3 at stride 2 with a gain, 'SAME' (dynamic: 224 -> 112)
+    assert stem == StdConv2d(3, 16, 3, stride=2, padding="same", gain=True, eps=1e-5)

@@ -221,6 +221,8 @@ class LayerScale(_Elementwise):
             name, shape = "weight", tuple(p.shape)
             while len(shape) > 1 and shape[0] == 1:
                 shape = shape[1:]
+            if not shape:  # a 0-d parameter (NFNet's skipinit_gain): one scale, not per channel
+                raise UnsupportedError(f"a product with the scalar parameter '{p.param}'")
             c = shape[0]
         if layout == "nhwc" and shape == (x[0],):
             return cls(int(c), param=name)
