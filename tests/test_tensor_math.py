@@ -34,6 +34,7 @@ from archcalc.kinds import (
     Pow,
     Reduce,
     ScaledDotProductAttention,
+    Shift,
     Softmax,
     Sub,
 )
@@ -98,6 +99,12 @@ def test_einsum_by_hand():
         == math.floor(float(f"{cost:.3e}") / 2)
     )
     assert e.saved(ins, (H, L, S), N) == ("in0", "in1")
+    # a parameter as the second operand (mvitv2's 'byhwc,hkc->byhwk'): no batch letter, so
+    # fvcore's renamed equation is 'abc,cd->abd' here, not its special case
+    rel = Einsum("lc,kc->lk", second_batched=False)
+    assert rel.out_shape(((L, E), (S, E))) == (L, S)
+    cost = 2 * N * L * E * S + 1
+    assert rel.count_fvcore(((L, E), (S, E)), (L, S), N) == math.floor(float(f"{cost:.3e}") / 2)
     for bad in ("hld,hmd", "hld->hl", "h...d,hmd->hm", "hhd,hmd->hm", "hld,hmd->hlz"):
         with pytest.raises(archcalc.SpecError, match="explicit equation of two operands"):
             Einsum(bad)
@@ -166,6 +173,13 @@ def test_elementwise_broadcasting_by_hand():
         Add().out_shape((scores, (4, L, S)))
     with pytest.raises(archcalc.ShapeError, match="two inputs"):
         Sub().out_shape((scores, scores, scores))
+    # x + c, c - x: one op per element, nothing saved; ptflops sees x.add(c) only
+    assert Shift(1.0, negate=True).flops((scores,), scores) == H * L * S
+    assert Shift(1.0).saved((scores,), scores, N) == ()
+    assert Shift(2.0).count_ptflops_functional((scores,), scores, N) == 0
+    assert Shift(2.0, patched=True).count_ptflops_functional((scores,), scores, N) == (
+        N * H * L * S
+    )
 
 
 def test_sdpa_by_hand():
@@ -402,6 +416,27 @@ def _case_linear_layernorm_rank4():
     )
 
 
+def _case_shift():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: (1.0 - x).add(2.0) - 3.0 + 0.0)
+    m = _model(
+        x[1:],
+        ("sub", Shift(1.0, negate=True), ("input",), "function"),
+        ("add", Shift(2.0, patched=True), ("sub",), "method"),
+        ("sub_1", Shift(-3.0), ("add",), "method"),
+    )  # + 0.0 is the input itself
+    # only x.add(c) is patched by ptflops (_elementwise_tensor_flops_hook: input numel)
+    return net, x, m, {**ZERO, "ptflops": N * H * L * S}
+
+
+def _case_einsum_parameter():
+    x = (N, L, E)
+    net = _Fn(
+        lambda s, x: torch.einsum("blc,kc->blk", x, s.rel), rel=nn.Parameter(torch.randn(S, E))
+    )
+    return net, x, None, {**ZERO, "fvcore": N * L * E * S, "flopcounter": 2 * N * L * E * S}
+
+
 CASES = {
     "matmul": _case_matmul,
     "matmul_broadcast": _case_matmul_broadcast,
@@ -417,6 +452,7 @@ CASES = {
     "broadcast_merges": _case_broadcast_merges,
     "timm_layerscale": _case_timm_layerscale,
     "linear_layernorm_rank4": _case_linear_layernorm_rank4,
+    "shift": _case_shift,
 }
 
 
@@ -616,3 +652,15 @@ def test_products_with_parameters_import_exactly():
     macs = N * L * 12 * 1 + N * L * 12 * L + N * L * L * 12
     hand = {**ZERO, "fvcore": macs, "flopcounter": 2 * macs}
     assert tool_totals(net, x) == hand == _ours(imported)
+
+
+def test_einsum_with_a_parameter_imports_exactly():
+    net, shape, _, hand = _case_einsum_parameter()
+    x = torch.randn(*shape)
+    # fvcore: 'abc,dc->abd' is no special case: (2·N·L·E·S + 1) = 561 printed 5.610e+02,
+    # halved and floored: 280 = N·L·E·S
+    assert tool_totals(net.eval(), x) == hand
+    imported = at.from_torch(net, shape[1:])
+    assert Einsum("lc,kc->lk", second_batched=False) in [n.layer for n in imported.live_nodes()]
+    assert _ours(imported) == hand
+    assert archcalc.summary(imported).params == S * E

@@ -22,7 +22,7 @@ from .activation import (
     SiLU,
     Tanh,
 )
-from .arith import Scale, Sub
+from .arith import Scale, Shift, Sub
 from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
 from .conv import Conv1d, Conv2d, ConvTranspose2d, StdConv2d
@@ -130,6 +130,7 @@ __all__ = [
     "ScaledDotProductAttention",
     "Div",
     "Pow",
+    "Shift",
     "Permute",
     "Reshape",
     "Narrow",

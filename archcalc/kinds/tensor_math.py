@@ -120,7 +120,7 @@ def _axis(kind: str, d: Any, rank: int) -> int:
 def _batch_at(layout: str) -> int | None:
     """Torch's batch axis of an activation in ``layout`` (``std``: 0, ``batch@j``: ``j``,
     ``fold``: folded into axis 0; ``None`` for any other layout)."""
-    if layout in ("std", "fold"):
+    if layout in ("std", "fold", "nhwc"):  # nhwc: a channels-last map (N, H, W, C)
         return 0
     if layout.startswith("batch@") and layout[6:].isdigit():
         return int(layout[6:])
@@ -400,8 +400,11 @@ def _einsum_sizes(kind: str, equation: str, ins: Shapes) -> tuple[dict[str, Any]
 @register
 @dataclass(frozen=True, slots=True)
 class Einsum(MatmulCounts, Layer):
-    """``torch.einsum`` of two activations, its ``equation`` per sample (torch's without the
-    batch letter, which must lead every term: ``"bhld,bhmd->bhlm"`` is ``"hld,hmd->hlm"``).
+    """``torch.einsum`` of two tensors, its ``equation`` per sample (torch's without the
+    batch letter, which must lead every batched term: ``"bhld,bhmd->bhlm"`` is
+    ``"hld,hmd->hlm"``). The second operand may be a parameter or constant
+    (``second_batched=False``: no batch letter; mvitv2's ``"byhwc,hkc->byhwk"`` is
+    ``"yhwc,hkc->yhwk"``).
 
     MACs: the product of every letter's size (one multiply-accumulate per combination);
     FLOPs ``2·MACs`` when a letter is summed, else ``MACs`` (products only). Saved for
@@ -412,6 +415,8 @@ class Einsum(MatmulCounts, Layer):
     """
 
     equation: str = "ij,jk->ik"
+    #: the second operand is an activation; False: a parameter or constant (no batch letter)
+    second_batched: bool = True
 
     arity: ClassVar[int | None] = 2
 
@@ -455,7 +460,7 @@ class Einsum(MatmulCounts, Layer):
         sizes, summed, _ = _einsum_sizes(self.kind, self.equation, ins)
         a, c, out = _einsum_terms(self.kind, self.equation)
         # fvcore renames the letters of the batch-first equation in order of appearance
-        full = f"@{a},@{c}->@{out}"
+        full = f"@{a},{'@' if self.second_batched else ''}{c}->@{out}"
         order = {
             x: chr(97 + i)
             for i, x in enumerate(dict.fromkeys(full.replace(",", "").replace("->", "")))
@@ -481,27 +486,35 @@ class Einsum(MatmulCounts, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            eq = call.module.equation
+            eq, second = call.module.equation, call.module.second_batched
         else:
-            _traced(call, 2, "torch.einsum")
             eq = call.arg(0, "equation")
+            second = not (len(call.layouts) == 2 and call.layouts[1] == "const")
+            first = (
+                call
+                if second
+                else dataclasses.replace(call, inputs=call.inputs[:1], layouts=call.layouts[:1])
+            )
+            _traced(first, 2 if second else 1, "torch.einsum")
         if not isinstance(eq, str) or "..." in eq or "->" not in eq:
             raise UnsupportedError(
                 f"einsum equation {eq!r}: archcalc needs explicit letters and '->'"
             )
         lhs, out = eq.replace(" ", "").split("->")
-        terms = [*lhs.split(","), out]
-        lead = {t[:1] for t in terms}
-        rest = "".join(t[1:] for t in terms)
-        if len(lead) != 1 or "" in lead or lead.pop() in rest:
+        terms = lhs.split(",")
+        batched = [terms[0], *(terms[1:] if second else []), out]
+        lead = {t[:1] for t in batched}
+        rest = "".join(t[1:] for t in batched) + ("" if second else "".join(terms[1:]))
+        if len(terms) != 2 or len(lead) != 1 or "" in lead or lead.pop() in rest:
             raise UnsupportedError(
-                f"einsum '{eq}': archcalc needs the batch letter first in every term and "
-                f"nowhere else"
+                f"einsum '{eq}': archcalc needs two operands and the batch letter first in "
+                f"the output and every batched operand, and nowhere else"
             )
-        return cls(",".join(t[1:] for t in terms[:-1]) + "->" + out[1:])
+        b = terms[1][1:] if second else terms[1]
+        return cls(f"{terms[0][1:]},{b}->{out[1:]}", second)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.Einsum(self.equation)
+        return tb.tensor_math.Einsum(self.equation, self.second_batched)
 
 
 # ---------------------------------------------------------------- softmax, reductions

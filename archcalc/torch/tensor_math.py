@@ -24,6 +24,7 @@ __all__ = [
     "Div",
     "Pow",
     "ChannelScale",
+    "Shift",
     "torch_dim",
 ]
 
@@ -49,14 +50,17 @@ class Matmul(nn.Module):
 
 
 class Einsum(nn.Module):
-    """``torch.einsum`` of a per-sample equation, with a batch letter put in front of every
-    term."""
+    """``torch.einsum`` of a per-sample equation, a batch letter put in front of the output
+    and of each batched operand (the second is a parameter or constant unless
+    ``second_batched``)."""
 
-    def __init__(self, equation: str) -> None:
+    def __init__(self, equation: str, second_batched: bool = True) -> None:
         super().__init__()
         letter = next(c for c in string.ascii_letters if c not in equation)
-        ins, out = equation.split("->")
-        self.equation = ",".join(letter + t for t in ins.split(",")) + "->" + letter + out
+        (a, b), out = equation.split("->")[0].split(","), equation.split("->")[1]
+        b = letter + b if second_batched else b
+        self.equation = f"{letter}{a},{b}->{letter}{out}"
+        self.second_batched = second_batched
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return torch.einsum(self.equation, a, b)
@@ -140,3 +144,16 @@ class ChannelScale(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x * getattr(self, self.param_name)
+
+
+class Shift(nn.Module):
+    """``x + value``, or ``value - x`` with ``negate``; ``patched``: as ``x.add(value)``."""
+
+    def __init__(self, value: float, negate: bool = False, patched: bool = False) -> None:
+        super().__init__()
+        self.value, self.negate, self.patched = value, negate, patched
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.negate:
+            return self.value - x
+        return x.add(self.value) if self.patched else x + self.value
