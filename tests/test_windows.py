@@ -21,6 +21,7 @@ from archcalc.engine.receptive import receptive_fields
 from archcalc.engine.shapes import infer_shapes
 from archcalc.kinds import (
     Conv2d,
+    PartitionAttention,
     PatchMerging,
     PatchMergingV2,
     ShiftedWindowAttention,
@@ -127,6 +128,7 @@ at = pytest.importorskip("archcalc.torch")
 
 from foreign_tools import tool_totals  # noqa: E402
 from torchvision.models import swin_transformer as sw  # noqa: E402
+from torchvision.models.maxvit import PartitionAttentionLayer  # noqa: E402
 
 from archcalc.conventions import count  # noqa: E402
 from archcalc.engine.receptive import clipped_boxes  # noqa: E402
@@ -138,7 +140,24 @@ CASES = {
     "v2": (ShiftedWindowAttentionV2(8, 2, 3, 1), lambda: sw.ShiftedWindowAttentionV2(8, [3, 3], [1, 1], 2), (5, 4)),
     "merging": (PatchMerging(4), lambda: sw.PatchMerging(4), (5, 6)),
     "merging_v2": (PatchMergingV2(4), lambda: sw.PatchMergingV2(4), (5, 6)),
+    "maxvit_window": (PartitionAttention(64, 32, 4, "window", 4, 0.5), lambda: _maxvit("window", (8, 12)), (8, 12)),
+    "maxvit_grid": (PartitionAttention(64, 32, 4, "grid", 4, 0.5), lambda: _maxvit("grid", (8, 8)), (8, 8)),
 }  # fmt: skip
+
+
+def _maxvit(kind, grid_size):
+    return PartitionAttentionLayer(
+        64, 32, 4, kind, grid_size, 4, torch.nn.GELU, torch.nn.LayerNorm, 0.0, 0.0, 0.5
+    )
+
+
+def _input(layer, h, w, **kw):
+    """torchvision's Swin modules take channels-last maps, MaxViT's (N, C, H, W)."""
+    c = layer.dim
+    shape = (B, c, h, w) if isinstance(layer, PartitionAttention) else (B, h, w, c)
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(0), **kw)
+
+
 B = 2
 
 
@@ -164,8 +183,7 @@ def test_every_tool_on_the_real_module(case):
     ins = ((c, h, w),)
     assert layer.params(ins) == sum(p.numel() for p in net.parameters())
     assert layer.buffers(ins) == sum(b.numel() for b in net.buffers())
-    x = torch.randn(B, h, w, c, generator=torch.Generator().manual_seed(0))
-    assert tool_totals(net, x) == _ours(layer, ins)
+    assert tool_totals(net, _input(layer, h, w)) == _ours(layer, ins)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -173,7 +191,7 @@ def test_saved_tensors_are_autograd_s(case):
     layer, make, (h, w) = CASES[case]
     net = make().train()
     c = layer.dim
-    x = torch.randn(B, h, w, c, requires_grad=True) * 1.0
+    x = _input(layer, h, w, requires_grad=True) * 1.0
     keep = list(net.parameters()) + list(net.buffers())
     _, storages = at.saved_tensors(lambda: net(x), exclude=keep)
     got = sum(nbytes for (_, nbytes) in storages)
@@ -193,6 +211,8 @@ def test_import_and_build(case):
             self.m = make()
 
         def forward(self, x):  # an NCHW map, the Swin module on its channels-last view
+            if isinstance(layer, PartitionAttention):
+                return self.m(x)
             return self.m(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
     imported = at.from_torch(Net().eval(), (layer.dim, h, w))
@@ -298,3 +318,51 @@ def test_swin_t_receptive_field_per_stage_is_gradient_support():
     # [-28, 83] (112) for every phase; SW-MSA units 0..2 add the previous window
     # [-84, 27]: [-84, 83], units 3..6 the next [28, 139]: [-28, 139]: 168 either way
     assert stage_sizes == [(56, 56), (168, 168)]
+
+
+def test_partition_attention_by_hand():
+    # maxvit_t's first stage: C = 64, head_dim 32 (2 heads), P = 7, MLP ratio 4, 56 × 56
+    a = PartitionAttention(64, 32, 7, "grid", 4)
+    ins = ((64, 56, 56),)
+    c, n_tok, win = 64, 56 * 56, 49
+    linears = (3 * c * c + 3 * c) + (c * c + c) + (c * 4 * c + 4 * c) + (4 * c * c + c)
+    assert a.params(ins) == linears + 2 * 2 * c + 13 * 13 * 2  # + 2 LayerNorms, bias table
+    assert a.buffers(ins) == win * win
+    assert a.macs(ins, ins[0]) == 12 * n_tok * c * c + 2 * n_tok * win * c
+    # grid: blocks of q = 56 / 7 = 8 units; unit j reads j mod 8 + 8t, t < 7
+    (gh, _) = a.geometry(ins, ins[0])
+    assert (gh.base(13), gh.dilation, gh.taps) == (5, 8, 7)
+
+
+@pytest.mark.parametrize("kind", ["window", "grid"])
+def test_partition_field_is_gradient_support(kind):
+    """Every unit of the real PartitionAttentionLayer (8 × 8 map, P = 4): the box of its
+    input gradient is archcalc's clipped box (window: its 4 × 4 block; grid: rows and
+    columns j mod 2 + 2t, t < 4, a dilated window)."""
+    net = _maxvit(kind, (8, 8)).eval()
+    model = sequential("p", [PartitionAttention(64, 32, 4, kind, 4, 0.5)], input_shape=(64, 8, 8))
+    b = clipped_boxes(model, infer_shapes(model))["0"]
+    x = (torch.rand(64, 64, 8, 8) + 0.5).requires_grad_()
+    out = net(x)
+    r = torch.rand(64)
+    sum((out[8 * i + j, :, i, j] * r).sum() for i in range(8) for j in range(8)).backward()
+    g = x.grad.abs().sum(1)
+    for i in range(8):
+        for j in range(8):
+            nz = (g[8 * i + j] > 0).nonzero()
+            got = (nz[:, 0].min(), nz[:, 1].min(), nz[:, 0].max(), nz[:, 1].max())
+            assert tuple(int(v) for v in got) == (b[0][i], b[2][j], b[1][i], b[3][j])
+    if kind == "grid":
+        assert (b[0][3], b[1][3]) == (1, 7)  # rows 1, 3, 5, 7
+
+
+def test_real_maxvit_t_imports_exactly():
+    """maxvit_t at 224 (its only size: torchvision fixes the grids at construction)."""
+    net = torchvision.models.maxvit_t().eval()
+    model = at.from_torch(net, (3, 224, 224))
+    s = archcalc.summary(model)
+    assert s.params == sum(p.numel() for p in net.parameters()) == 30_919_624
+    ours = sum(count(model, infer_shapes(model), 1, "fvcore").values())
+    assert ours == _fvcore_total(net, 224)
+    # the squeeze-excitation of every MBConv gives every unit global context
+    assert s.rf.global_context

@@ -56,6 +56,7 @@ from .tensor_math import (
 )
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
 from .window import (
+    PartitionAttention,
     PatchMerging,
     PatchMergingV2,
     ShiftedWindowAttention,
@@ -141,4 +142,5 @@ __all__ = [
     "Roll",
     "Param",
     "Constant",
+    "PartitionAttention",
 ]

@@ -21,7 +21,7 @@ channels; ``T = (2wh − 1)(2ww − 1)`` relative positions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .._errors import ShapeError, UnsupportedError
@@ -47,6 +47,7 @@ __all__ = [
     "ShiftedWindowAttentionV2",
     "PatchMerging",
     "PatchMergingV2",
+    "PartitionAttention",
 ]
 
 
@@ -607,3 +608,236 @@ class PatchMergingV2(_Merging):
             Extra(batch * 2 * m * c, None, "reduction output (norm input)"),
             Extra(2 * batch * m, "acc", "mean and rstd per token"),
         )
+
+
+# ---------------------------------------------------------------- MaxViT's partition attention
+
+
+def _np_einsum_macs(macs: Any) -> Any:
+    """fvcore's einsum_flop_jit for an einsum of ``macs`` multiply-accumulates: half of
+    ``np.einsum_path``'s "Optimized FLOP count" (``2·macs``), which numpy prints with four
+    significant digits (``f"{cost:.3e}"``), floored."""
+    if is_symbolic(macs):
+        return macs
+    return int(float(f"{2 * macs:.3e}") // 2)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PartitionAttention(MatmulCounts, Layer):
+    """MaxViT's block or grid attention with its MLP,
+    ``torchvision.models.maxvit.PartitionAttentionLayer(dim, head_dim, partition_size,
+    partition_type, grid_size, mlp_ratio, nn.GELU, nn.LayerNorm, 0, 0, p)`` on an
+    ``(N, C, H, W)`` map: partition into ``G`` groups of ``N = P²`` tokens (``"window"``:
+    ``P × P`` blocks; ``"grid"``: the ``P × P`` tokens at one position of each
+    ``H/P × W/P`` block), ``x + attn(LayerNorm(x))`` (``to_qkv = Linear(C, 3C)``, ``h = C /
+    head_dim`` heads, k scaled, two einsums, a relative position bias from a
+    ``(2P − 1)² × h`` table, softmax, ``merge = Linear(C, C)``), ``x + mlp(x)``
+    (``LayerNorm``, ``Linear(C, rC)``, GELU, ``Linear(rC, C)``), and the reverse partition.
+
+    With ``L = H·W`` tokens: params ``(4 + 2r)·C² + (3 + 1 + r + 1)·C`` (the linears) ``+
+    4C`` (two LayerNorms) ``+ (2P − 1)²·h``; buffers ``N²`` (relative_position_index).
+    MACs ``(4 + 2r)·L·C² + 2·L·N·C``. FLOPs under archcalc's convention: ``2·MACs`` plus the
+    biases (``(5 + r)·L·C``), the LayerNorms (8 per element: ``16·L·C``), the scaling of k
+    (``L·C``), the bias add (``h·L·N``), the softmax (``5·h·L·N``), GELU (5 per element:
+    ``5r·L·C``) and the two residual adds (``2·L·C``).
+
+    Saved for backward (measured with ``saved_tensors_hooks``, CPU): the partitioned input
+    and the residual sum (the LayerNorms' inputs), their means and rstds (``4L``, float32),
+    the normalised tokens (``to_qkv``'s and the first MLP linear's inputs), q and k and v as
+    bmm's contiguous copies, the attention output (``merge``'s input): ``8·L·C``; the
+    attention weights ``h·L·N``; GELU's input and output ``2r·L·C``; with stochastic depth
+    in training its two masks (``N`` each).
+
+    Receptive field: a unit sees its group (:class:`Windows`; a grid is a dilated window
+    spanning the whole axis), so the field is position-dependent.
+    """
+
+    dim: Any
+    head_dim: Any
+    partition_size: Any
+    partition_type: str = field(default="window", metadata={"valid": ("window", "grid")})
+    mlp_ratio: Any = 4
+    stochastic_depth_prob: float = 0.0
+
+    weighted: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "dim", self.dim, 1)
+        _check_int(k, "head_dim", self.head_dim, 1)
+        _check_int(k, "partition_size", self.partition_size, 1)
+        _check_int(k, "mlp_ratio", self.mlp_ratio, 1)
+        e, d = self.dim, self.head_dim
+        if not (is_symbolic(e) or is_symbolic(d)) and e % d:
+            raise invalid(k, "dim", e, f"must be divisible by head_dim (={d})")
+        if not 0 <= self.stochastic_depth_prob <= 1:
+            raise invalid(
+                k, "stochastic_depth_prob", self.stochastic_depth_prob, "must be in [0, 1]"
+            )
+
+    @property
+    def heads(self) -> Any:
+        return self.dim // self.head_dim
+
+    def _sizes(self, ins: Shapes) -> tuple[Any, Any, Any]:
+        """Tokens L, tokens per group N, channels C."""
+        c, h, w = _map(self.kind, ins, self.dim)
+        p = self.partition_size
+        for n, axis in ((h, "height"), (w, "width")):
+            if not is_symbolic(n) and not is_symbolic(p) and n % p:
+                raise ShapeError(
+                    f"PartitionAttention: the map's {axis} {n} is not a multiple of "
+                    f"partition_size {p} (torchvision asserts it)"
+                )
+        if self.partition_type == "grid" and _eq_known_false(h, w):
+            raise ShapeError(
+                f"PartitionAttention: a grid on a {h}x{w} map; torchvision's grid partition "
+                f"needs a square map (its partition count comes from the height)"
+            )
+        return h * w, p * p, c
+
+    def _linear_macs(self, ins: Shapes) -> Any:
+        n, _, c = self._sizes(ins)
+        return (4 + 2 * self.mlp_ratio) * n * c * c
+
+    def _einsum_macs(self, ins: Shapes) -> Any:
+        n, win, c = self._sizes(ins)
+        return n * win * c
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        self._sizes(ins)
+        return ins[0]
+
+    def params(self, ins: Shapes) -> Num:
+        return self._linear_params() + (2 * self.partition_size - 1) ** 2 * self.heads
+
+    def _linear_params(self) -> Any:
+        c, r = self.dim, self.mlp_ratio
+        return (4 + 2 * r) * c * c + (3 + 1 + r + 1) * c + 4 * c
+
+    def buffers(self, ins: Shapes) -> Num:
+        return self.partition_size**4
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return self._linear_macs(ins) + 2 * self._einsum_macs(ins)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, win, c = self._sizes(ins)
+        r, scores = self.mlp_ratio, self.heads * n * win
+        per_token = (5 + r) + 16 + 1 + 5 * r + 2  # biases, norms, k scale, GELU, adds
+        return 2 * self.macs(ins, out) + per_token * n * c + 6 * scores
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        _, h, w = ins[0]
+        grid = self.partition_type == "grid"
+        return tuple(Windows(self.partition_size, 0, n, grid) for n in (h, w))
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, win, c = self._sizes(ins)
+        items = [
+            Extra(2 * batch * n * c, None, "LayerNorm inputs (partitioned input, residual sum)"),
+            Extra(4 * batch * n, "acc", "LayerNorm means and rstds"),
+            Extra(2 * batch * n * c, None, "normalised tokens (to_qkv, mlp.1 inputs)"),
+            Extra(3 * batch * n * c, None, "q, scaled k and v (bmm's contiguous copies)"),
+            Extra(batch * n * c, None, "attention output (merge input)"),
+            Extra(batch * self.heads * n * win, None, "attention weights"),
+            Extra(2 * batch * self.mlp_ratio * n * c, None, "GELU input and output"),
+        ]
+        if self.stochastic_depth_prob:
+            items.append(Extra(2 * batch, None, "stochastic depth masks (training)"))
+        return tuple(items)
+
+    count_fvcore = counts(
+        "the four linears' MACs (linear_flop_jit), 5·numel per LayerNorm (norm_flop_counter) "
+        "and the two einsums (einsum_flop_jit: half of np.einsum_path's optimized FLOP count "
+        "as printed, 4 significant digits); softmax, GELU, the adds and k's scaling have no "
+        "handle",
+        lambda s, i, o, b: (
+            b * (s._linear_macs(i) + 10 * s._sizes(i)[0] * s.dim)
+            + 2 * _np_einsum_macs(b * s._einsum_macs(i))
+        ),
+        short="N·((4+2r)LC² + 10LC) + 2·einsum(N·LNC)",
+    )
+    count_ptflops_hook = counts(
+        "its children: nn.LayerNorm (bn_flops_counter_hook: input numel, twice), nn.Linear "
+        "(linear_flops_counter_hook: (in·out + bias)·rows, four), nn.GELU "
+        "(relu_flops_counter_hook: output numel); the attention module, dropout and "
+        "stochastic depth add nothing",
+        lambda s, i, o, b: (
+            b * s._sizes(i)[0] * ((4 + 2 * s.mlp_ratio) * s.dim**2 + (7 + 2 * s.mlp_ratio) * s.dim)
+        ),
+        short="N·(L(4+2r)C² + (7+2r)LC)",
+    )
+    count_ptflops_functional = counts(
+        "the patched F.softmax (h·L·N scores) and F.gelu (nn.GELU's forward: r·L·C); "
+        "torch.einsum and F.linear are not patched",
+        lambda s, i, o, b: (
+            b * (s.heads * s._sizes(i)[0] * s._sizes(i)[1] + s.mlp_ratio * s._sizes(i)[0] * s.dim)
+        ),
+        short="N·(hLN + rLC)",
+    )
+    count_thop = counts(
+        "its children: nn.Linear (count_linear: in_features × output numel) and nn.LayerNorm "
+        "(count_normalization: 4·numel); nn.GELU and nn.Dropout add nothing",
+        lambda s, i, o, b: b * (s._linear_macs(i) + 8 * s._sizes(i)[0] * s.dim),
+        short="N·((4+2r)LC² + 8LC)",
+    )
+    count_torchinfo = counts(
+        "its leaves: LayerNorms and Linears, (weight + bias numel) × output_size[0] = N "
+        "(torchinfo LayerInfo.calculate_macs); the bias table belongs to a non-leaf module",
+        lambda s, i, o, b: b * s._linear_params(),
+        short="N·(params − table)",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 4, 2, "grid", 2), ((8, 4, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torchvision.models.maxvit.PartitionAttentionLayer",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        x = call.inputs[0] if call.inputs else ()
+        if not call.inputs or call.layouts[0] != "std" or len(x) != 3:
+            raise UnsupportedError(
+                f"PartitionAttention on a tensor of per-sample shape {x}: torchvision's "
+                f"PartitionAttentionLayer runs on (N, C, H, W) maps"
+            )
+        norm, attn, drop = m.attn_layer
+        mnorm, fc1, act, fc2, mdrop = m.mlp_layer
+        why = [
+            what
+            for what, bad in (
+                ("attention dropout", drop.p != 0),
+                ("MLP dropout", mdrop.p != 0),
+                ("an activation other than GELU", type(act).__name__ != "GELU"),
+                ("tanh GELU", getattr(act, "approximate", "none") != "none"),
+                (
+                    "norms other than affine LayerNorms",
+                    any(
+                        type(n).__name__ != "LayerNorm" or not n.elementwise_affine
+                        for n in (norm, mnorm)
+                    ),
+                ),
+                ("a grid size other than its input's", tuple(m.grid_size) != tuple(x[1:])),
+            )
+            if bad
+        ]
+        if why:
+            raise UnsupportedError(f"PartitionAttentionLayer with {', '.join(why)}")
+        grid = m.partition_type == "grid"
+        return cls(
+            int(norm.normalized_shape[0]),
+            int(m.head_dim),
+            int(m.g if grid else m.p),
+            str(m.partition_type),
+            int(fc1.out_features // fc1.in_features),
+            float(m.stochastic_dropout.p),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.maxvit_partition(self)

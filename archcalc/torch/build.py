@@ -71,7 +71,7 @@ from .tokens import (
     Tokens,
     timm_attention,
 )
-from .windows import swin_attention, swin_merging
+from .windows import maxvit_partition, swin_attention, swin_merging
 
 __all__ = [
     "ArchcalcModule",
@@ -91,6 +91,7 @@ __all__ = [
     "timm_attention",
     "swin_attention",
     "swin_merging",
+    "maxvit_partition",
     "std_conv2d",
     "rms_norm2d",
     # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)

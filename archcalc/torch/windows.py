@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-__all__ = ["ChannelsLast", "swin_attention", "swin_merging"]
+__all__ = ["ChannelsLast", "MaxVitPartition", "maxvit_partition", "swin_attention", "swin_merging"]
 
 
 class ChannelsLast(nn.Module):
@@ -46,3 +46,45 @@ def swin_merging(layer: Any, v2: bool) -> nn.Module:
 
     cls = sw.PatchMergingV2 if v2 else sw.PatchMerging
     return ChannelsLast(cls(layer.dim))
+
+
+def maxvit_partition(layer: Any) -> nn.Module:
+    """torchvision's PartitionAttentionLayer of a ``PartitionAttention`` spec."""
+    return MaxVitPartition(layer)
+
+
+class MaxVitPartition(nn.Module):
+    """torchvision's PartitionAttentionLayer (child ``inner``), its map size set from each
+    input: torchvision fixes ``grid_size`` at construction, but its parameters do not depend
+    on it (only the grid's partition count does)."""
+
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        from torchvision.models.maxvit import PartitionAttentionLayer
+
+        p = layer.partition_size
+        self.partition_size = p
+        self.inner = PartitionAttentionLayer(
+            layer.dim,
+            layer.head_dim,
+            p,
+            layer.partition_type,
+            (p, p),
+            layer.mlp_ratio,
+            nn.GELU,
+            nn.LayerNorm,
+            0.0,
+            0.0,
+            layer.stochastic_depth_prob,
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        m, p = self.inner, self.partition_size
+        h, w = int(x.shape[-2]), int(x.shape[-1])
+        m.grid_size = (h, w)
+        m.n_partitions = h // p
+        if m.partition_type == "window":
+            m.p, m.g = p, m.n_partitions
+        else:
+            m.p, m.g = m.n_partitions, p
+        return m(x)
