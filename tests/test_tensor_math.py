@@ -574,6 +574,16 @@ def test_saved_tensors_measured_by_autograd(case):
     assert _saved_bytes(lambda: fn(*leaves), leaves) == hand == _expected_bytes(layer, ins, N)
 
 
+@pytest.mark.parametrize("case", list(CASES))
+def test_training_memory_equals_autograd_on_the_build(case):
+    # the summary's bytes kept for backward against torch's measurement of the same model
+    # built by archcalc.torch (a training-mode step with the input requiring grad)
+    _, _, model, _ = CASES[case]()
+    got = at.measure(model, batch=N, input_requires_grad=True)["saved_bytes"]
+    s = archcalc.summary(model, batch=N, input_requires_grad=True)
+    assert s.memory.saved_for_backward_bytes == got
+
+
 # ---------------------------------------------------------------- receptive fields, import
 
 
