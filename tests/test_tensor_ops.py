@@ -324,3 +324,27 @@ def test_a_batch_folded_into_axis_0() -> None:
     # (N·5, 6)[:, 1:4]: per sample (5, 6) -> (5, 3), axis 1 of torch is per-sample axis 1
     assert r.model.node("getitem").layer == Narrow(1, 1, 4)
     assert s.output_shape == (5, 3)
+
+
+class FourierPosition(nn.Module):
+    """XCiT's position encoding: a 1x1 convolution of features built from arange (a batch of
+    one), repeated along the batch and added to the map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Conv2d(3, 6, 2, stride=2)
+        self.proj = nn.Conv2d(4, 6, 1)
+
+    def forward(self, x: Any) -> Any:
+        x = self.embed(x)
+        b, _, h, w = x.shape
+        grid = torch.arange(h * w, dtype=x.dtype).reshape(1, 1, h, w)
+        feats = torch.cat([grid.sin(), grid.cos(), grid, grid * 2], dim=1)  # (1, 4, h, w)
+        return x + self.proj(feats).repeat(b, 1, 1, 1)
+
+
+def test_a_module_on_a_constant_is_counted() -> None:
+    s = imported(FourierPosition(), (3, 8, 8))
+    # fvcore at batch 1: embed 6·3·2·2 per output position (16), proj 6·4 per position (16)
+    assert s.flops == 16 * 6 * 3 * 2 * 2 + 16 * 6 * 4
+    assert s.layer("proj").params == 6 * 4 + 6

@@ -410,7 +410,7 @@ def make_layer(
         tuple(arg(a) for a in args),
         {k: arg(v) for k, v in kwargs.items()},
         tuple(t.shape for t in traced),
-        tuple(t.layout for t in traced),
+        tuple("std" if t.layout == "one" else t.layout for t in traced),
         archcalc_shape(tshape, layout),
         tuple(archcalc_shape(o, layout) for o in outs),
         index,

@@ -135,6 +135,10 @@ def readable(conv: Any, ev: Event, values: Any) -> Any:
             return v
         if v.layout in ("view", "shuffle"):
             v = materialize(conv, ev, v)
+        if ev.called_as == "module" and v.layout == "const" and v.tshape and v.tshape[0] == 1:
+            # a module on a constant (1, ...): a batch of one (layout "one")
+            shape = tuple(int(d) for d in v.tshape[1:])
+            v = add_node(conv, ev, K.Reshape(shape), v, "one", v.tshape, f"{v.node}.batch")
         return v
 
     out = _map(values, one)

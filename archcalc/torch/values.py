@@ -30,6 +30,10 @@ class T:
     - ``batch@j``: the batch at torch axis ``j`` (``qkv.permute(2, 0, 3, 1, 4)``);
     - ``const``: no batch axis: a parameter, buffer or constant, the same for every sample
       (``tshape == shape``);
+    - ``one``: a constant ``(1, *shape)`` that a module with parameters reads as a batch of
+      one (XCiT's projection of its Fourier position features): archcalc counts that module
+      per sample (torch runs it once per batch), and a ``repeat``/``expand`` to the batch
+      makes it ``std``;
     - ``nhwc``: the channels-last permute of a ``(C, H, W)`` map;
     - ``bcast``: an ``expand`` of it, which only a product takes;
     - ``shuffle``: ShuffleNet's ``(N, C/g, g, H, W)`` transpose of a group view;
@@ -89,6 +93,8 @@ def torch_shape(shape: tuple[Any, ...], layout: str) -> tuple[Any, ...]:
         return (BATCH, h, w, c)
     if layout == "const":
         return tuple(shape)
+    if layout == "one":
+        return (1, *shape)
     if layout == "fold":
         return (BATCH * shape[0], *shape[1:])
     j = batch_axis(layout) or 0
@@ -112,6 +118,8 @@ def result_layout(tshape: tuple[int, ...], hint: str) -> str:
     input is in layout ``hint``: the batch stays where it was, or moves into axis 0 folded."""
     if hint == "const":
         return "const"
+    if hint == "one" and tshape and tshape[0] == 1:
+        return "one"
     if hint == "nhwc":
         return "nhwc" if len(tshape) == 4 and tshape[0] == BATCH else "std"
     j = batch_axis(hint) or 0
@@ -149,6 +157,10 @@ def reshape_layout(base: T, tshape: tuple[int, ...]) -> str:
     into axis 0 when nothing is before it."""
     if base.layout == "const":
         return "const"
+    if base.layout == "one":
+        if tshape and tshape[0] == 1:
+            return "one"
+        raise Unmappable(f"a reshape of a batch of one {tuple(base.tshape)} to {tuple(tshape)}")
     src = base.tshape
     j = batch_axis(base.layout) or 0
     before = 1

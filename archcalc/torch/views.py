@@ -48,6 +48,9 @@ VIEWS = {
     "Tensor.transpose": "transpose",
     "torch.transpose": "transpose",
     "Tensor.swapaxes": "transpose",
+    "torch.swapaxes": "transpose",
+    "Tensor.swapdims": "transpose",
+    "torch.swapdims": "transpose",
     "Tensor.mT": "transpose",
     "Tensor.contiguous": "alias",
     "Tensor.detach": "alias",
@@ -56,6 +59,7 @@ VIEWS = {
     "Tensor.type": "cast",
     "Tensor.type_as": "cast",
     "Tensor.expand": "expand",
+    "Tensor.repeat": "repeat",
     "Tensor.expand_as": "expand",
     "nn.Flatten": "reshape",
     "nn.Unflatten": "reshape",
@@ -75,6 +79,8 @@ def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
         if tuple(tshape) != tuple(x.tshape):  # pragma: no cover - aliases keep shapes
             raise Unmappable(f"changes the shape {x.tshape} to {tshape}")
         return x
+    if view == "repeat" or (view == "expand" and x.layout in ("one", "const")):
+        return _to_batch(self, ev, view, args, x, tshape)
     if view == "expand":
         if x.layout == "const":
             return x  # the same for every sample: its users broadcast it
@@ -96,14 +102,36 @@ def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
     raise Unmappable(f"a permutation {tuple(perm)} of a tensor of shape {x.tshape}")
 
 
+def _to_batch(self: Any, ev: Event, view: str, args: list[Any], x: T, tshape: Any) -> T:
+    """A batch of one (``one``) or a constant repeated or expanded along the batch: the
+    same tensor for every sample (``std``); a constant's other broadcasts stay ``const``."""
+    reps = listify(args[1] if len(args) == 2 else args[1:])
+    if view == "expand" and x.layout == "const" and tshape[0] != BATCH:
+        return x
+    if (
+        len(reps) == len(x.tshape)
+        and x.tshape[0] == 1
+        and tshape[0] == BATCH
+        and tuple(tshape[1:]) == tuple(x.tshape[1:])
+        and x.layout in ("one", "const")
+    ):
+        if x.layout == "one":
+            return T(x.node, x.shape, "std", tshape)
+        shape = tuple(int(d) for d in x.tshape[1:])
+        return add_node(self, ev, K.Reshape(shape), x, "std", tshape)
+    if view == "expand" and x.layout == "const":
+        return x
+    raise Unmappable(f"a {view} of a tensor of shape {tuple(x.tshape)} to {tuple(tshape)}")
+
+
 def permutation(ev: Event, view: str, args: list[Any], nd: int) -> list[int]:
     """The torch permutation of a ``permute``/``transpose`` call on a rank-``nd`` tensor."""
     rest = args[1:]
     if view == "transpose":
         if ev.op == "Tensor.mT":
             rest = [-2, -1]
-        d0 = rest[0] if rest else ev.kwargs.get("dim0")
-        d1 = rest[1] if len(rest) > 1 else ev.kwargs.get("dim1")
+        d0 = rest[0] if rest else ev.kwargs.get("dim0", ev.kwargs.get("axis0"))
+        d1 = rest[1] if len(rest) > 1 else ev.kwargs.get("dim1", ev.kwargs.get("axis1"))
         if d0 is None or d1 is None:
             raise Unmappable("a transpose without its two axes")
         d0, d1 = int(d0) % nd, int(d1) % nd
