@@ -25,6 +25,7 @@ from archcalc import (
     ReLU,
     ShapeError,
     Sub,
+    UnsupportedError,
     Upsample,
     sequential,
     symbol,
@@ -53,6 +54,12 @@ def test_clipped_boxes_of_a_global_layer_on_a_non_square_map() -> None:
     boxes = clipped_boxes(m, shapes)
     assert _lists(boxes[names[0]]) == [[0, 1, 2], [2, 3, 4], [0, 1, 2, 3, 4], [2, 3, 4, 5, 6]]
     assert _lists(boxes[names[1]]) == [[0] * 3, [4] * 3, [0] * 5, [6] * 5]
+
+
+def test_clipped_boxes_need_numeric_sizes() -> None:
+    m = sequential("s", [Conv2d(1, 1, 3)], input_shape=(1, 8, 8))
+    with pytest.raises(UnsupportedError, match="clipped receptive-field boxes need a numeric"):
+        clipped_boxes(m, infer_shapes(m, "1xHxW"))
 
 
 def test_clipped_boxes_of_an_adaptive_pool() -> None:
