@@ -10,7 +10,7 @@ float32 (4 bytes) unless said otherwise.
 
 from __future__ import annotations
 
-from archcalc import Add, Builder, Conv2d, Dropout, ReLU, sequential, symbol
+from archcalc import Add, Builder, Conv2d, Dropout, Flatten, Linear, Mul, ReLU, sequential, symbol
 from archcalc.engine.graph import INPUT, Model
 from archcalc.engine.memory import MemoryWalk, memory_report, saved_for_backward
 from archcalc.engine.shapes import infer_shapes
@@ -100,3 +100,26 @@ def test_dropout_output_is_its_own_tensor_in_training() -> None:
         input_shape=(1, 2, 2),
     )
     assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16 + 32 + 32 + 32
+
+
+def test_a_view_shares_its_source_storage_in_training() -> None:
+    # input (1, 2, 2) 16 B; c0 keeps its input (16 B); ReLU keeps its output (32 B);
+    # Flatten is a view of it, so the Linear that keeps its input keeps the same storage
+    # again: nothing more. 16 + 32
+    m = sequential(
+        "view", [Conv2d(1, 2, 1), ReLU(), Flatten(), Linear(8, 3)], input_shape=(1, 2, 2)
+    )
+    assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16 + 32
+
+
+def test_a_product_keeps_an_operand_only_for_the_others_gradient() -> None:
+    # x · c(x), x the input (no gradient), c a 1x1 conv (16 B output): the product keeps c
+    # only to differentiate x, which needs no gradient, so it keeps x alone, and x is
+    # already kept by the conv. Total: the conv's input, 16 B
+    b = Builder("gate", (1, 2, 2))
+    b.add("c", Conv2d(1, 1, 1), INPUT)
+    b.add("m", Mul(), INPUT, "c")
+    m = b.build()
+    assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16
+    # with an input that needs a gradient, c is kept too (for x's gradient): 16 + 16
+    assert saved_for_backward(m, infer_shapes(m), 1, 4, input_requires_grad=True) == 16 + 16
