@@ -1,4 +1,4 @@
-"""The zoo mirror of torchvision's swin_t: torchvision's published figures, node for node the
+"""The zoo mirrors of torchvision's swin_t and maxvit_t: torchvision's published figures, node for node the
 import of the real model, and archcalc's torch build (numel and output shapes)."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import archcalc
 from archcalc import zoo
 from archcalc.conventions import count
 from archcalc.engine.shapes import infer_shapes
+from archcalc.zoo.maxvit import maxvit_t
 from archcalc.zoo.swin import swin_t
 
 # torchvision's published figures (weights meta of Swin_T_Weights.IMAGENET1K_V1)
-PUBLISHED = {"swin_t": (28_288_354, 4.491)}
+PUBLISHED = {"swin_t": (28_288_354, 4.491), "maxvit_t": (30_919_624, 5.558)}
 
 
 def test_swin_t_params_by_hand():
@@ -35,10 +36,44 @@ def test_swin_t_params_by_hand():
     assert archcalc.summary(zoo.get("swin_t")).params == total == PUBLISHED["swin_t"][0]
 
 
-def test_swin_t_macs_are_torchvision_gflops():
-    s = archcalc.summary(zoo.get("swin_t"))
-    assert round(s.macs / 1e9, 3) == PUBLISHED["swin_t"][1]
-    m = zoo.get("swin_t")
+def _mbconv(cin, cout, stride):
+    mid, sqz = 4 * cout, cout // 4
+    proj = cin * cout + cout if stride == 2 else 0  # the 1×1 projection of the first layer
+    return (
+        proj
+        + 2 * cin  # pre_norm
+        + cin * mid + 2 * mid  # conv_a (no bias) + BatchNorm
+        + 9 * mid + 2 * mid  # depthwise conv_b (no bias) + BatchNorm
+        + (mid * sqz + sqz) + (sqz * mid + mid)  # squeeze-excitation fc1, fc2
+        + mid * cout + cout  # conv_c
+    )  # fmt: skip
+
+
+def _partition(c):
+    return (
+        2 * c + (3 * c * c + 3 * c) + (c * c + c)  # norm, to_qkv, merge
+        + 13 * 13 * (c // 32)  # relative position bias table (2·7 − 1)² × heads
+        + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c)  # mlp: norm, two linears
+    )  # fmt: skip
+
+
+def test_maxvit_t_params_by_hand():
+    total = 3 * 9 * 64 + 2 * 64 + (64 * 9 * 64 + 64)  # stem
+    cin = 64
+    for cout, layers in zip((64, 128, 256, 512), (2, 2, 5, 2)):
+        for j in range(layers):
+            total += _mbconv(cin if j == 0 else cout, cout, 2 if j == 0 else 1)
+            total += 2 * _partition(cout)  # window and grid attention
+        cin = cout
+    total += 2 * 512 + (512 * 512 + 512) + 512 * 1000  # classifier
+    assert archcalc.summary(zoo.get("maxvit_t")).params == total == PUBLISHED["maxvit_t"][0]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_macs_are_torchvision_gflops(name):
+    m = zoo.get(name)
+    s = archcalc.summary(m)
+    assert round(s.macs / 1e9, 3) == PUBLISHED[name][1]
     assert sum(count(m, infer_shapes(m), 1, "torchvision").values()) == s.macs
 
 
@@ -47,14 +82,16 @@ torchvision = pytest.importorskip("torchvision")
 at = pytest.importorskip("archcalc.torch")
 
 
-def test_published_figures_are_torchvision_s():
-    meta = torchvision.models.get_model_weights("swin_t").DEFAULT.meta
-    assert (meta["num_params"], meta["_ops"]) == PUBLISHED["swin_t"]
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_figures_are_torchvision_s(name):
+    meta = torchvision.models.get_model_weights(name).DEFAULT.meta
+    assert (meta["num_params"], meta["_ops"]) == PUBLISHED[name]
 
 
-def test_mirror_is_the_import_node_for_node():
-    imported = at.from_torch(torchvision.models.swin_t().eval(), (3, 64, 64))
-    mirror = swin_t(image_size=64)
+@pytest.mark.parametrize("name, size", [("swin_t", 64), ("maxvit_t", 224)])
+def test_mirror_is_the_import_node_for_node(name, size):
+    imported = at.from_torch(getattr(torchvision.models, name)().eval(), (3, size, size))
+    mirror = {"swin_t": swin_t, "maxvit_t": maxvit_t}[name](image_size=size)
     assert [(n.name, n.layer, n.inputs, n.via) for n in imported.live_nodes()] == [
         (n.name, n.layer, n.inputs, n.via) for n in mirror.live_nodes()
     ]
@@ -70,3 +107,15 @@ def test_torch_build_numel_and_shapes():
     shapes = infer_shapes(model)
     assert shapes["features.5.5.add_1"] == (384, 4, 4)
     assert shapes["features.6"] == (768, 2, 2)
+
+
+def test_maxvit_torch_build_numel_and_shapes():
+    model = maxvit_t(num_classes=10, image_size=224)
+    net = at.to_torch(model).eval()
+    assert sum(p.numel() for p in net.parameters()) == archcalc.summary(model).params
+    with torch.no_grad():
+        y = net(torch.zeros(1, 3, 224, 224))
+    assert tuple(y.shape) == (1, 10)
+    shapes = infer_shapes(model)
+    assert shapes["blocks.0.layers.0.layers.grid_attention"] == (64, 56, 56)
+    assert shapes["blocks.3.layers.1.layers.grid_attention"] == (512, 7, 7)

@@ -135,6 +135,8 @@ class LayerNorm2d(nn.LayerNorm):
     ``LayerNorm2d``: permute to channels-last, ``F.layer_norm``, permute back)."""
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 2:  # a vector (N, C): the kind normalises vectors too (maxvit_t's head)
+            return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         y = F.layer_norm(
             x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps
         )

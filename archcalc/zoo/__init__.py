@@ -53,6 +53,7 @@ REGISTRY: dict[str, tuple[str, str, dict[str, object]]] = {
     "efficientnet_v2_s": ("efficientnet_v2", "efficientnet_v2_s", {}),
     "vit_b_16": ("vit", "vit_b_16", {}),
     "swin_t": ("swin", "swin_t", {}),
+    "maxvit_t": ("maxvit", "maxvit_t", {}),
     "exam_q4b": ("exam", "q4b_schedule", {}),
     "exam_q7a": ("exam", "q7a_network", {}),
 }
