@@ -120,6 +120,25 @@ def test_receptive_field_per_phase_by_hand():
     assert (plain.size, plain.phases, plain.per_phase[0]) == ((28, 28), (7, 7), ((0, 28),) * 7)
 
 
+def test_large_windows_stay_fast_and_many_phases_are_named():
+    """A 3000-unit window: the union over a window reads each phase class once (O(period),
+    not O(window)); a chain of windows whose phase count passes the cap gives an
+    approximate field with a note, never a wrong one silently."""
+    import time
+
+    t = time.perf_counter()
+    big = sequential("w", [ShiftedWindowAttention(8, 2, 3000, 1000)], input_shape=(8, 6000, 6000))
+    rf = receptive_fields(big, infer_shapes(big))["0"]
+    assert time.perf_counter() - t < 5
+    # unit j's window starts at ≡ 1000 (mod 3000): unit 0 reads [-2000, 999]
+    assert rf.size == (3000, 3000) and rf.per_phase[0][0] == (-2000, 3000)
+    sizes = (7, 11, 13, 17, 19, 23)  # phases lcm(7, …, 19) = 323,323 > 65,536 at the fifth
+    chain = [ShiftedWindowAttention(8, 2, w, 5 if w > 7 else 3) for w in sizes]
+    m = sequential("c", chain, input_shape=(8, 600, 600))
+    rf = receptive_fields(m, infer_shapes(m))["5"]
+    assert rf.per_phase is None and any("approximate field" in n for n in rf.notes)
+
+
 # ---------------------------------------------------------------- the real modules
 
 torch = pytest.importorskip("torch")

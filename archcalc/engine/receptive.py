@@ -166,9 +166,19 @@ class PhaseTable:
         m, r = divmod(u, self.period)
         return self.lo[r] + m * self.shift, self.hi[r] + m * self.shift
 
-    def union(self, units: Any) -> tuple[int, int]:
-        regions = [self.region(int(u)) for u in units]
-        return min(a for a, _ in regions), max(b for _, b in regions)
+    def union(self, a: int, d: int, n: int) -> tuple[int, int]:
+        """First and last input position the units ``a, a + d, …, a + d·(n − 1)`` see. The
+        units' phases repeat every ``period / gcd(period, d)`` units: per phase class only
+        the first and the last unit matter (``O(period)`` however long the run)."""
+        cycle = self.period // gcd(self.period, d)
+        lo = hi = None
+        for i in range(min(n, cycle)):
+            first = self.region(a + d * i)[0]
+            last = self.region(a + d * (i + (n - 1 - i) // cycle * cycle))[1]
+            lo = first if lo is None or first < lo else lo
+            hi = last if hi is None or last > hi else hi
+        assert lo is not None and hi is not None
+        return lo, hi
 
     def reduced(self) -> PhaseTable:
         """The same field with the smallest period that describes it."""
@@ -183,6 +193,10 @@ class PhaseTable:
             ):
                 return PhaseTable(p, d, self.lo[:p], self.hi[:p])
         return self
+
+
+#: the most phases a field keeps exactly (beyond, the figures are bounds with a note)
+_MAX_PERIOD = 65536
 
 
 def _table_of(size: Any, stride: Any, offset: Any, phases: Any) -> PhaseTable | None:
@@ -205,17 +219,21 @@ def _table_step(t: PhaseTable, g: Any, taps: Any) -> PhaseTable | None:
     """The table after one axis of a layer's step: a :class:`Windows` or ``(k, s, a)`` with
     taps spaced ``taps`` apart."""
     if isinstance(g, Windows):
+        if any(is_symbolic(v) for v in (g.size, g.shift, g.length)):
+            return None
         p = t.period * g.period // gcd(t.period, g.period)
-        units = [[g.base(r) + g.dilation * i for i in range(g.taps)] for r in range(p)]
+        runs = [(g.base(r), g.dilation, g.taps) for r in range(p)] if p <= _MAX_PERIOD else []
         shift = t.shift * p // t.period
     else:
         k, s, a = g
         if not all(isinstance(v, int) and not is_symbolic(v) for v in (k, s, a, taps)):
             return None
         p = t.period // gcd(t.period, s)
-        units = [[r * s + a + taps * i for i in range((k - 1) // taps + 1)] for r in range(p)]
+        runs = [(r * s + a, taps, (k - 1) // taps + 1) for r in range(p)]
         shift = t.shift * p * s // t.period
-    spans = [t.union(us) for us in units]
+    if p > _MAX_PERIOD:
+        return None
+    spans = [t.union(*run) for run in runs]
     return PhaseTable(p, shift, tuple(a for a, _ in spans), tuple(b for _, b in spans)).reduced()
 
 
@@ -264,7 +282,10 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
         )
         if windowed:
             geom = tuple(_approx_window(g) for g in geom)
-            note = (note or "") + " (approximate: no exact per-phase table for these figures)"
+            note = (note or "") + (
+                "windowed attention: approximate field (symbolic, fractional or more than "
+                f"{_MAX_PERIOD} phases: no exact per-phase table)"
+            )
     size, stride, offset, phases = [], [], [], []
     for (k, s, a), r, st, o, p in zip(geom, rf.size, rf.stride, rf.offset, rf.phases):
         size.append(r + (k - 1) * st)
@@ -334,6 +355,8 @@ def _merge_tables(local: list[RF], n: int) -> tuple[PhaseTable, ...] | None:
         if len({Fraction(t.shift, t.period) for t in ts}) != 1:
             return None
         p = _lcm([t.period for t in ts])
+        if p > _MAX_PERIOD:
+            return None
         spans = [[t.region(r) for t in ts] for r in range(p)]
         table = PhaseTable(
             p,
