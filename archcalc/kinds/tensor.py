@@ -88,9 +88,9 @@ def sample_axis(call: TorchCall, i: int, dim: Any) -> int:
     shape, layout = call.inputs[i], call.layouts[i]
     if layout == "const":
         return dim % max(len(shape), 1)
-    if layout == "fold":
+    if layout.startswith("fold"):  # per-sample axes are torch's
         d = dim % len(shape)
-        if d == 0:
+        if d == (int(layout[5:]) if layout.startswith("fold@") else 0):
             raise UnsupportedError("an operation along the axis the batch is folded into")
         return d
     if layout == "nhwc":  # torch (N, H, W, C) of archcalc's (C, H, W)
@@ -429,8 +429,8 @@ def _torch_to_sample(layout: str, t: int) -> int | None:
     """Per-sample axis of torch axis ``t`` (``None``: the batch axis)."""
     if layout == "const":
         return t
-    if layout == "fold":
-        return None if t == 0 else t
+    if layout.startswith("fold"):
+        return None if t == (int(layout[5:]) if layout.startswith("fold@") else 0) else t
     b = int(layout.split("@")[1]) if layout.startswith("batch@") else 0
     if t == b:
         return None
@@ -443,9 +443,9 @@ def _getitem_chain(call: TorchCall) -> Any:
     key = call.arg(1, "indices")
     key = key if isinstance(key, tuple) else (key,)
     layout, shape = call.layouts[0], call.inputs[0]
-    if layout not in ("std", "const", "fold") and not layout.startswith("batch@"):
+    if layout not in ("std", "const") and not layout.startswith(("batch@", "fold")):
         raise UnsupportedError(f"indexing a {layout} tensor")
-    rank = len(shape) + (0 if layout in ("const", "fold") else 1)  # torch's rank
+    rank = len(shape) + (0 if layout == "const" or layout.startswith("fold") else 1)
     used = sum(1 for k in key if k is not None and k is not Ellipsis)
     if any(
         not isinstance(k, (slice, int)) or isinstance(k, bool)
@@ -471,7 +471,7 @@ def _getitem_chain(call: TorchCall) -> Any:
             continue
         s = _torch_to_sample(layout, axis_t)
         axis_t += 1
-        if s is None or (layout == "fold" and axis_t == 1):
+        if s is None:
             if k != slice(None):
                 raise UnsupportedError(f"indexing {key!r} picks along the batch axis")
             continue

@@ -190,6 +190,8 @@ class Converter:
         #: node name -> (how it was called: "module" | "function" | "method", what)
         self.via: dict[str, tuple[str, str]] = {}
         self.renamed = renamed
+        #: layouts shown to the kinds as another ("one": a batch of one, as "std")
+        self.shown: dict[str, str] = {}
         self.modules = dict(root.named_modules())
         #: parameter or buffer name -> its shape (a Param layer has it, views aside)
         self.param_shapes: dict[str, tuple[int, ...]] = {}
@@ -351,11 +353,43 @@ class Converter:
         kwargs: dict[str, Any],
         several: bool,
     ) -> Any:
-        """The layer(s) of a call the kinds map, its traced inputs made readable first."""
+        """The layer(s) of a call the kinds map, its traced inputs made readable first;
+        when no kind takes them as they are, a folded batch ``(N·k, ...)`` shown to a module
+        as a batch-first ``(k, ...)`` (Linear and LayerNorm on the last axis: the same
+        figures per element), or a constant ``(1, ...)`` read as a batch of one."""
         args, kwargs = sources.readable(self, ev, (args, kwargs))
         traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
         if not traced:
             raise Unmappable("no archcalc layer does this (to a parameter or a constant)")
+        try:
+            return self.layers_of(ev, kinds, args, kwargs, traced)
+        except Unmappable:
+            if any(t.layout == "nhwc" for t in traced):  # as a Permute layer, then again
+                args, kwargs = sources.channels_last(self, ev, (args, kwargs))
+                traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
+                return self.layers_of(ev, kinds, args, kwargs, traced)
+            if ev.called_as == "module" and any(t.layout == "fold" for t in traced):
+                self.shown = {"fold": "std"}
+                try:
+                    return self.layers_of(ev, kinds, args, kwargs, traced)
+                except Unmappable:
+                    pass
+                finally:
+                    self.shown = {}
+            elif all(t.layout == "const" and t.tshape and t.tshape[0] == 1 for t in traced):
+                args, kwargs = sources.batch_of_one(self, ev, (args, kwargs))
+                traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
+                return self.layers_of(ev, kinds, args, kwargs, traced)
+            raise
+
+    def layers_of(
+        self,
+        ev: Event,
+        kinds: Sequence[type[Layer]],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        traced: list[T],
+    ) -> Any:
         if not isinstance(ev.out, Tensor):  # several outputs: one layer each
             outs = [self.tshape(ev, t) for t in ev.out]
             return tuple(
@@ -410,7 +444,7 @@ def make_layer(
         tuple(arg(a) for a in args),
         {k: arg(v) for k, v in kwargs.items()},
         tuple(t.shape for t in traced),
-        tuple("std" if t.layout == "one" else t.layout for t in traced),
+        tuple({"one": "std", **self.shown}.get(t.layout, t.layout) for t in traced),
         archcalc_shape(tshape, layout),
         tuple(archcalc_shape(o, layout) for o in outs),
         index,

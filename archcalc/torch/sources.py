@@ -136,9 +136,7 @@ def readable(conv: Any, ev: Event, values: Any) -> Any:
         if v.layout in ("view", "shuffle"):
             v = materialize(conv, ev, v)
         if ev.called_as == "module" and v.layout == "const" and v.tshape and v.tshape[0] == 1:
-            # a module on a constant (1, ...): a batch of one (layout "one")
-            shape = tuple(int(d) for d in v.tshape[1:])
-            v = add_node(conv, ev, K.Reshape(shape), v, "one", v.tshape, f"{v.node}.batch")
+            v = _one(conv, ev, v)  # a module on a constant (1, ...): a batch of one
         return v
 
     out = _map(values, one)
@@ -156,6 +154,26 @@ def readable(conv: Any, ev: Event, values: Any) -> Any:
         return add_node(conv, ev, K.Reshape(shape), v, "const", shape)
 
     return _map(out, strip)
+
+
+def _one(conv: Any, ev: Event, v: T) -> T:
+    """The constant ``v`` of torch shape ``(1, ...)`` read as a batch of one (layout
+    ``one``: an operation on it is counted per sample, as torch would on a real batch)."""
+    shape = tuple(int(d) for d in v.tshape[1:])
+    return add_node(conv, ev, K.Reshape(shape), v, "one", v.tshape, f"{v.node}.batch")
+
+
+def channels_last(conv: Any, ev: Event, values: Any) -> Any:
+    """``values`` with each channels-last view made a ``Permute`` layer ``(H, W, C)``."""
+    return _map(
+        values, lambda v: materialize(conv, ev, v) if isinstance(v, T) and v.layout == "nhwc" else v
+    )
+
+
+def batch_of_one(conv: Any, ev: Event, values: Any) -> Any:
+    """``values`` with each constant ``(1, ...)`` read as a batch of one (the position
+    embedding a ViT interpolates to its input size)."""
+    return _map(values, lambda v: _one(conv, ev, v) if isinstance(v, T) else v)
 
 
 def _flatten(v: Any) -> Any:

@@ -26,7 +26,8 @@ class T:
 
     - ``std``: ``(N, *shape)``, the batch first;
     - ``fold``: the batch folded into axis 0, ``(N·k, *shape[1:])`` for ``shape = (k, ...)``
-      (Swin's windows ``(N·nW, L, C)``, LeViT's ``x.flatten(0, 1)``);
+      (Swin's windows ``(N·nW, L, C)``, LeViT's ``x.flatten(0, 1)``); ``fold@j``: folded
+      into axis ``j`` (the per-sample axes are torch's, axis ``j`` divided by the batch);
     - ``batch@j``: the batch at torch axis ``j`` (``qkv.permute(2, 0, 3, 1, 4)``);
     - ``const``: no batch axis: a parameter, buffer or constant, the same for every sample
       (``tshape == shape``);
@@ -75,12 +76,26 @@ class X:
 
 
 def batch_axis(layout: str) -> int | None:
-    """Torch's batch axis in ``layout`` (``None`` for a constant)."""
+    """Torch's batch axis in ``layout`` (``None`` for a constant; the axis the batch is
+    folded into for ``fold``/``fold@j``)."""
     if layout == "const":
         return None
     if layout.startswith("batch@"):
         return int(layout[6:])
+    if layout.startswith("fold@"):
+        return int(layout[5:])
     return 0
+
+
+def fold_axis(layout: str) -> int | None:
+    """The torch axis the batch is folded into, ``None`` when it is not folded."""
+    if layout == "fold":
+        return 0
+    return int(layout[5:]) if layout.startswith("fold@") else None
+
+
+def fold_at(j: int) -> str:
+    return "fold" if j == 0 else f"fold@{j}"
 
 
 def layout_at(j: int) -> str:
@@ -95,8 +110,9 @@ def torch_shape(shape: tuple[Any, ...], layout: str) -> tuple[Any, ...]:
         return tuple(shape)
     if layout == "one":
         return (1, *shape)
-    if layout == "fold":
-        return (BATCH * shape[0], *shape[1:])
+    f = fold_axis(layout)
+    if f is not None:
+        return (*shape[:f], BATCH * shape[f], *shape[f + 1 :])
     j = batch_axis(layout) or 0
     return (*shape[:j], BATCH, *shape[j:])
 
@@ -107,8 +123,9 @@ def archcalc_shape(tshape: tuple[int, ...], layout: str) -> tuple[int, ...]:
         return (c, h, w)
     if layout == "const":
         return tuple(tshape)
-    if layout == "fold":
-        return (tshape[0] // BATCH, *tshape[1:])
+    f = fold_axis(layout)
+    if f is not None:
+        return (*tshape[:f], tshape[f] // BATCH, *tshape[f + 1 :])
     j = batch_axis(layout) or 0
     return (*tshape[:j], *tshape[j + 1 :])
 
@@ -123,11 +140,14 @@ def result_layout(tshape: tuple[int, ...], hint: str) -> str:
     if hint == "nhwc":
         return "nhwc" if len(tshape) == 4 and tshape[0] == BATCH else "std"
     j = batch_axis(hint) or 0
+    f = fold_axis(hint)
+    if f is not None and 0 < f < len(tshape) and tshape[f] % BATCH == 0:
+        return hint
     if j < len(tshape) and tshape[j] == BATCH:
         return layout_at(j)
     if tshape and tshape[0] == BATCH:
         return "std"
-    if tshape and tshape[0] % BATCH == 0 and hint == "fold":
+    if tshape and tshape[0] % BATCH == 0 and f is not None:
         return "fold"
     raise Unmappable(
         f"its result of shape {tuple(tshape)} has no batch axis (the batch was {BATCH})"
@@ -137,14 +157,19 @@ def result_layout(tshape: tuple[int, ...], hint: str) -> str:
 def layout_for(tshape: tuple[int, ...], shape: tuple[Any, ...], first: str) -> str:
     """The layout in which torch's ``tshape`` is archcalc's per-sample ``shape``: ``first``
     if it fits, else the batch at the first axis that fits, else folded into axis 0."""
-    cands = [first, "std", *(f"batch@{j}" for j in range(1, len(tshape))), "fold"]
+    n = len(tshape)
+    cands = [first, "std", *(f"batch@{j}" for j in range(1, n)), "fold"]
+    cands += [f"fold@{j}" for j in range(1, n)]
     for c in cands:
-        if c == "nhwc" and len(tshape) != 4:
+        if c == "nhwc" and n != 4:
             continue
         j = batch_axis(c)
-        if j is not None and c not in ("fold", "nhwc") and (j >= len(tshape) or tshape[j] != BATCH):
+        if j is not None and j >= n:
             continue
-        if c == "fold" and (not tshape or tshape[0] % BATCH):
+        f = fold_axis(c)
+        if f is not None and tshape[f] % BATCH:
+            continue
+        if j is not None and f is None and c != "nhwc" and tshape[j] != BATCH:
             continue
         if tuple(archcalc_shape(tshape, c)) == tuple(shape):
             return c
@@ -169,10 +194,7 @@ def reshape_layout(base: T, tshape: tuple[int, ...]) -> str:
     q = 1
     for i, d in enumerate(tshape):
         if q == before and d % BATCH == 0 and d > 0:
-            if d == BATCH:
-                return layout_at(i)
-            if i == 0:
-                return "fold"
+            return layout_at(i) if d == BATCH else fold_at(i)
         q *= d
         if q > before:
             break

@@ -15,6 +15,8 @@ from .values import (
     Unmappable,
     archcalc_shape,
     batch_axis,
+    fold_at,
+    fold_axis,
     layout_at,
     listify,
     reshape_layout,
@@ -210,7 +212,7 @@ def add_node(
 def materialize(self: Any, ev: Event, t: T) -> T:
     """``t`` as a tensor an operation can read (``std``, ``fold``, ``batch@j`` or
     ``const``): a lazy view becomes a ``Reshape`` layer, a channels-last map a ``Permute``."""
-    if t.layout in ("std", "fold", "const") or t.layout.startswith("batch@"):
+    if t.layout in ("std", "const") or t.layout.startswith(("batch@", "fold")):
         return t
     if t.layout == "nhwc":
         return add_node(
@@ -246,11 +248,15 @@ def generic_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
         if perm == list(range(len(perm))):
             return x
         return add_node(self, ev, K.Permute(tuple(perm)), x, "const", tshape)
-    if x.layout == "fold":
-        if perm[0] != 0:
-            raise Unmappable(f"a permutation {tuple(perm)} moves the axis the batch is folded into")
+    f = fold_axis(x.layout)
+    if f is not None:  # the per-sample axes are torch's: the same permutation
         dims = tuple(perm)
-        layout = "fold"
+        layout = fold_at(perm.index(f))
+    elif x.layout == "one":
+        if perm[0] != 0:
+            raise Unmappable(f"a permutation {tuple(perm)} moves the batch of one")
+        dims = tuple(p - 1 for p in perm[1:])
+        layout = "one"
     else:
         b = batch_axis(x.layout) or 0
         layout = layout_at(perm.index(b))
