@@ -28,6 +28,7 @@ from archcalc.kinds import (
     LayerNorm,
     LayerScale,
     Linear,
+    MaskedScaledDotProductAttention,
     Matmul,
     Mul,
     Normalize,
@@ -212,6 +213,23 @@ def test_sdpa_by_hand():
     )
     with pytest.raises(archcalc.ShapeError, match="do not fit"):
         a.out_shape(((H, L, E), (H, S, E + 1), (H, S, E)))
+
+
+def test_masked_sdpa_by_hand():
+    m = MaskedScaledDotProductAttention()
+    ins = ((H, L, E), (H, S, E), (H, S, E), (L, S))  # a (L, S) bias for every head
+    plain = ScaledDotProductAttention()
+    assert m.out_shape(ins) == (H, L, E)
+    assert m.macs(ins, ()) == plain.macs(ins[:3], ()) == 2 * H * L * S * E
+    assert m.flops(ins, ()) == plain.flops(ins[:3], ()) + H * L * S  # the mask's adds
+    # a mask that requires grad: the math path on CPU, whatever the shapes
+    assert not m.fused(ins) and m.count_flopcounter(ins, (), N) == 2 * N * m.macs(ins, ())
+    assert m.saved(ins, (H, L, E), N) == plain.saved(((H, L, E), (H, S, E), (H, S, E + 2)), (), N)
+    const = MaskedScaledDotProductAttention(mask_grad=False)
+    assert const.fused(ins) and const.count_flopcounter(ins, (), N) == 0
+    assert const.saved(ins, (H, L, E), N) == (*plain.saved(ins[:3], (H, L, E), N), "in3")
+    with pytest.raises(archcalc.ShapeError, match="does not broadcast to 6x7"):
+        m.out_shape((*ins[:3], (6, S)))
 
 
 def test_layerscale_linear_layernorm_on_any_rank():
@@ -564,6 +582,13 @@ SAVED = {
         # scaled q, scaled kᵀ, the weights, v
         4 * N * (H * L * E + H * S * E + H * L * S + H * S * (E + 2)),
     ),
+    "sdpa_learned_mask": (
+        MaskedScaledDotProductAttention(),
+        ((H, L, E), (H, S, E), (H, S, E), (H, L, S)),
+        lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        # a mask requiring grad: the math path (scaled q, scaled kᵀ, the weights, v)
+        4 * N * (H * L * E + H * S * E + H * L * S + H * S * E),
+    ),
 }
 
 
@@ -674,3 +699,37 @@ def test_einsum_with_a_parameter_imports_exactly():
     assert Einsum("lc,kc->lk", second_batched=False) in [n.layer for n in imported.live_nodes()]
     assert _ours(imported) == hand
     assert archcalc.summary(imported).params == S * E
+
+
+class _BiasedAttention(nn.Module):
+    """Attention with a learned relative-position bias as sdpa's mask (MaxViT, CoAtNet)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(E, 3 * E)
+        self.table = nn.Parameter(torch.zeros(H, L, L))  # (not named *bias*: torchinfo)
+
+    def forward(self, x):  # x: (N, H, L, E)
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=self.table)
+
+
+def test_attention_with_a_learned_mask_imports_exactly():
+    net = _BiasedAttention().eval()
+    x = torch.randn(N, H, L, E)
+    imported = at.from_torch(net, (H, L, E))
+    assert MaskedScaledDotProductAttention() in [n.layer for n in imported.live_nodes()]
+    assert archcalc.summary(imported).params == 3 * E * E + 3 * E + H * L * L
+    qkv = N * H * L * E * 3 * E  # the projection's MACs
+    scores = N * H * L * L * E * 2  # QKᵀ and AV
+    # fvcore: linear only (no sdpa handle); FlopCounterMode: the mask requires grad, so the
+    # math path's bmm count besides the projection's addmm; ptflops: the Linear hook per
+    # position (÷ N) only; thop: count_linear; torchinfo: the Linear's weight + bias × N
+    hand = {
+        "fvcore": qkv,
+        "flopcounter": 2 * qkv + 2 * scores,
+        "ptflops": H * L * (E * 3 * E + 3 * E),
+        "thop": qkv,
+        "torchinfo": N * (3 * E * E + 3 * E),
+    }
+    assert tool_totals(net, x) == hand == _ours(imported)

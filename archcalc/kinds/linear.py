@@ -145,6 +145,11 @@ class Linear(MatmulCounts, Layer):
         if layout == "std" and len(x) >= 3 and not channel:
             # torch's rule on a batch-first tensor of any rank: the last axis
             return cls(fin, fout, bias=bias, channels_last=True)
+        lead = layout.removeprefix("batch@")
+        if layout == "fold" or (lead.isdigit() and int(lead) < len(x)):
+            # the batch folded into axis 0 (Swin-style windows) or at an axis before the last:
+            # the last axis of the per-sample shape is torch's last axis
+            return cls(fin, fout, bias=bias, channels_last=len(x) >= 3)
         if not ((layout == "std" and len(x) in (1, 2, 3)) or layout == "nhwc"):
             raise UnsupportedError(
                 f"a linear layer on the last axis of a tensor of per-sample shape {x} "

@@ -68,6 +68,7 @@ __all__ = [
     "Reduce",
     "Normalize",
     "ScaledDotProductAttention",
+    "MaskedScaledDotProductAttention",
     "Div",
     "Pow",
     "broadcast",
@@ -131,9 +132,11 @@ def torch_axis(call: TorchCall, d: Any, i: int = 0) -> int:
     """The per-sample axis of torch's dim ``d`` of input ``i`` (negative when torch's is and
     it lies after the batch axis); the batch axis raises :class:`UnsupportedError`."""
     x, layout = call.inputs[i], call.layouts[i]
-    rank = len(x) + (0 if layout == "fold" else 1)
+    rank = len(x) + (0 if layout in ("fold", "const") else 1)
     if isinstance(d, bool) or not isinstance(d, int) or not -rank <= d < rank:
         raise UnsupportedError(f"dim {d!r} of a tensor of {rank} dimensions")
+    if layout == "const":  # no batch axis: torch's axes are the tensor's
+        return d
     if layout == "nhwc":  # torch (N, H, W, C) holds archcalc's (C, H, W)
         if d % 4 == 0:
             raise UnsupportedError("an operation over the batch axis (dim 0)")
@@ -171,14 +174,15 @@ def _field(kind: str, shape: Shape, axes: tuple[int, ...]) -> tuple[AxisGeom, Ax
 
 
 def _traced(call: TorchCall, n: int, what: str) -> None:
-    """``call`` has ``n`` activation operands, no parameter, all with the batch at one torch
-    axis (``std``, ``batch@j`` or ``fold``: then per-sample shapes align as torch's do)."""
+    """``call`` has ``n`` tensor operands, no parameter as such, all with the batch at one
+    torch axis (``std``, ``batch@j`` or ``fold``: then per-sample shapes align as torch's
+    do), or all ``const`` (a parameter, buffer or constant: the same for every sample)."""
     layouts = set(call.layouts)
     if (
         len(call.inputs) != n
         or call.params()
         or len(layouts) != 1
-        or _batch_at(call.layouts[0]) is None
+        or (_batch_at(call.layouts[0]) is None and layouts != {"const"})
     ):
         got = ", ".join(f"{s} ({lay})" for s, lay in zip(call.inputs, call.layouts))
         params = ", ".join(f"'{p.param}'" for p in call.params())
@@ -207,6 +211,8 @@ def elementwise_operands(call: TorchCall, what: str) -> None:
     every sample) no longer than the axes after the batch, so that it never meets the batch
     axis. Raises :class:`UnsupportedError` naming ``what`` otherwise."""
     batched = {("std" if v == "bcast" else v) for v in call.layouts if v != "const"}
+    if not batched:
+        return  # constants only (a parameter times a buffer): the same for every sample
     layout = next(iter(batched), None)
     j = _batch_at(layout) if layout is not None else None
     if len(batched) != 1 or j is None:
@@ -347,6 +353,9 @@ class Matmul(MatmulCounts, Layer):
             _traced(first, 1, "a matrix product")
         else:
             _traced(call, 2, "a matrix product")
+            if set(call.layouts) == {"const"}:
+                # fvcore and ptflops count it once, archcalc's counts are per sample
+                raise UnsupportedError("a matrix product of parameters or constants only")
             if len(call.inputs[0]) != len(call.inputs[1]):
                 raise UnsupportedError(
                     f"a matrix product of batch-first tensors of ranks {len(call.inputs[0]) + 1} "
@@ -608,6 +617,9 @@ class Softmax(Parameterless, Layer):
         if d is None:
             raise UnsupportedError("softmax with an implicit dim")
         op = "F.softmax" if call.op.startswith("torch.nn.functional") else "Tensor.softmax"
+        if op == "F.softmax" and call.layouts[0] == "const":
+            # ptflops counts F.softmax of a parameter once, archcalc's counts are per sample
+            raise UnsupportedError("F.softmax of a parameter or constant")
         return cls(torch_axis(call, d), op)
 
     def to_torch(self, tb: Any) -> Any:
@@ -918,6 +930,91 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.tensor_math.ScaledDotProductAttention(self.is_causal)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class MaskedScaledDotProductAttention(ScaledDotProductAttention):
+    """``F.scaled_dot_product_attention(q, k, v, attn_mask=mask)``: a float mask (a
+    relative-position bias, MaxViT's and CoAtNet's) added to the scores, or a boolean one,
+    the fourth input, broadcast to ``(..., L, S)``. Counts as :class:`ScaledDotProductAttention`
+    plus one add per score (``B·L·S``).
+
+    ``mask_grad``: the mask requires grad, as one computed from parameters or activations
+    does in a model run with grad enabled (the tools' runs, a training step). On CPU torch's
+    fused kernel does not take such a mask: the math path runs (FlopCounterMode 2·MACs, the
+    math path's saved tensors). A constant mask (``mask_grad=False``) runs the fused kernel
+    where :class:`ScaledDotProductAttention` does, which then also keeps the mask. The
+    importer cannot see whether a mask requires grad and assumes it does (a mask made of
+    constants only is the exception: not modelled).
+
+    >>> MaskedScaledDotProductAttention().out_shape(((3, 5, 4), (3, 7, 4), (3, 7, 4), (3, 5, 7)))
+    (3, 5, 4)
+    """
+
+    mask_grad: bool = True
+
+    arity: ClassVar[int | None] = 4
+
+    count_flopcounter = counts(
+        "2·MACs on the math path (flop_counter bmm_flop), which CPU runs for a mask that "
+        "requires grad; with a constant mask as ScaledDotProductAttention (0 fused)",
+        lambda s, i, o, b: 0 if s.fused(i) else 2 * b * s.macs(i, o),
+        short="2N·MACs (0 fused: constant mask)",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(), ((3, 5, 4), (3, 7, 4), (3, 7, 4), (5, 7))
+
+    def fused(self, ins: Shapes) -> bool:
+        """Whether torch runs the fused CPU kernel: a constant mask where the unmasked
+        attention would."""
+        return not self.mask_grad and ScaledDotProductAttention.fused(self, ins[:3])
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        if len(ins) != 4:
+            raise ShapeError(f"{self.kind} takes q, k, v and a mask, got {len(ins)} inputs")
+        batch, n, s, _, ev = _sdpa_shapes(self.kind, ins[:3])
+        if broadcast(self.kind, (ins[3], (*batch, n, s))) != (*batch, n, s):
+            raise ShapeError(f"{self.kind}: a mask of shape {_fmt(ins[3])} for {n}x{s} scores")
+        return (*batch, n, ev)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return ScaledDotProductAttention.macs(self, ins[:3], out)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        batch, n, s, _, _ = _sdpa_shapes(self.kind, ins[:3])
+        return ScaledDotProductAttention.flops(self, ins[:3], out) + prod(batch) * n * s
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        kept = ScaledDotProductAttention.saved(self, ins[:3], out, batch)
+        return (*kept, "in3") if self.fused(ins) else kept
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "archcalc.torch.tensor_math.MaskedScaledDotProductAttention",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(bool(call.module.is_causal), bool(call.module.mask_grad))
+        mask = call.arg(3, "attn_mask")
+        if getattr(mask, "index", None) is None or bool(call.arg(5, "is_causal", False)):
+            raise UnsupportedError("scaled_dot_product_attention: no mask given as a tensor")
+        if call.arg(4, "dropout_p", 0.0) not in (0, 0.0) or call.kwargs.get("enable_gqa"):
+            raise UnsupportedError("scaled_dot_product_attention with dropout or enable_gqa")
+        qkv = [call.arg(i, n) for i, n in enumerate(("query", "key", "value"))]
+        if len(call.inputs) != 4 or [getattr(t, "index", None) for t in qkv] != [0, 1, 2]:
+            raise UnsupportedError("scaled_dot_product_attention of q, k, v not all activations")
+        first = dataclasses.replace(call, inputs=call.inputs[:3], layouts=call.layouts[:3])
+        _traced(first, 3, "scaled_dot_product_attention")
+        _batch_leads(first, "scaled_dot_product_attention")
+        elementwise_operands(call, "an attention mask")
+        return cls()
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.MaskedScaledDotProductAttention(self.mask_grad)
 
 
 # ---------------------------------------------------------------- elementwise

@@ -21,6 +21,7 @@ __all__ = [
     "Reduce",
     "Normalize",
     "ScaledDotProductAttention",
+    "MaskedScaledDotProductAttention",
     "Div",
     "Pow",
     "ChannelScale",
@@ -157,3 +158,18 @@ class Shift(nn.Module):
         if self.negate:
             return self.value - x
         return x.add(self.value) if self.patched else x + self.value
+
+
+class MaskedScaledDotProductAttention(nn.Module):
+    """``F.scaled_dot_product_attention(q, k, v, attn_mask=mask)``; ``mask_grad``: the mask
+    is used as it comes (it requires grad when computed from parameters), else detached."""
+
+    is_causal = False
+
+    def __init__(self, mask_grad: bool = True) -> None:
+        super().__init__()
+        self.mask_grad = mask_grad
+
+    def forward(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
+        m = mask if self.mask_grad else mask.detach()
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=m)
