@@ -348,3 +348,60 @@ def test_a_module_on_a_constant_is_counted() -> None:
     # fvcore at batch 1: embed 6·3·2·2 per output position (16), proj 6·4 per position (16)
     assert s.flops == 16 * 6 * 3 * 2 * 2 + 16 * 6 * 4
     assert s.layer("proj").params == 6 * 4 + 6
+
+
+def test_pad_any_axes_by_hand() -> None:
+    from archcalc.kinds.tensor import PadAxes
+
+    # CoaT pads the token axis of (h, L, d) by one in front: (4, 196 + 1, 32)
+    assert PadAxes((1,), (1,), (0,)).out_shape(((4, 196, 32),)) == (4, 197, 32)
+    # a map's H and W padded (1, 0) and (2, 3): unit 0's window starts 1 row, 2 columns up/left
+    p = PadAxes((1, 2), (1, 2), (0, 3))
+    assert p.out_shape(((8, 5, 5),)) == (8, 6, 10)
+    assert p.geometry(((8, 5, 5),), (8, 6, 10)) == ((1, 1, -1), (1, 1, -2))
+    assert p.flops(((8, 5, 5),), (8, 6, 10)) == 0
+
+
+class PadTokens(nn.Module):
+    """CoaT's F.pad of the token axis of a multi-head tensor, DaViT's of a channels-last map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: Any) -> Any:
+        x = self.conv(x).permute(0, 2, 3, 1)  # (N, H, W, C): channels-last
+        x = torch.nn.functional.pad(x, (0, 0, 1, 2, 0, 1))  # W by (1, 2), H by (0, 1)
+        t = self.fc(x).flatten(1, 2)  # (N, L, C)
+        return torch.nn.functional.pad(t, (0, 0, 1, 0))  # one token in front
+
+
+def test_pad_of_a_channels_last_map_and_of_tokens() -> None:
+    s = imported(PadTokens(), (3, 5, 5))
+    # (5 + 0 + 1) x (5 + 1 + 2) positions = 48 tokens, one more in front
+    assert s.output_shape == (6 * 8 + 1, 4)
+    assert [r.kind for r in s.layers if "pad" in r.name] == ["PadAxes", "PadAxes"]
+
+
+@pytest.mark.parametrize(
+    "net, shape",
+    [
+        (TokenMixer(), (3, 16, 16)),
+        (Heads(), (5, 8)),
+        (SplitLast(), (7, 6)),
+        (Stacked(), (3, 6, 6)),
+        (Tokens2(), (5, 8)),
+        (Sliced(), (3, 8, 6)),
+        (PadTokens(), (3, 5, 5)),
+    ],
+)
+def test_built_back_in_torch(net: nn.Module, shape: tuple[int, ...]) -> None:
+    """to_torch of the import runs in torch with torch's output shape and parameter count."""
+    from archcalc.torch import to_torch
+
+    model = from_torch(net, shape)
+    built = to_torch(model).eval()
+    x = torch.randn(2, *shape)
+    assert built(x).shape == net.eval()(x).shape
+    assert sum(p.numel() for p in built.parameters()) == sum(p.numel() for p in net.parameters())

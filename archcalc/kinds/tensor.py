@@ -67,6 +67,7 @@ __all__ = [
     "Cat",
     "Stack",
     "Roll",
+    "PadAxes",
     "Param",
     "Constant",
     "sample_axis",
@@ -710,6 +711,81 @@ class Roll(_View):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.TensorOp("roll", self.shifts, tuple(d + 1 for d in self.dims))
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PadAxes(_View):
+    """Per-sample axes ``axes`` padded with ``before[i]`` and ``after[i]`` elements of
+    ``value`` (``F.pad`` on any axes: CoaT's ``F.pad(x, (0, 0, 1, 0))`` of a token axis,
+    DaViT's and Swin's padding of a channels-last map); archcalc's ``Pad`` is the case of a
+    ``(C, H, W)`` map's height and width. A new tensor; nothing saved.
+
+    >>> PadAxes((1,), (1,), (0,)).out_shape(((4, 196, 32),))
+    (4, 197, 32)
+    """
+
+    axes: tuple[Any, ...]
+    before: tuple[Any, ...]
+    after: tuple[Any, ...]
+    value: float = 0.0
+
+    count_fvcore = fvcore_ignored("constant_pad_nd")
+    count_ptflops_functional = ptflops_no_patch("F.pad")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.pad",)
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "axes", self.axes)
+        _ints(self.kind, "before", self.before)
+        _ints(self.kind, "after", self.after)
+        if not len(self.axes) == len(self.before) == len(self.after):
+            raise invalid(self.kind, "after", self.after, "needs one pair per axis")
+        if len(set(self.axes)) != len(self.axes):
+            raise invalid(self.kind, "axes", self.axes, "must not repeat an axis")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((0,), (1,), (2,)), ((4, 5, 6),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = list(ins[0])
+        for a, lo, hi in zip(self.axes, self.before, self.after):
+            if a >= len(s):
+                raise ShapeError(f"PadAxes.axes = {self.axes} but the input is {_fmt(ins[0])}")
+            s[a] = s[a] + lo + hi
+        return tuple(s)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        n = len(ins[0])
+        start = {a: lo for a, lo in zip(self.axes, self.before)}
+        # a pad of the last two (spatial) axes shifts unit 0's window, as Pad's
+        return ((1, 1, -start.get(n - 2, 0)), (1, 1, -start.get(n - 1, 0)))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        pad = call.arg(1, "pad")
+        mode, value = call.arg(2, "mode", "constant"), call.arg(3, "value", None)
+        if mode != "constant":
+            raise UnsupportedError(f"F.pad(mode={mode!r}): archcalc pads with a constant")
+        pad = tuple(int(p) for p in pad)
+        rank = len(call.inputs[0]) + (0 if call.layouts[0] == "const" else 1)  # torch's
+        axes, before, after = [], [], []
+        for i in range(len(pad) // 2):
+            lo, hi = pad[2 * i], pad[2 * i + 1]
+            if lo == 0 and hi == 0:
+                continue
+            if lo < 0 or hi < 0:
+                raise UnsupportedError(f"F.pad by {pad}: a negative pad crops")
+            axes.append(sample_axis(call, 0, rank - 1 - i))
+            before.append(lo)
+            after.append(hi)
+        if not axes:
+            return None
+        return cls(tuple(axes), tuple(before), tuple(after), float(value or 0.0))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("pad", tuple(a + 1 for a in self.axes), self.before, self.after)
 
 
 # ---------------------------------------------------------------- sources

@@ -41,6 +41,12 @@ class TensorOp(nn.Module):
             return torch.stack((x, *rest), dim=a[0])
         if op == "roll":
             return torch.roll(x, a[0], a[1])
+        if op == "pad":
+            pads = [0] * (2 * x.dim())
+            for axis, lo, hi in zip(*a):
+                j = x.dim() - 1 - axis
+                pads[2 * j], pads[2 * j + 1] = lo, hi
+            return torch.nn.functional.pad(x, pads)
         raise ValueError(f"unknown tensor operation {op!r}")  # pragma: no cover
 
     def extra_repr(self) -> str:
