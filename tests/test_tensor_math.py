@@ -144,6 +144,12 @@ def test_softmax_reductions_normalize_by_hand():
     assert Reduce("sum", (-1,)).saved(x, (H, L), N) == ()
     assert Reduce("norm", (-1,)).saved(x, (H, L), N) == ("in0", "out")
     assert Reduce("mean", (0,)).geometry(((L, E),), (E,)) is GLOBAL  # mean over tokens
+    # torch.max(x, dim): the values keep the int64 indices for backward, the indices nothing
+    assert Reduce("max", (-1,)).flops(x, (H, L)) == n - H * L
+    assert Reduce("max", (-1,)).saved(x, (H, L), N) == (Extra(N * H * L, 8, "indices (int64)"),)
+    assert Reduce("argmax", (-1,)).saved(x, (H, L), N) == ()
+    with pytest.raises(archcalc.SpecError, match="must be one axis for max"):
+        Reduce("max", (0, 1))
     with pytest.raises(archcalc.ShapeError, match="repeated"):
         Reduce("sum", (1, -2)).out_shape(x)
     with pytest.raises(archcalc.SpecError, match="non-empty list of axes"):
@@ -455,6 +461,18 @@ def _case_einsum_parameter():
     return net, x, None, {**ZERO, "fvcore": N * L * E * S, "flopcounter": 2 * N * L * E * S}
 
 
+def _case_max():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: x.max(-1, keepdim=True)[0] * x.amin(1, keepdim=True))
+    m = _model(
+        x[1:],
+        ("max", Reduce("max", (-1,), keepdim=True), ("input",), "method"),
+        ("amin", Reduce("amin", (0,), keepdim=True), ("input",), "method"),
+        ("mul", Mul(), ("max", "amin"), "method"),
+    )
+    return net, x, m, dict(ZERO)  # aten::max is in fvcore's _IGNORED_OPS, amin unhandled
+
+
 CASES = {
     "matmul": _case_matmul,
     "matmul_broadcast": _case_matmul_broadcast,
@@ -471,6 +489,7 @@ CASES = {
     "timm_layerscale": _case_timm_layerscale,
     "linear_layernorm_rank4": _case_linear_layernorm_rank4,
     "shift": _case_shift,
+    "max": _case_max,
 }
 
 
@@ -519,7 +538,8 @@ def _expected_bytes(layer, ins, batch):
     total = 0
     for item in layer.saved(ins, out, batch):
         if isinstance(item, Extra):
-            total += 4 * item.elements  # float32 activations and accumulators
+            size = item.itemsize if isinstance(item.itemsize, int) else 4
+            total += size * item.elements  # float32 activations and accumulators, or as said
         elif item == "out":
             total += 4 * batch * math.prod(out)
         else:
@@ -559,6 +579,12 @@ SAVED = {
         ((H, L, S),),
         lambda x: torch.linalg.vector_norm(x, dim=(2, 3)),
         4 * N * (H * L * S + H),
+    ),
+    "max": (
+        Reduce("max", (-1,)),
+        ((H, L, S),),
+        lambda x: x.max(-1)[0],
+        8 * N * H * L,  # the int64 indices of the maxima
     ),
     "normalize": (
         Normalize(-1),

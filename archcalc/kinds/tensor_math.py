@@ -629,7 +629,7 @@ class Softmax(Parameterless, Layer):
         return tb.tensor_math.TensorSoftmax(d)
 
 
-_REDUCE_OPS = ("sum", "mean", "amax", "amin", "norm")
+_REDUCE_OPS = ("sum", "mean", "amax", "amin", "norm", "max", "min", "argmax", "argmin")
 
 
 @register
@@ -640,10 +640,16 @@ class Reduce(Parameterless, Layer):
     ``torch.linalg.vector_norm(x, dim=dims)``; ``op="norm"``); ``keepdim`` keeps each
     reduced axis as a 1.
 
+    ``max``/``min`` are the values and ``argmax``/``argmin`` the indices of
+    ``torch.max(x, dim)`` / ``torch.min(x, dim)`` (two outputs) or of ``torch.argmax``
+    (one axis).
+
     FLOPs, for ``n`` input and ``r`` output elements: sum ``n - r`` adds; mean ``n`` (``n -
-    r`` adds, ``r`` divides); amax/amin ``n - r`` comparisons; norm ``2n`` (``n`` squares,
-    ``n - r`` adds, ``r`` square roots). Saved for backward (measured): nothing for sum and
-    mean, the input and the output for amax, amin and norm. Every foreign tool counts 0.
+    r`` adds, ``r`` divides); amax, amin, max, min, argmax, argmin ``n - r`` comparisons
+    (both outputs of one ``torch.max`` are counted when both are used); norm ``2n`` (``n``
+    squares, ``n - r`` adds, ``r`` square roots). Saved for backward (measured): nothing for
+    sum, mean and the indices, the input and the output for amax, amin and norm, the int64
+    indices for max and min. Every foreign tool counts 0.
 
     >>> Reduce("sum", (-1,), keepdim=True).out_shape(((3, 5, 7),))
     (3, 5, 1)
@@ -653,7 +659,10 @@ class Reduce(Parameterless, Layer):
     dims: Any = (-1,)
     keepdim: bool = False
 
-    count_fvcore = fvcore_unhandled("sum / aten::mean / aten::amax / aten::amin / aten::norm")
+    count_fvcore = counts_zero(
+        "aten::sum, mean, amax, amin, norm, argmax and argmin have no fvcore handle; "
+        "aten::max and aten::min are in its _IGNORED_OPS"
+    )
     count_ptflops_hook = ptflops_no_hook("a reduction (not a module)")
     count_ptflops_functional = ptflops_no_patch("Tensor.sum / mean / amax / amin / norm")
     count_thop = thop_no_hook("a reduction (not a module)")
@@ -666,6 +675,8 @@ class Reduce(Parameterless, Layer):
         )
         if not ok:
             raise invalid(self.kind, "dims", self.dims, "must be a non-empty list of axes")
+        if self.op in ("max", "min", "argmax", "argmin") and len(self.dims) != 1:
+            raise invalid(self.kind, "dims", self.dims, f"must be one axis for {self.op}")
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
@@ -685,13 +696,15 @@ class Reduce(Parameterless, Layer):
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         n, r = prod(ins[0]), prod(out)
-        return {"sum": n - r, "mean": n, "amax": n - r, "amin": n - r, "norm": 2 * n}[self.op]
+        return {"sum": n - r, "mean": n, "norm": 2 * n}.get(self.op, n - r)
 
     def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
         return _field(self.kind, ins[0], self._axes(ins[0]))
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
-        return () if self.op in ("sum", "mean") else ("in0", "out")
+        if self.op in ("max", "min"):
+            return (Extra(batch * prod(out), 8, "indices (int64)"),)
+        return () if self.op in ("sum", "mean", "argmax", "argmin") else ("in0", "out")
 
     torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Reduce",)
     torch_functions: ClassVar[tuple[str, ...]] = (
@@ -706,6 +719,14 @@ class Reduce(Parameterless, Layer):
         "Tensor.norm",
         "torch.norm",
         "torch.linalg.vector_norm",
+        "Tensor.max",
+        "torch.max",
+        "Tensor.min",
+        "torch.min",
+        "Tensor.argmax",
+        "torch.argmax",
+        "Tensor.argmin",
+        "torch.argmin",
     )
 
     @classmethod
@@ -727,6 +748,10 @@ class Reduce(Parameterless, Layer):
             op = name
             if call.kwargs.get("dtype") is not None:
                 raise UnsupportedError(f"{name} with a dtype")
+        if op in ("max", "min"):
+            if len(call.outputs) != 2 or not isinstance(call.arg(1, "dim"), int):
+                raise UnsupportedError(f"torch.{op} without a dim or of two tensors")
+            op = op if call.output_index == 0 else f"arg{op}"
         _traced(call, 1, f"a reduction ({op})")
         dims = _dims_arg(call, call.arg(2 if op == "norm" else 1, "dim"))
         keep = call.arg(3 if op == "norm" else 2, "keepdim", False)

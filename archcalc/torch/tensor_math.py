@@ -79,8 +79,9 @@ class TensorSoftmax(nn.Module):
 
 
 class Reduce(nn.Module):
-    """``x.sum(dims)``, ``x.mean(dims)``, ``x.amax(dims)``, ``x.amin(dims)`` or
-    ``torch.linalg.vector_norm(x, dim=dims)``."""
+    """``x.sum(dims)``, ``x.mean(dims)``, ``x.amax(dims)``, ``x.amin(dims)``,
+    ``torch.linalg.vector_norm(x, dim=dims)``, the values of ``x.max(dim)`` / ``x.min(dim)``
+    or ``x.argmax(dim)`` / ``x.argmin(dim)``."""
 
     def __init__(self, op: str, dims: tuple[int, ...], keepdim: bool) -> None:
         super().__init__()
@@ -89,6 +90,10 @@ class Reduce(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.op == "norm":
             return torch.linalg.vector_norm(x, dim=self.dims, keepdim=self.keepdim)
+        if self.op in ("max", "min"):  # the values of torch.max(x, dim)
+            return getattr(x, self.op)(self.dims[0], keepdim=self.keepdim)[0]
+        if self.op in ("argmax", "argmin"):
+            return getattr(x, self.op)(self.dims[0], keepdim=self.keepdim)
         return getattr(x, self.op)(self.dims, keepdim=self.keepdim)
 
 
