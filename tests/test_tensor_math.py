@@ -38,7 +38,9 @@ from archcalc.kinds import (
     Shift,
     Softmax,
     Sub,
+    Unary,
 )
+from archcalc.kinds.arith import Scale
 
 N, H, L, S, E = 2, 3, 5, 7, 4
 POINTWISE = ((1, 1, 0), (1, 1, 0))
@@ -473,6 +475,24 @@ def _case_max():
     return net, x, m, dict(ZERO)  # aten::max is in fvcore's _IGNORED_OPS, amin unhandled
 
 
+def _case_unary():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: (2.0 / x).sin() + torch.rsqrt(x.exp()) + 1 / x.abs())
+    m = _model(
+        x[1:],
+        ("truediv", Unary("reciprocal"), ("input",), "function"),
+        ("truediv_scale", Scale(2.0), ("truediv",), "function"),
+        ("sin", Unary("sin"), ("truediv_scale",), "method"),
+        ("exp", Unary("exp"), ("input",), "method"),
+        ("rsqrt", Unary("rsqrt"), ("exp",), "function"),
+        ("add", Add(), ("sin", "rsqrt"), "method"),
+        ("abs", Unary("abs"), ("input",), "method"),
+        ("truediv_1", Unary("reciprocal"), ("abs",), "function"),
+        ("add_1", Add(), ("add", "truediv_1"), "method"),
+    )
+    return net, x, m, dict(ZERO)  # no handle, no patch, no module
+
+
 CASES = {
     "matmul": _case_matmul,
     "matmul_broadcast": _case_matmul_broadcast,
@@ -490,6 +510,7 @@ CASES = {
     "linear_layernorm_rank4": _case_linear_layernorm_rank4,
     "shift": _case_shift,
     "max": _case_max,
+    "unary": _case_unary,
 }
 
 
@@ -633,6 +654,22 @@ def test_training_memory_equals_autograd_on_the_build(case):
     got = at.measure(model, batch=N, input_requires_grad=True)["saved_bytes"]
     s = archcalc.summary(model, batch=N, input_requires_grad=True)
     assert s.memory.saved_for_backward_bytes == got
+
+
+#: each elementwise function's backward keeps, by hand: its output or its input (N·H·L
+#: float32 elements), or nothing (sign's gradient is 0)
+UNARY_KEEPS = {
+    "exp": 1, "log": 1, "sqrt": 1, "rsqrt": 1, "reciprocal": 1,
+    "sin": 1, "cos": 1, "abs": 1, "erf": 1, "sign": 0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("op", list(UNARY_KEEPS))
+def test_unary_saved_by_autograd(op):
+    x = (torch.rand(N, H, L) + 0.5).requires_grad_()  # positive: log, sqrt defined
+    hand = UNARY_KEEPS[op] * 4 * N * H * L
+    assert _saved_bytes(lambda: getattr(torch, op)(x), [x]) == hand
+    assert hand == _expected_bytes(Unary(op), ((H, L),), N)
 
 
 # ---------------------------------------------------------------- receptive fields, import

@@ -54,6 +54,7 @@ from .tensor_math import (
     Reduce,
     ScaledDotProductAttention,
     Softmax,
+    Unary,
 )
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
 from .window import (
@@ -134,6 +135,7 @@ __all__ = [
     "Div",
     "Pow",
     "Shift",
+    "Unary",
     "Permute",
     "Reshape",
     "Narrow",

@@ -71,6 +71,7 @@ __all__ = [
     "MaskedScaledDotProductAttention",
     "Div",
     "Pow",
+    "Unary",
     "broadcast",
     "torch_axis",
     "elementwise_operands",
@@ -1162,3 +1163,86 @@ class Pow(Parameterless, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.tensor_math.Pow(self.exponent)
+
+
+#: elementwise functions of one tensor and what their backward keeps (measured)
+_UNARY_SAVES: dict[str, tuple[str, ...]] = {
+    "exp": ("out",),
+    "log": ("in0",),
+    "sqrt": ("out",),
+    "rsqrt": ("out",),
+    "reciprocal": ("out",),
+    "sin": ("in0",),
+    "cos": ("in0",),
+    "abs": ("in0",),
+    "erf": ("in0",),
+    "sign": (),
+}
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Unary(Parameterless, Layer):
+    """An elementwise function of one tensor, ``op``: ``exp``, ``log``, ``sqrt``, ``rsqrt``,
+    ``reciprocal`` (also ``1 / x``; ``c / x`` is it followed by :class:`~.arith.Scale`),
+    ``sin``, ``cos``, ``abs``, ``erf``, ``sign`` (rotary and Fourier position features, RMS
+    norms written out). One FLOP per element. Saved for backward (measured): the output for
+    exp, sqrt, rsqrt and reciprocal, the input for log, sin, cos, abs and erf, nothing for
+    sign. Every foreign tool counts 0.
+
+    >>> Unary("rsqrt").saved(((4, 5),), (4, 5), 2)
+    ('out',)
+    """
+
+    op: str = field(default="exp", metadata={"valid": tuple(_UNARY_SAVES)})
+
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = fvcore_unhandled("exp / log / sqrt / rsqrt / reciprocal / sin / cos / abs ...")
+    count_ptflops_hook = ptflops_no_hook("an elementwise function (not a module)")
+    count_ptflops_functional = ptflops_no_patch("torch.exp, torch.sin, ... and their methods")
+    count_thop = thop_no_hook("an elementwise function (not a module)")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls("sin"), ((3, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return ins[0]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        return _POINTWISE
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return _UNARY_SAVES[self.op]
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Unary",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        *(f"Tensor.{op}" for op in _UNARY_SAVES),
+        *(f"torch.{op}" for op in _UNARY_SAVES),
+        "torch.Tensor.__rdiv__",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(call.module.op)
+        _traced(call, 1, "an elementwise function")
+        name = call.op.rsplit(".", 1)[-1]
+        if name in _UNARY_SAVES:
+            return cls(name)
+        # `c / x` runs torch.Tensor.__rdiv__(x, c) (traced as a function call, shown as
+        # operator.truediv): c times the reciprocal
+        c = call.arg(1, "other")
+        reflected = "rdiv" in name or (name == "truediv" and call.called_as == "function")
+        if reflected and _number(c) and c != 0:
+            from .arith import Scale  # (arith imports this module)
+
+            return cls("reciprocal") if c == 1 else (cls("reciprocal"), Scale(float(c)))
+        raise UnsupportedError(f"{call.op}: not an elementwise function archcalc knows")
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Unary(self.op)

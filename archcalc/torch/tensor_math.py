@@ -26,6 +26,7 @@ __all__ = [
     "Pow",
     "ChannelScale",
     "Shift",
+    "Unary",
     "torch_dim",
 ]
 
@@ -178,3 +179,14 @@ class MaskedScaledDotProductAttention(nn.Module):
     def forward(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
         m = mask if self.mask_grad else mask.detach()
         return F.scaled_dot_product_attention(q, k, v, attn_mask=m)
+
+
+class Unary(nn.Module):
+    """``torch.<op>(x)`` (``exp``, ``log``, ``sqrt``, ``rsqrt``, ``sin``, ...)."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+
+    def forward(self, x: Tensor) -> Tensor:
+        return getattr(torch, self.op)(x)
