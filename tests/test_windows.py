@@ -26,6 +26,7 @@ from archcalc.kinds import (
     PatchMergingV2,
     ShiftedWindowAttention,
     ShiftedWindowAttentionV2,
+    TimmSwinBlock,
     Windows,
 )
 
@@ -149,6 +150,10 @@ from foreign_tools import tool_totals  # noqa: E402
 from torchvision.models import swin_transformer as sw  # noqa: E402
 from torchvision.models.maxvit import PartitionAttentionLayer  # noqa: E402
 
+timm = pytest.importorskip("timm")
+from timm.models.swin_transformer import PatchMerging as TimmPatchMerging  # noqa: E402
+from timm.models.swin_transformer import SwinTransformerBlock as TimmBlock  # noqa: E402
+
 from archcalc.conventions import count  # noqa: E402
 from archcalc.engine.receptive import clipped_boxes  # noqa: E402
 from archcalc.kinds._rules import FOREIGN_RULES  # noqa: E402
@@ -161,7 +166,16 @@ CASES = {
     "merging_v2": (PatchMergingV2(4), lambda: sw.PatchMergingV2(4), (5, 6)),
     "maxvit_window": (PartitionAttention(64, 32, 4, "window", 4, 0.5), lambda: _maxvit("window", (8, 12)), (8, 12)),
     "maxvit_grid": (PartitionAttention(64, 32, 4, "grid", 4, 0.5), lambda: _maxvit("grid", (8, 8)), (8, 8)),
+    "timm_block_shifted": (TimmSwinBlock(64, 2, 4, 2, 256, True, False), lambda: _timm_block((8, 12), 2, False), (8, 12)),
+    "timm_block_padded": (TimmSwinBlock(64, 2, 4, 0, 256, True, True, 0.3), lambda: _timm_block((6, 10), 0, True, 0.3), (6, 10)),
+    "timm_merging": (PatchMerging(4), lambda: TimmPatchMerging(4), (5, 6)),
 }  # fmt: skip
+
+
+def _timm_block(size, shift, fused, drop_path=0.0):
+    m = TimmBlock(64, size, num_heads=2, window_size=4, shift_size=shift, drop_path=drop_path)
+    m.attn.fused_attn = fused
+    return m
 
 
 def _maxvit(kind, grid_size):
@@ -274,8 +288,9 @@ def test_swin_t_receptive_field_per_stage_is_gradient_support():
     stages 1 and 2; stages 3 and 4 (the window covers the map) see the whole image.
 
     torchvision masks the shifted windows by adding -100, not -inf: a masked token's weight
-    is e^-100 ≈ 4e-44, which float32 flushes to 0 here (in float64 it stays about 1e-46 of
-    the largest gradient); archcalc counts masked tokens as unseen, as Swin intends."""
+    is e^-100 ≈ 4e-44 (about 1e-46 of the largest gradient in float64, a denormal or 0 in
+    float32): the support is taken above 1e-30 of the largest gradient, and archcalc counts
+    masked tokens as unseen, as Swin intends."""
     torch.manual_seed(0)
     size = 112
     net = torchvision.models.swin_t().eval()
@@ -301,7 +316,7 @@ def test_swin_t_receptive_field_per_stage_is_gradient_support():
     loss.backward()
     g = x.grad.abs().sum(1)
     for k, (s, last, i, j) in enumerate(probes):
-        nz = (g[k] > 0).nonzero()
+        nz = (g[k] > 1e-30 * g[k].max()).nonzero()  # masked keys weigh e^-100: see above
         got = (
             nz[:, 0].min().item(),
             nz[:, 1].min().item(),
@@ -385,3 +400,35 @@ def test_real_maxvit_t_imports_exactly():
     assert ours == _fvcore_total(net, 224)
     # the squeeze-excitation of every MBConv gives every unit global context
     assert s.rf.global_context
+
+
+def test_timm_swin_block_field_is_gradient_support():
+    """timm's block (8 × 8 map, window 4, shift 2): every unit's input-gradient box is
+    archcalc's clipped box; the shifted windows start at ≡ 2 (mod 4): [-2, 1], [2, 5], [6, 9]."""
+    net = _timm_block((8, 8), 2, False).eval()
+    model = sequential("t", [TimmSwinBlock(64, 2, 4, 2, 256, True, False)], input_shape=(64, 8, 8))
+    b = clipped_boxes(model, infer_shapes(model))["0"]
+    assert [int(v) for v in b[0]] == [0, 0, 2, 2, 2, 2, 6, 6]
+    assert [int(v) for v in b[1]] == [1, 1, 5, 5, 5, 5, 7, 7]
+    x = (torch.rand(64, 8, 8, 64) + 0.5).requires_grad_()
+    out = net(x)
+    r = torch.rand(64)
+    sum((out[8 * i + j, i, j] * r).sum() for i in range(8) for j in range(8)).backward()
+    g = x.grad.abs().sum(-1)
+    for i in range(8):
+        for j in range(8):
+            # a masked key weighs e^-100 ≈ 4e-44 (timm adds -100): a float32 denormal, not 0
+            gk = g[8 * i + j]
+            nz = (gk > 1e-30 * gk.max()).nonzero()
+            got = (nz[:, 0].min(), nz[:, 1].min(), nz[:, 0].max(), nz[:, 1].max())
+            assert tuple(int(v) for v in got) == (b[0][i], b[2][j], b[1][i], b[3][j])
+
+
+def test_timm_swin_imports_exactly():
+    """timm's swin_tiny_patch4_window7_224 built for 112 × 112 (stage maps 28, 14, 7, 4;
+    timm shrinks the last window to the 4 × 4 map and drops its shift)."""
+    net = timm.create_model("swin_tiny_patch4_window7_224", img_size=112).eval()
+    model = at.from_torch(net, (3, 112, 112))
+    assert archcalc.summary(model).params == sum(p.numel() for p in net.parameters())
+    ours = sum(count(model, infer_shapes(model), 1, "fvcore").values())
+    assert ours == _fvcore_total(net, 112)

@@ -63,6 +63,7 @@ from .window import (
     PatchMergingV2,
     ShiftedWindowAttention,
     ShiftedWindowAttentionV2,
+    TimmSwinBlock,
     Windows,
 )
 
@@ -147,4 +148,5 @@ __all__ = [
     "Param",
     "Constant",
     "PartitionAttention",
+    "TimmSwinBlock",
 ]

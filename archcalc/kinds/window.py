@@ -48,6 +48,7 @@ __all__ = [
     "PatchMerging",
     "PatchMergingV2",
     "PartitionAttention",
+    "TimmSwinBlock",
 ]
 
 
@@ -554,6 +555,8 @@ class _Merging(MatmulCounts, Layer):
         norm = m.norm
         if type(norm).__name__ != "LayerNorm" or not norm.elementwise_affine:
             raise UnsupportedError(f"{cls.__name__} with a norm other than an affine LayerNorm")
+        if m.reduction.out_features != 2 * m.dim or m.reduction.bias is not None:
+            raise UnsupportedError(f"{cls.__name__} to other than 2·dim channels, or with a bias")
         return cls(int(m.dim))
 
     def to_torch(self, tb: Any) -> Any:
@@ -574,7 +577,10 @@ class PatchMerging(_Merging):
 
     v2: ClassVar[bool] = False
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("torchvision.models.swin_transformer.PatchMerging",)
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torchvision.models.swin_transformer.PatchMerging",
+        "timm.models.swin_transformer.PatchMerging",
+    )
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         m, c = self._m(ins), self.dim
@@ -841,3 +847,255 @@ class PartitionAttention(MatmulCounts, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.maxvit_partition(self)
+
+
+# ---------------------------------------------------------------- timm's Swin block
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class TimmSwinBlock(MatmulCounts, Layer):
+    """timm's Swin block, ``timm.models.swin_transformer.SwinTransformerBlock`` on a
+    channels-last map: ``x + attn(norm1(x))`` (roll by ``−shift``, pad to the window, window
+    partition, timm's ``WindowAttention``: ``qkv = Linear(C, 3C)``, relative position bias,
+    the shift mask, softmax or ``F.scaled_dot_product_attention`` when ``fused``, ``proj =
+    Linear(C, C)``; reverse), then ``x + mlp(norm2(x))`` (``Linear(C, M)``, GELU,
+    ``Linear(M, C)``).
+
+    With ``L`` padded tokens, ``N`` per window, ``nW`` windows: params ``4C² + 4C``
+    (``3C`` without qkv bias) ``+ 2CM + M + C`` (MLP) ``+ 4C`` (norms) ``+ T·h`` (bias
+    table); buffers ``N²`` (relative_position_index) ``+ nW·N²`` (the shift mask, when
+    shifted). MACs ``4LC² + 2LNC + 2LCM``. FLOPs under archcalc's convention: ``2·MACs``
+    plus the biases (``(5·C + M)·L``), the norms (``16LC``), q's scaling (``LC``), the bias
+    and mask adds and the softmax (``7·h·L·N`` shifted, ``6·h·L·N`` not), GELU (``5LM``)
+    and the residual adds (``2LC``). Saved for backward (measured): the norms' inputs,
+    means and rstds and outputs, q, k, v, the attention output and weights, GELU's input
+    and output: ``8LC + 2LM + h·L·N`` and ``4L`` float32 (as :class:`PartitionAttention`).
+
+    timm rolls before it pads: with a shift, a map that is not a multiple of the window
+    would give other windows than torchvision's (``from_torch`` refuses it).
+    """
+
+    dim: Any
+    num_heads: Any
+    window_size: Any = 7
+    shift_size: Any = 0
+    mlp_hidden: Any = None
+    qkv_bias: bool = True
+    fused: bool = True
+    drop_path: float = 0.0
+
+    weighted: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _check_int(k, "dim", self.dim, 1)
+        _check_int(k, "num_heads", self.num_heads, 1)
+        object.__setattr__(self, "window_size", _pair(k, "window_size", self.window_size))
+        object.__setattr__(self, "shift_size", _pair(k, "shift_size", self.shift_size, 0))
+        if self.mlp_hidden is None:
+            object.__setattr__(self, "mlp_hidden", 4 * self.dim)
+        _check_int(k, "mlp_hidden", self.mlp_hidden, 1)
+        e, h = self.dim, self.num_heads
+        if not (is_symbolic(e) or is_symbolic(h)) and e % h:
+            raise invalid(k, "dim", e, f"must be divisible by num_heads (={h})")
+        if not 0 <= self.drop_path < 1:
+            raise invalid(k, "drop_path", self.drop_path, "must be in [0, 1)")
+
+    def _sizes(self, ins: Shapes) -> tuple[Any, Any, Any, Any]:
+        """Padded tokens L (the attention's), tokens per window N, channels C, windows nW."""
+        c, h, w = _map(self.kind, ins, self.dim)
+        wh, ww = self.window_size
+        hp, wp = _padded(h, wh), _padded(w, ww)
+        return hp * wp, wh * ww, c, (hp // wh) * (wp // ww)
+
+    def _real(self, ins: Shapes) -> Any:
+        """The map's own tokens H·W (the norms and the MLP run unpadded)."""
+        _, h, w = ins[0]
+        return h * w
+
+    def _shifted(self) -> bool:
+        return any(is_symbolic(s) or s > 0 for s in self.shift_size)
+
+    def _linear_macs(self, ins: Shapes) -> Any:
+        n, _, c, _ = self._sizes(ins)
+        return 4 * n * c * c + 2 * self._real(ins) * c * self.mlp_hidden
+
+    def _scores(self, ins: Shapes) -> Any:
+        n, win, _, _ = self._sizes(ins)
+        return self.num_heads * n * win
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return _map(self.kind, ins, self.dim)
+
+    def params(self, ins: Shapes) -> Num:
+        c, m = self.dim, self.mlp_hidden
+        wh, ww = self.window_size
+        qkv = 3 * c * c + (3 * c if self.qkv_bias else 0)
+        return (
+            qkv
+            + c * c
+            + c
+            + 2 * c * m
+            + m
+            + c
+            + 4 * c
+            + (2 * wh - 1) * (2 * ww - 1) * self.num_heads
+        )
+
+    def buffers(self, ins: Shapes) -> Num:
+        _, win, _, nw = self._sizes(ins)
+        return win * win + (nw * win * win if self._shifted() else 0)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        n, win, c, _ = self._sizes(ins)
+        return self._linear_macs(ins) + 2 * n * win * c
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, _, c, _ = self._sizes(ins)
+        m, real = self.mlp_hidden, self._real(ins)
+        # per padded token: the qkv and proj biases and q's scaling; per map token: the MLP
+        # biases, the two norms (8 each per element), GELU (5) and the two residual adds
+        attn = (3 * c if self.qkv_bias else 0) + c + c
+        mlp = m + c + 16 * c + 5 * m + 2 * c
+        shifted = 7 if self._shifted() else 6  # bias add, (mask add), softmax 5 per score
+        return 2 * self.macs(ins, out) + attn * n + mlp * real + shifted * self._scores(ins)
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        _, h, w = ins[0]
+        return tuple(
+            Windows(wd, s, n) for wd, s, n in zip(self.window_size, self.shift_size, (h, w))
+        )
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, _, c, _ = self._sizes(ins)
+        real = self._real(ins)
+        items = [
+            Extra(3 * batch * real * c, None, "norm1 input, norm2 input and output"),
+            Extra(5 * batch * n * c, None, "windowed qkv input, q, k, v, attention output"),
+            Extra(4 * batch * real, "acc", "LayerNorm means and rstds"),
+            Extra(batch * self._scores(ins), None, "attention weights"),
+            Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
+        ]
+        if self.drop_path:
+            items.append(Extra(2 * batch, None, "drop-path masks (training)"))
+        return tuple(items)
+
+    def _linears_hooked(self, ins: Shapes) -> Any:
+        """ptflops' linear hooks, (in·out + bias)·rows: qkv and proj on the padded windows,
+        the MLP on the map."""
+        n, _, c, _ = self._sizes(ins)
+        m, real = self.mlp_hidden, self._real(ins)
+        qkv = 3 * c * c + (3 * c if self.qkv_bias else 0)
+        return n * (qkv + c * c + c) + real * (2 * c * m + m + c)
+
+    def _thop_softmax(self, ins: Shapes) -> Any:
+        """thop count_softmax: (3N − 1) per row of N scores."""
+        _, win, _, _ = self._sizes(ins)
+        return self._scores(ins) // win * (3 * win - 1)
+
+    def _torchinfo(self, ins: Shapes) -> Any:
+        _, _, c, nw = self._sizes(ins)
+        m = self.mlp_hidden
+        attn = 4 * c * c + (3 * c if self.qkv_bias else 0) + c
+        return nw * attn + 2 * c * m + m + c + 4 * c
+
+    count_fvcore = counts(
+        "the four linears' MACs (linear_flop_jit) and 5·numel per LayerNorm; q·kᵀ and attn·v "
+        "(matmul_flop_jit, 2·L·N·C) unfused only: aten::scaled_dot_product_attention has no "
+        "handle",
+        lambda s, i, o, b: (
+            b
+            * (
+                s._linear_macs(i)
+                + 10 * s._real(i) * s.dim
+                + (0 if s.fused else 2 * s._scores(i) // s.num_heads * s.dim)
+            )
+        ),
+        short="N·(4LC² + 2LCM + 10LC) (+ N·2LNC unfused)",
+    )
+    count_ptflops_hook = counts(
+        "its children: nn.LayerNorm (bn_flops_counter_hook: input numel), nn.Linear "
+        "(linear_flops_counter_hook: (in·out + bias)·rows), nn.GELU (relu_flops_counter_hook: "
+        "output numel); WindowAttention, nn.Softmax and the dropouts add nothing",
+        lambda s, i, o, b: b * (s._linears_hooked(i) + s._real(i) * (2 * s.dim + s.mlp_hidden)),
+        short="N·(linears (in·out + bias)·rows + L·(2C + M))",
+    )
+    count_ptflops_functional = counts(
+        "the patched F.gelu (nn.GELU's forward: L·M) and, unfused, F.softmax (nn.Softmax's "
+        "forward: h·L·N); scaled_dot_product_attention, `@` and F.pad are not patched",
+        lambda s, i, o, b: b * (s._real(i) * s.mlp_hidden + (0 if s.fused else s._scores(i))),
+        short="N·(LM + [unfused] hLN)",
+    )
+    count_thop = counts(
+        "its children: nn.Linear (count_linear: in_features × output numel), nn.LayerNorm "
+        "(count_normalization: 4·numel) and, unfused, nn.Softmax (count_softmax: (3N − 1) per "
+        "row of N scores)",
+        lambda s, i, o, b: (
+            b
+            * (s._linear_macs(i) + 8 * s._real(i) * s.dim + (0 if s.fused else s._thop_softmax(i)))
+        ),
+        short="N·(4LC² + 2LCM + 8LC) (+ softmax unfused)",
+    )
+    count_torchinfo = counts(
+        "its leaves, (weight + bias numel) × output_size[0] (torchinfo calculate_macs): qkv "
+        "and proj on the windows (N·nW rows), norms and the MLP on the map (N)",
+        lambda s, i, o, b: b * s._torchinfo(i),
+        short="N·(nW·(qkv + proj) + MLP + norms params)",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, 2, 1, 16), ((8, 4, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "timm.models.swin_transformer.SwinTransformerBlock",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        m = call.module
+        x = call.inputs[0] if call.inputs else ()
+        if not call.inputs or call.layouts[0] != "nhwc" or len(x) != 3:
+            raise UnsupportedError(
+                f"timm's SwinTransformerBlock on a tensor of per-sample shape {x}: it runs on "
+                f"channels-last maps (N, H, W, C)"
+            )
+        a, mlp = m.attn, m.mlp
+        c = int(m.dim)
+        wh, ww = (int(v) for v in m.window_size)
+        shift = tuple(int(v) for v in m.shift_size)
+        why = [
+            what
+            for what, bad in (
+                ("attention or projection dropout", a.attn_drop.p != 0 or a.proj_drop.p != 0),
+                ("a head dimension other than dim / num_heads", a.qkv.out_features != 3 * c),
+                ("an activation other than GELU", type(mlp.act).__name__ != "GELU"),
+                (
+                    "an MLP norm or dropout",
+                    type(mlp.norm).__name__ != "Identity" or mlp.drop1.p or mlp.drop2.p,
+                ),
+                ("a dynamic mask", getattr(m, "dynamic_mask", False)),
+                (
+                    "a shift on a map that is not a multiple of the window (timm rolls before it pads)",
+                    any(shift) and (x[1] % wh or x[2] % ww),
+                ),
+            )
+            if bad
+        ]
+        if why:
+            raise UnsupportedError(f"timm's SwinTransformerBlock with {', '.join(why)}")
+        dp = getattr(m.drop_path1, "drop_prob", 0.0)
+        return cls(
+            c,
+            int(a.num_heads),
+            (wh, ww),
+            shift,
+            int(mlp.fc1.out_features),
+            a.qkv.bias is not None,
+            bool(a.fused_attn),
+            float(dp or 0.0),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.timm_swin_block(self)

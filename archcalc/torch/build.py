@@ -71,7 +71,7 @@ from .tokens import (
     Tokens,
     timm_attention,
 )
-from .windows import maxvit_partition, swin_attention, swin_merging
+from .windows import maxvit_partition, swin_attention, swin_merging, timm_swin_block
 
 __all__ = [
     "ArchcalcModule",
@@ -92,6 +92,7 @@ __all__ = [
     "swin_attention",
     "swin_merging",
     "maxvit_partition",
+    "timm_swin_block",
     "std_conv2d",
     "rms_norm2d",
     # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)

@@ -8,7 +8,14 @@ from typing import Any
 
 from torch import Tensor, nn
 
-__all__ = ["ChannelsLast", "MaxVitPartition", "maxvit_partition", "swin_attention", "swin_merging"]
+__all__ = [
+    "ChannelsLast",
+    "MaxVitPartition",
+    "maxvit_partition",
+    "swin_attention",
+    "swin_merging",
+    "timm_swin_block",
+]
 
 
 class ChannelsLast(nn.Module):
@@ -88,3 +95,39 @@ class MaxVitPartition(nn.Module):
         else:
             m.p, m.g = m.n_partitions, p
         return m(x)
+
+
+def timm_swin_block(layer: Any) -> nn.Module:
+    """timm's own SwinTransformerBlock of a ``TimmSwinBlock`` spec, wrapped to take an
+    ``(N, C, H, W)`` map; timm fixes the resolution (and the shift mask) at construction, so
+    the block is built for the size of its first input."""
+    return ChannelsLast(_TimmSwinLazy(layer))
+
+
+class _TimmSwinLazy(nn.Module):
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        from timm.models.swin_transformer import SwinTransformerBlock
+
+        self.layer = layer
+        self.block = SwinTransformerBlock(
+            layer.dim,
+            (max(layer.window_size),) * 2,
+            num_heads=layer.num_heads,
+            window_size=layer.window_size,
+            shift_size=max(layer.shift_size),
+            mlp_ratio=layer.mlp_hidden / layer.dim,
+            qkv_bias=layer.qkv_bias,
+            drop_path=layer.drop_path,
+            always_partition=True,
+        )
+        self.block.shift_size = tuple(layer.shift_size)
+        self.block.attn.fused_attn = layer.fused  # type: ignore[misc]
+
+    def forward(self, x: Tensor) -> Tensor:
+        b = self.block
+        size = (int(x.shape[1]), int(x.shape[2]))
+        if b.input_resolution != size:
+            b.input_resolution = size
+            b._init_buffers()
+        return b(x)
