@@ -552,7 +552,7 @@ class Softmax(Parameterless, Layer):
     250
     """
 
-    dim: int = -1
+    dim: Any = -1
     op: str = field(default="F.softmax", metadata={"valid": _SOFTMAX_OPS})
 
     head_role: ClassVar[str | None] = None
@@ -778,7 +778,7 @@ class Normalize(Parameterless, Layer):
     130
     """
 
-    dim: int = -1
+    dim: Any = -1
 
     count_fvcore = fvcore_unhandled("linalg_vector_norm / aten::clamp_min / aten::div")
     count_ptflops_hook = ptflops_no_hook("F.normalize (not a module)")
