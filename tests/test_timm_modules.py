@@ -9,6 +9,9 @@ and the import of the torch module and function. Then a few small real timm mode
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 
 import archcalc
@@ -554,3 +557,199 @@ def test_dm_nfnet_f0_params_on_meta():
     stem = [n.layer for n in m.live_nodes()][0]
     # timm's stem conv: 3x3 at stride 2 with a gain, 'SAME' (dynamic: 224 -> 112)
     assert stem == StdConv2d(3, 16, 3, stride=2, padding="same", gain=True, eps=1e-5)
+
+
+# ---------------------------------------------------------------- folded batch norm (LeViT)
+
+
+def test_batchnorm1d_folded_every_tool_and_saved():
+    class LinearNorm(nn.Module):  # timm levit.LinearNorm: bn(x.flatten(0, 1)).reshape_as(x)
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(6, 8, bias=False)
+            self.bn = nn.BatchNorm1d(8)
+
+        def forward(self, x):
+            x = self.linear(x)
+            return self.bn(x.flatten(0, 1)).reshape_as(x)
+
+    m, measured = _imported_then_counted(LinearNorm(), (5, 6))
+    assert [n.layer for n in m.live_nodes()][-1] == BatchNorm1d(8, folded=True)
+    macs = N * 5 * 6 * 8
+    numel = N * 5 * 8
+    hand = {
+        "fvcore": macs + 2 * numel,  # linear MACs, batch_norm eval 2·numel
+        "flopcounter": 2 * macs,
+        # linear hook MACs; BN hook 2·numel (affine); ÷ batch
+        "ptflops": (macs + 2 * numel) // N,
+        "thop": macs + 4 * numel,  # linear in_features·out numel; BN 2·numel doubled
+        # weight numel·output_size[0]: linear N (its output is (N, 5, 8)), BN N·5 (its
+        # output is (N·5, 8))
+        "torchinfo": 6 * 8 * N + 2 * 8 * N * 5,
+    }
+    assert measured == hand
+    assert _conventions(m) == hand
+    got = at.measure(m, batch=N)
+    # linear: its input N·5·6; bn: its input N·5·8, running stats 2·8, batch mean/invstd 2·8
+    hand_bytes = 4 * (N * 5 * 6 + N * 5 * 8 + 2 * 8 + 2 * 8)
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes
+
+
+# ---------------------------------------------------------------- Unfold and Fold
+
+
+def test_unfold_and_fold_by_hand():
+    from archcalc.kinds import Fold, Unfold
+
+    u = Unfold(3, padding=1, stride=2)
+    # blocks: floor((9 + 2 − 3)/2) + 1 = 5 rows, floor((11 + 2 − 3)/2) + 1 = 6 columns
+    assert u.out_shape(((4, 9, 11),)) == (4 * 3 * 3, 5 * 6)
+    assert u.flops(((4, 9, 11),), (36, 30)) == 0 and u.saved(((4, 9, 11),), (36, 30), N) == ()
+    assert u.geometry(((4, 9, 11),), (36, 30)) == ((3, 2, -1), (3, 2, -1))  # a conv's
+    f = Fold((9, 11), 3, padding=1, stride=2)
+    assert f.out_shape(((36, 30),)) == (4, 9, 11)
+    assert f.flops(((36, 30),), (4, 9, 11)) == 36 * 30  # one add per column element
+    with pytest.raises(archcalc.ShapeError, match="not"):
+        f.out_shape(((36, 29),))
+
+
+def test_unfold_fold_every_tool_saved_and_receptive_field():
+    from archcalc.engine.receptive import receptive_fields
+    from archcalc.engine.shapes import infer_shapes
+    from archcalc.kinds import Fold, Unfold
+
+    class Net(nn.Module):  # VOLO's pattern: unfold, mix each block's taps, fold back
+        def __init__(self):
+            super().__init__()
+            self.u = nn.Unfold(3, padding=1, stride=2)
+            self.mix = nn.Conv1d(36, 36, 1, bias=False)
+
+        def forward(self, x):
+            return nn.functional.fold(self.mix(self.u(x)), (9, 11), 3, padding=1, stride=2)
+
+    m, measured = _imported_then_counted(Net(), (4, 9, 11))
+    assert [n.layer for n in m.live_nodes()] == [
+        Unfold(3, padding=1, stride=2),
+        Conv1d(36, 36, 1, bias=False),
+        Fold((9, 11), 3, padding=1, stride=2),
+    ]
+    # the Conv1d only (36·36 MACs at each of the 5·6 blocks): im2col/col2im have no fvcore
+    # handle, no ptflops/thop hook, no parameters
+    macs = N * 36 * 36 * 30
+    hand = {
+        "fvcore": macs,
+        "flopcounter": 2 * macs,
+        "ptflops": macs // N,
+        "thop": macs,
+        "torchinfo": 36 * 36 * N * 30,
+    }
+    assert measured == hand and _conventions(m) == hand
+    got = at.measure(m, batch=N)
+    assert got["saved_bytes"] == 4 * N * 36 * 30  # the Conv1d's input only
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == got["saved_bytes"]
+    # block m covers rows 2m − 1 .. 2m + 1; pixel 2m is covered by block m only (3 rows),
+    # pixel 2m + 1 by blocks m and m + 1 (rows 2m − 1 .. 2m + 3): two phases, the larger
+    # field 5 wide, unit 0 from row −1
+    rf = receptive_fields(m, infer_shapes(m))[m.output]
+    assert rf.size == (5, 5) and rf.offset == (-1, -1) and rf.phases == (2, 2)
+    net = at.build.probe_module(m)
+    for i, j in ((0, 0), (3, 4), (4, 5), (8, 10)):
+        rows = (2 * (i // 2) - 1, 2 * (i // 2) + (1 if i % 2 == 0 else 3))
+        cols = (2 * (j // 2) - 1, 2 * (j // 2) + (1 if j % 2 == 0 else 3))
+        want = (max(rows[0], 0), max(cols[0], 0), min(rows[1], 8), min(cols[1], 10))
+        assert at.rf_by_gradient(m, unit=(i, j), net=net) == want
+
+
+# ---------------------------------------------------------------- Resize (any size or scale)
+
+
+def test_resize_by_hand():
+    from archcalc.kinds import Resize
+
+    r = Resize(size=(240, 240), mode="bicubic")
+    assert r.out_shape(((3, 224, 224),)) == (3, 240, 240)
+    assert r.flops(((3, 224, 224),), (3, 240, 240)) == 31 * 3 * 240 * 240  # 16 taps
+    # every output unit j samples at (j + 0.5)·224/240 − 0.5: four taps from floor − 1
+    (ext, stride, start), _ = r.geometry(((3, 224, 224),), (3, 240, 240))
+    assert (ext, stride, start) == (4, Fraction(224, 240), -2)
+    s = Resize(scale_factor=1.5)
+    assert s.out_shape(((4, 9, 11),)) == (4, 13, 16)  # floor(9·1.5), floor(11·1.5)
+    assert s.flops(((4, 9, 11),), (4, 13, 16)) == 0 and s.saved(((4, 9, 11),), (), N) == ()
+    with pytest.raises(SpecError, match="exactly one of size and scale_factor"):
+        Resize()
+    with pytest.raises(SpecError, match="Resize.mode = 'area'"):
+        Resize(size=4, mode="area")
+
+
+@pytest.mark.filterwarnings("ignore:mode nearest-exact")
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
+@pytest.mark.parametrize("how", ["size", "scale", "module-size", "module-scale"])
+def test_resize_every_tool(mode, how):
+    kw = {"size": (12, 7)} if how.endswith("size") else {"scale_factor": 1.5}
+    if mode in ("bilinear", "bicubic"):
+        kw["align_corners"] = False
+    module = how.startswith("module")
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 1)
+            self.u = nn.Upsample(mode=mode, **kw) if module else None
+
+        def forward(self, x):
+            y = self.c(x)
+            return self.u(y) if module else nn.functional.interpolate(y, mode=mode, **kw)
+
+    m, measured = _imported_then_counted(Net(), (4, 9, 11))
+    out = 4 * 12 * 7 if "size" in kw else 4 * 13 * 16  # floor(9·1.5) × floor(11·1.5)
+    conv = N * 4 * 4 * 99
+    per_out = {"nearest": 1, "nearest-exact": 0, "bilinear": 4, "bicubic": 0}[mode]
+    thop_per = {"nearest": 1, "nearest-exact": 0, "bilinear": 11, "bicubic": 259}[mode]
+    # ptflops' functional count: N·C·prod(size), or input numel·scale² (= 792·2.25)
+    functional = N * out if "size" in kw else int(N * 4 * 99 * 1.5**2)
+    hand = {
+        "fvcore": conv + N * out * per_out,  # no handle for nearest-exact and bicubic
+        "flopcounter": 2 * conv,
+        # conv hook (÷N) + the patched F.interpolate + nn.Upsample's hook (one sample's
+        # output, ÷N)
+        "ptflops": (conv + 4 * N * 99) // N + functional + (out // N if module else 0),
+        "thop": conv + (N * out * thop_per if module else 0),
+        "torchinfo": (16 + 4) * N * 99,
+    }
+    assert measured == hand
+    assert _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 9, 11)) == hand  # archcalc's build too
+    got = at.measure(m, batch=N)
+    assert got["saved_bytes"] == 4 * N * 4 * 99  # the conv's input; interpolation: nothing
+
+
+def test_resize_receptive_field_by_gradient():
+    from archcalc.engine.receptive import receptive_fields
+    from archcalc.engine.shapes import infer_shapes
+    from archcalc.kinds import Resize
+
+    for layer in (
+        Resize(size=(5, 4), mode="bilinear"),
+        Resize(size=(12, 7), mode="bicubic"),
+        Resize(scale_factor=1.5),
+        Resize(size=(5, 4), mode="bicubic", align_corners=True),
+    ):
+        b = Builder("r", (2, 9, 11))
+        b.add("r", layer)
+        m = b.build()
+        shapes = infer_shapes(m)
+        rf = receptive_fields(m, shapes)["r"]
+        net = at.build.probe_module(m)
+        for i in range(shapes["r"][1]):
+            for j in range(shapes["r"][2]):
+                # a fractional stride: unit j's taps start within one input unit of
+                # offset + j·stride (the rounding), and span at most size
+                top, left = rf.offset[0] + i * rf.stride[0], rf.offset[1] + j * rf.stride[1]
+                lo = (max(math.floor(top), 0), max(math.floor(left), 0))
+                hi = (
+                    min(math.ceil(top) + rf.size[0] - 1, 8),
+                    min(math.ceil(left) + rf.size[1] - 1, 10),
+                )
+                t, lft, bot, rgt = at.rf_by_gradient(m, unit=(i, j), net=net)
+                assert lo[0] <= t and lo[1] <= lft and bot <= hi[0] and rgt <= hi[1], (layer, i, j)

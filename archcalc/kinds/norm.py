@@ -177,9 +177,25 @@ class BatchNorm1d(BatchNorm2d):
     2C + 1, 2 FLOPs per element in inference (scale and shift folded per channel), the
     input, running statistics and a batch mean and invstd saved in training.
 
+    ``folded``: the sample's ``k`` rows are folded into torch's batch axis, as LeViT's
+    ``bn(x.flatten(0, 1))`` on ``(N, k, C)``: the per-sample shape is ``(k, C)`` (or
+    ``(k, C, L)``), torch normalises ``(N·k, C[, L])``. torchinfo then counts its parameters
+    once per row of torch's batch (N·k).
+
     >>> BatchNorm1d(384).out_shape(((384,),))
     (384,)
+    >>> BatchNorm1d(256, folded=True).out_shape(((196, 256),))
+    (196, 256)
     """
+
+    folded: bool = False
+
+    count_torchinfo = counts(
+        "(weight + bias numel)·N, times k when folded: torch's batch is N·k (torchinfo "
+        "calculate_macs: output_size[0]·numel)",
+        lambda s, i, o, b: b * s.params(i) * (i[0][0] if s.folded else 1),
+        short="N·params (·k folded)",
+    )
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
@@ -187,19 +203,22 @@ class BatchNorm1d(BatchNorm2d):
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        if len(s) not in (1, 2):
+        lead = 1 if self.folded else 0
+        if len(s) - lead not in (1, 2):
+            want = "(k, C) or (k, C, L)" if self.folded else "a (C,) vector or a (C, L) sequence"
             raise ShapeError(
-                f"{self.kind} needs a (C,) vector or a (C, L) sequence, got shape "
-                f"{'x'.join(map(str, s))}; use BatchNorm2d on a (C, H, W) map"
+                f"{self.kind} needs {want}, got shape {'x'.join(map(str, s))}; use "
+                f"BatchNorm2d on a (C, H, W) map"
             )
-        if _eq_known_false(s[0], self.num_features):
+        if _eq_known_false(s[lead], self.num_features):
             raise ShapeError(
-                f"{self.kind}.num_features = {self.num_features} but the input has {s[0]} channels"
+                f"{self.kind}.num_features = {self.num_features} but the input has {s[lead]} "
+                f"channels"
             )
         return s
 
     def geometry(self, ins: Shapes, out: Shape) -> Any:
-        # per position: the identity step on the L axis, no axis for a vector
+        # per position: the identity step on each axis but the channels'
         return ((1, 1, 0),) * (len(ins[0]) - 1)
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.BatchNorm1d",)
@@ -208,9 +227,12 @@ class BatchNorm1d(BatchNorm2d):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         x = call.inputs[0] if call.inputs else ()
-        if not call.inputs or call.layouts[0] != "std" or len(x) not in (1, 2):
+        layout = call.layouts[0] if call.inputs else ""
+        folded = layout == "fold"
+        if layout not in ("std", "fold") or len(x) - folded not in (1, 2):
             raise UnsupportedError(
-                f"BatchNorm1d needs an (N, C) or (N, C, L) tensor, got per-sample shape {tuple(x)}"
+                f"BatchNorm1d needs an (N, C) or (N, C, L) tensor, got a {layout} tensor of "
+                f"per-sample shape {tuple(x)}"
             )
         m = call.module
         if m is None:
@@ -221,16 +243,17 @@ class BatchNorm1d(BatchNorm2d):
                     "F.batch_norm without running statistics, weight and bias of a module: "
                     "archcalc's BatchNorm1d is affine with tracked running statistics"
                 )
-            return cls(int(affine[0].shape[0]))
+            return cls(int(affine[0].shape[0]), folded)
         if not (m.affine and m.track_running_stats):
             raise UnsupportedError(
                 "archcalc's BatchNorm1d is affine with tracked running statistics "
                 f"(affine={m.affine}, track_running_stats={m.track_running_stats})"
             )
-        return cls(int(m.num_features))
+        return cls(int(m.num_features), folded)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.nn.BatchNorm1d(self.num_features)
+        bn = tb.nn.BatchNorm1d(self.num_features)
+        return tb.Folded(bn) if self.folded else bn
 
 
 @register

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from .._errors import MissingDependencyError
 
-__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d"]
+__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d", "Folded", "Interpolate"]
 
 
 def _timm_layers(module: str, needed_for: str) -> Any:
@@ -67,3 +67,32 @@ def std_conv2d(layer: Any, timm_class: str, probe: bool = False) -> nn.Module:
     kwargs["padding"] = "SAME" if same else s.padding
     m = getattr(sc, timm_class)(s.in_channels, s.out_channels, s.kernel_size, **kwargs)
     return m
+
+
+class Folded(nn.Module):
+    """``inner`` on a sample's ``k`` rows folded into the batch: ``(N, k, ...)`` is run as
+    ``(N·k, ...)`` and unfolded back (LeViT's ``bn(x.flatten(0, 1)).reshape_as(x)``, TNT's
+    convolution of every patch)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.inner(x.flatten(0, 1))
+        return y.unflatten(0, tuple(x.shape[:2]))
+
+
+class Interpolate(nn.Module):
+    """``F.interpolate`` as a forward calls it (not ``nn.Upsample``, which the counting
+    tools hook): archcalc's build of a Resize with ``op="interpolate"``."""
+
+    def __init__(self, size: Any, scale_factor: Any, mode: str, align_corners: Any) -> None:
+        super().__init__()
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(
+            x, self.size, self.scale_factor, mode=self.mode, align_corners=self.align_corners
+        )
