@@ -41,7 +41,7 @@ from .norm import (
 from .pad import Pad
 from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
 from .regularize import Dropout, LayerScale, StochasticDepth
-from .resample import Upsample
+from .resample import Resize, Upsample
 from .reshape import Flatten
 from .tensor import Cat, Constant, Index, Narrow, Param, Permute, Reshape, Roll, Select, Stack
 from .tensor_math import (
@@ -57,6 +57,7 @@ from .tensor_math import (
     Unary,
 )
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
+from .unfold import Fold, Unfold
 from .window import (
     PartitionAttention,
     PatchMerging,
@@ -121,6 +122,9 @@ __all__ = [
     "StdConv2d",
     "RMSNorm",
     "RMSNorm2d",
+    "Unfold",
+    "Fold",
+    "Resize",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "PatchMerging",

@@ -62,7 +62,7 @@ from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
 from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
 from .tensor_ops import ConstantSource, ParamSource, TensorOp
-from .timm_layers import rms_norm2d, std_conv2d
+from .timm_layers import Folded, Interpolate, rms_norm2d, std_conv2d
 from .tokens import (
     ClassToken,
     PositionEmbedding,
@@ -95,6 +95,8 @@ __all__ = [
     "timm_swin_block",
     "std_conv2d",
     "rms_norm2d",
+    "Folded",
+    "Interpolate",
     # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)
     "TensorOp",
     "ParamSource",
