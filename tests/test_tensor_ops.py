@@ -405,3 +405,26 @@ def test_built_back_in_torch(net: nn.Module, shape: tuple[int, ...]) -> None:
     x = torch.randn(2, *shape)
     assert built(x).shape == net.eval()(x).shape
     assert sum(p.numel() for p in built.parameters()) == sum(p.numel() for p in net.parameters())
+
+
+class Heads2(nn.Module):
+    """CrossViT's heads: stacked on a new axis 0 (the batch moves to axis 1), then averaged;
+    a constant cast to a parameter's dtype (Gemma's one-hot.to(table))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(6, 4)
+        self.b = nn.Linear(6, 4)
+        self.register_buffer("table", torch.zeros(4))
+
+    def forward(self, x: Any) -> Any:
+        bias = torch.ones(4).to(self.table)  # only the buffer's dtype is read
+        y = torch.stack([self.a(x), self.b(x)], dim=0)  # (2, N, 4)
+        return y[0] + y[1] + bias
+
+
+def test_stack_on_axis_0_moves_the_batch() -> None:
+    model = from_torch(Heads2(), (6,))
+    assert model.node("stack").layer == Stack(0)
+    s = imported(Heads2(), (6,))
+    assert s.layer("stack").output_shape == (2, 4) and s.output_shape == (4,)

@@ -653,10 +653,8 @@ class Stack(_View):
             return cls(dim % n)
         if layout != "std":
             raise UnsupportedError(f"a stack of {layout} tensors")
-        d = dim % (n + 1)
-        if d == 0:
-            raise UnsupportedError("a stack along the batch axis")
-        return cls(d - 1)
+        d = dim % (n + 1)  # torch's new axis; at 0 it moves the batch to axis 1
+        return cls(d - 1 if d > 0 else 0)
 
     def to_torch(self, tb: Any) -> Any:
         return tb.TensorOp("stack", self.dim + 1)

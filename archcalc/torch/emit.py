@@ -291,7 +291,9 @@ class Converter:
         if ev.op in sources.MAKERS:
             return C(self.tshape(ev))  # x.new_zeros(...), zeros_like(x): a constant
         reg = registry()
-        if view is not None and not any(isinstance(v, P) for v in flat):
+        if view == "cast" and traced and isinstance(ev.args[0], Tensor):
+            traced = [v for v in (args[0],) if isinstance(v, T)] or traced  # x.to(other)
+        if view is not None and (view == "cast" or not any(isinstance(v, P) for v in flat)):
             return self.follow(ev, view, args, kwargs, traced)
         if ev.called_as == "module":
             kinds = reg.module_kinds(ev.module)  # type: ignore[arg-type]

@@ -52,6 +52,8 @@ def without_input(conv: Any, ev: Event, view: str | None, flat: list[Any], sever
     needed: a constant (``C``) from constants, a view of a parameter (still that parameter);
     ``None`` to map the call as any other (its parameters then become layers)."""
     tensors = [v for v in flat if isinstance(v, (T, P, C))]
+    if view == "cast" and flat and isinstance(flat[0], C):
+        return C(conv.tshape(ev))  # constant.to(parameter): the constant, in its dtype
     weighted = ev.module is not None and any(True for _ in ev.module.parameters())
     if all(isinstance(v, C) for v in tensors) and not weighted:
         # (a module with parameters on a constant, e.g. XCiT's projection of its Fourier

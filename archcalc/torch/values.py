@@ -149,6 +149,8 @@ def result_layout(tshape: tuple[int, ...], hint: str) -> str:
         return "std"
     if tshape and tshape[0] % BATCH == 0 and f is not None:
         return "fold"
+    if BATCH in tshape:  # moved (torch.stack(xs, dim=0): (k, N, ...))
+        return layout_at(tshape.index(BATCH))
     raise Unmappable(
         f"its result of shape {tuple(tshape)} has no batch axis (the batch was {BATCH})"
     )
