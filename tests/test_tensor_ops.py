@@ -428,3 +428,25 @@ def test_stack_on_axis_0_moves_the_batch() -> None:
     assert model.node("stack").layer == Stack(0)
     s = imported(Heads2(), (6,))
     assert s.layer("stack").output_shape == (2, 4) and s.output_shape == (4,)
+
+
+# ---------------------------------------------------------------- real timm families
+
+#: timm families the general tensors import exactly (one small model each, a small input
+#: where the model takes one): params = sum(numel), fvcore-convention FLOPs = fvcore's total
+TIMM_EXACT = [
+    ("pvt_v2_b0", (3, 64, 64)),  # reshapes into heads, permutes (0, 2, 1, 3), sr attention
+    ("efficientvit_b0", (3, 64, 64)),  # ReLU linear attention on (N, heads, C, H·W) views
+    ("skresnet18", (3, 64, 64)),  # torch.stack of the kernel branches
+    ("levit_128", (3, 224, 224)),  # flatten(0, 1): a batch folded into the tokens
+    ("edgenext_xx_small", (3, 64, 64)),  # chunk on channels, constants in its position code
+]
+
+
+@pytest.mark.parametrize("name, shape", TIMM_EXACT)
+def test_timm_families_exact(name: str, shape: tuple[int, ...]) -> None:
+    timm = pytest.importorskip("timm")
+    net = timm.create_model(name).eval()
+    s = archcalc.summary(from_torch(net, shape), convention="fvcore")
+    assert s.params == sum(p.numel() for p in net.parameters())
+    assert s.flops == fvcore_total(net, shape)
