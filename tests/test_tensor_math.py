@@ -22,6 +22,7 @@ from archcalc.engine.shapes import infer_shapes
 from archcalc.kinds import (
     GLOBAL,
     Add,
+    Clamp,
     Div,
     Einsum,
     Extra,
@@ -104,6 +105,14 @@ def test_einsum_by_hand():
     assert e.saved(ins, (H, L, S), N) == ("in0", "in1")
     # a parameter as the second operand (mvitv2's 'byhwc,hkc->byhwk'): no batch letter, so
     # fvcore's renamed equation is 'abc,cd->abd' here, not its special case
+    # a batch folded into the first letter (SAM's (N·heads, h, w, c) queries): the model's
+    # equation is the per-sample one, 'abcd,bed->abce' after fvcore's renaming: no special
+    # case, the rounded cost
+    sam = Einsum("bhwc,hkc->bhwk", second_batched=False, folded=True)
+    sam_ins = ((H, L, L, E), (L, S, E))
+    assert sam.out_shape(sam_ins) == (H, L, L, S)
+    total = N * H * L * L * E * S
+    assert sam.count_fvcore(sam_ins, (), N) == math.floor(float(f"{2 * total + 1:.3e}") / 2)
     rel = Einsum("lc,kc->lk", second_batched=False)
     assert rel.out_shape(((L, E), (S, E))) == (L, S)
     cost = 2 * N * L * E * S + 1
@@ -182,6 +191,12 @@ def test_elementwise_broadcasting_by_hand():
         Add().out_shape((scores, (4, L, S)))
     with pytest.raises(archcalc.ShapeError, match="two inputs"):
         Sub().out_shape((scores, scores, scores))
+    # clamp: one comparison per bound and element; its backward keeps the input
+    assert Clamp(0.0, 6.0).flops((scores,), scores) == 2 * H * L * S
+    assert Clamp(max=4.6).flops((scores,), scores) == H * L * S
+    assert Clamp(max=4.6).saved((scores,), scores, N) == ("in0",)
+    with pytest.raises(archcalc.SpecError, match="must be a number when max is None"):
+        Clamp()
     # x + c, c - x: one op per element, nothing saved; ptflops sees x.add(c) only
     assert Shift(1.0, negate=True).flops((scores,), scores) == H * L * S
     assert Shift(1.0).saved((scores,), scores, N) == ()
@@ -493,6 +508,17 @@ def _case_unary():
     return net, x, m, dict(ZERO)  # no handle, no patch, no module
 
 
+def _case_clamp():
+    x = (N, H, L, S)
+    net = _Fn(lambda s, x: x.clamp(max=4.6).clamp_min(0.1))
+    m = _model(
+        x[1:],
+        ("clamp", Clamp(max=4.6), ("input",), "method"),
+        ("clamp_min", Clamp(min=0.1), ("clamp",), "method"),
+    )
+    return net, x, m, dict(ZERO)  # aten::clamp ignored by fvcore, clamp_min unhandled
+
+
 CASES = {
     "matmul": _case_matmul,
     "matmul_broadcast": _case_matmul_broadcast,
@@ -511,6 +537,7 @@ CASES = {
     "shift": _case_shift,
     "max": _case_max,
     "unary": _case_unary,
+    "clamp": _case_clamp,
 }
 
 
@@ -607,6 +634,7 @@ SAVED = {
         lambda x: x.max(-1)[0],
         8 * N * H * L,  # the int64 indices of the maxima
     ),
+    "clamp": (Clamp(0.0, 0.5), ((H, L, S),), lambda x: x.clamp(0.0, 0.5), 4 * N * H * L * S),
     "normalize": (
         Normalize(-1),
         ((H, L, S),),
@@ -794,5 +822,33 @@ def test_attention_with_a_learned_mask_imports_exactly():
         "ptflops": H * L * (E * 3 * E + 3 * E),
         "thop": qkv,
         "torchinfo": N * (3 * E * E + 3 * E),
+    }
+    assert tool_totals(net, x) == hand == _ours(imported)
+
+
+class _Sam(nn.Module):
+    """SAM's decomposed relative positions: queries of N·heads windows (the batch folded
+    into axis 0) against a table of positions."""
+
+    def __init__(self):
+        super().__init__()
+        self.rh = nn.Parameter(torch.randn(L, S, E))
+
+    def forward(self, x):  # x: (N, H, L, L, E)
+        r_q = x.reshape(-1, L, L, E)  # (N·H, L, L, E)
+        return torch.einsum("bhwc,hkc->bhwk", r_q, self.rh)
+
+
+def test_einsum_of_a_folded_batch_imports_exactly():
+    net = _Sam().eval()
+    x = torch.randn(N, H, L, L, E)
+    imported = at.from_torch(net, (H, L, L, E))
+    e = Einsum("bhwc,hkc->bhwk", second_batched=False, folded=True)
+    assert e in [n.layer for n in imported.live_nodes()]
+    total = N * H * L * L * E * S  # 8400; 2·8400 + 1 = 16801 printed 1.680e+04: 8400
+    hand = {
+        **ZERO,
+        "fvcore": math.floor(float(f"{2 * total + 1:.3e}") / 2),
+        "flopcounter": 2 * total,
     }
     assert tool_totals(net, x) == hand == _ours(imported)

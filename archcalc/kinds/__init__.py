@@ -45,6 +45,7 @@ from .resample import Resize, Upsample
 from .reshape import Flatten
 from .tensor import Cat, Constant, Index, Narrow, Param, Permute, Reshape, Roll, Select, Stack
 from .tensor_math import (
+    Clamp,
     Div,
     Einsum,
     MaskedScaledDotProductAttention,
@@ -141,6 +142,7 @@ __all__ = [
     "Pow",
     "Shift",
     "Unary",
+    "Clamp",
     "Permute",
     "Reshape",
     "Narrow",

@@ -72,6 +72,7 @@ __all__ = [
     "Div",
     "Pow",
     "Unary",
+    "Clamp",
     "broadcast",
     "torch_axis",
     "elementwise_operands",
@@ -427,6 +428,9 @@ class Einsum(MatmulCounts, Layer):
     equation: str = "ij,jk->ik"
     #: the second operand is an activation; False: a parameter or constant (no batch letter)
     second_batched: bool = True
+    #: the model's tensors hold the batch folded into the first letter's axis ((N·k, ...):
+    #: SAM's relative positions of N·heads): its equation is this one (fvcore reads it)
+    folded: bool = False
 
     arity: ClassVar[int | None] = 2
 
@@ -470,7 +474,8 @@ class Einsum(MatmulCounts, Layer):
         sizes, summed, _ = _einsum_sizes(self.kind, self.equation, ins)
         a, c, out = _einsum_terms(self.kind, self.equation)
         # fvcore renames the letters of the batch-first equation in order of appearance
-        full = f"@{a},{'@' if self.second_batched else ''}{c}->@{out}"
+        lead = "" if self.folded else "@"
+        full = f"{lead}{a},{lead if self.second_batched else ''}{c}->{lead}{out}"
         order = {
             x: chr(97 + i)
             for i, x in enumerate(dict.fromkeys(full.replace(",", "").replace("->", "")))
@@ -495,8 +500,10 @@ class Einsum(MatmulCounts, Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
+        folded = False
         if call.module is not None:
             eq, second = call.module.equation, call.module.second_batched
+            folded = call.module.folded
         else:
             eq = call.arg(0, "equation")
             second = not (len(call.layouts) == 2 and call.layouts[1] == "const")
@@ -506,6 +513,7 @@ class Einsum(MatmulCounts, Layer):
                 else dataclasses.replace(call, inputs=call.inputs[:1], layouts=call.layouts[:1])
             )
             _traced(first, 2 if second else 1, "torch.einsum")
+            folded = call.layouts[0] == "fold"
         if not isinstance(eq, str) or "..." in eq or "->" not in eq:
             raise UnsupportedError(
                 f"einsum equation {eq!r}: archcalc needs explicit letters and '->'"
@@ -520,11 +528,13 @@ class Einsum(MatmulCounts, Layer):
                 f"einsum '{eq}': archcalc needs two operands and the batch letter first in "
                 f"the output and every batched operand, and nowhere else"
             )
+        if folded:  # the first letter is the folded axis: a letter of the per-sample shape
+            return cls(f"{terms[0]},{terms[1]}->{out}", second, folded=True)
         b = terms[1][1:] if second else terms[1]
         return cls(f"{terms[0][1:]},{b}->{out[1:]}", second)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.Einsum(self.equation, self.second_batched)
+        return tb.tensor_math.Einsum(self.equation, self.second_batched, self.folded)
 
 
 # ---------------------------------------------------------------- softmax, reductions
@@ -1246,3 +1256,82 @@ class Unary(Parameterless, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.tensor_math.Unary(self.op)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Clamp(Parameterless, Layer):
+    """``torch.clamp(x, min, max)`` with numbers (``x.clamp_min(c)``, ``x.clamp_max(c)``; a
+    bound ``None`` is absent): one comparison per bound and element. Saved for backward
+    (measured): the input (the mask of the elements inside the bounds is computed from it).
+
+    >>> Clamp(max=4.6).flops(((3, 5),), (3, 5))
+    15
+    """
+
+    min: Any = None
+    max: Any = None
+
+    head_role: ClassVar[str | None] = "keep"
+
+    count_fvcore = counts_zero(
+        "aten::clamp is in fvcore's _IGNORED_OPS; aten::clamp_min / clamp_max have no handle"
+    )
+    count_ptflops_hook = ptflops_no_hook("a clamp (not a module)")
+    count_ptflops_functional = ptflops_no_patch("torch.clamp and Tensor.clamp")
+    count_thop = thop_no_hook("a clamp (not a module)")
+
+    def __post_init__(self) -> None:
+        for name in ("min", "max"):
+            v = getattr(self, name)
+            if v is not None and (not _number(v) or not math.isfinite(v)):
+                raise invalid(self.kind, name, v, "must be a finite number or None")
+        if self.min is None and self.max is None:
+            raise invalid(self.kind, "min", None, "must be a number when max is None")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(0.0, 6.0), ((3, 5, 7),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return ins[0]
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return ((self.min is not None) + (self.max is not None)) * prod(out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        return _POINTWISE
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Clamp",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.clamp",
+        "torch.clamp",
+        "Tensor.clip",
+        "torch.clip",
+        "Tensor.clamp_min",
+        "torch.clamp_min",
+        "Tensor.clamp_max",
+        "torch.clamp_max",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            return cls(call.module.min, call.module.max)
+        _traced(call, 1, "a clamp")
+        name = call.op.rsplit(".", 1)[-1]
+        if name in ("clamp_min", "clamp_max"):
+            lo, hi = (
+                (call.arg(1, "min"), None) if name == "clamp_min" else (None, call.arg(1, "max"))
+            )
+        else:
+            lo, hi = call.arg(1, "min"), call.arg(2, "max")
+        if any(v is not None and not _number(v) for v in (lo, hi)) or (lo is None and hi is None):
+            raise UnsupportedError("a clamp whose bounds are not numbers")
+        return cls(None if lo is None else float(lo), None if hi is None else float(hi))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.Clamp(self.min, self.max)

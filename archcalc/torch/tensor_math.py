@@ -27,6 +27,7 @@ __all__ = [
     "ChannelScale",
     "Shift",
     "Unary",
+    "Clamp",
     "torch_dim",
 ]
 
@@ -56,8 +57,9 @@ class Einsum(nn.Module):
     and of each batched operand (the second is a parameter or constant unless
     ``second_batched``)."""
 
-    def __init__(self, equation: str, second_batched: bool = True) -> None:
+    def __init__(self, equation: str, second_batched: bool = True, folded: bool = False) -> None:
         super().__init__()
+        self.folded = folded  # (read back by the kind: the model's batch was folded)
         letter = next(c for c in string.ascii_letters if c not in equation)
         (a, b), out = equation.split("->")[0].split(","), equation.split("->")[1]
         b = letter + b if second_batched else b
@@ -190,3 +192,14 @@ class Unary(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return getattr(torch, self.op)(x)
+
+
+class Clamp(nn.Module):
+    """``torch.clamp(x, min, max)``."""
+
+    def __init__(self, min: float | None = None, max: float | None = None) -> None:
+        super().__init__()
+        self.min, self.max = min, max
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.clamp(x, self.min, self.max)
