@@ -27,6 +27,7 @@ from archcalc.kinds import (
     ShiftedWindowAttention,
     ShiftedWindowAttentionV2,
     TimmSwinBlock,
+    TimmSwinV2Block,
     Windows,
 )
 
@@ -153,6 +154,8 @@ from torchvision.models.maxvit import PartitionAttentionLayer  # noqa: E402
 timm = pytest.importorskip("timm")
 from timm.models.swin_transformer import PatchMerging as TimmPatchMerging  # noqa: E402
 from timm.models.swin_transformer import SwinTransformerBlock as TimmBlock  # noqa: E402
+from timm.models.swin_transformer_v2 import PatchMerging as TimmPatchMergingV2  # noqa: E402
+from timm.models.swin_transformer_v2 import SwinTransformerV2Block as TimmV2Block  # noqa: E402
 
 from archcalc.conventions import count  # noqa: E402
 from archcalc.engine.receptive import clipped_boxes  # noqa: E402
@@ -169,7 +172,14 @@ CASES = {
     "timm_block_shifted": (TimmSwinBlock(64, 2, 4, 2, 256, True, False), lambda: _timm_block((8, 12), 2, False), (8, 12)),
     "timm_block_padded": (TimmSwinBlock(64, 2, 4, 0, 256, True, True, 0.3), lambda: _timm_block((6, 10), 0, True, 0.3), (6, 10)),
     "timm_merging": (PatchMerging(4), lambda: TimmPatchMerging(4), (5, 6)),
+    "timm_v2_shifted": (TimmSwinV2Block(64, 2, 4, 2, 256), lambda: _timm_v2((8, 8), 2), (8, 8)),
+    "timm_v2_padded": (TimmSwinV2Block(64, 2, 4, 0, 256), lambda: _timm_v2((6, 10), 0), (6, 10)),
+    "timm_v2_merging": (PatchMergingV2(4), lambda: TimmPatchMergingV2(4), (5, 6)),
 }  # fmt: skip
+
+
+def _timm_v2(size, shift):
+    return TimmV2Block(64, size, num_heads=2, window_size=4, shift_size=shift)
 
 
 def _timm_block(size, shift, fused, drop_path=0.0):
@@ -424,11 +434,14 @@ def test_timm_swin_block_field_is_gradient_support():
             assert tuple(int(v) for v in got) == (b[0][i], b[2][j], b[1][i], b[3][j])
 
 
-def test_timm_swin_imports_exactly():
-    """timm's swin_tiny_patch4_window7_224 built for 112 × 112 (stage maps 28, 14, 7, 4;
-    timm shrinks the last window to the 4 × 4 map and drops its shift)."""
-    net = timm.create_model("swin_tiny_patch4_window7_224", img_size=112).eval()
-    model = at.from_torch(net, (3, 112, 112))
+@pytest.mark.parametrize(
+    "name, size", [("swin_tiny_patch4_window7_224", 112), ("swinv2_tiny_window8_256", 128)]
+)
+def test_timm_swin_imports_exactly(name, size):
+    """timm's Swin v1 and v2, built for a small image (stage maps 28, 14, 7, 4 and 32, 16,
+    8, 4; timm shrinks a window larger than its map and drops its shift)."""
+    net = timm.create_model(name, img_size=size).eval()
+    model = at.from_torch(net, (3, size, size))
     assert archcalc.summary(model).params == sum(p.numel() for p in net.parameters())
     ours = sum(count(model, infer_shapes(model), 1, "fvcore").values())
-    assert ours == _fvcore_total(net, 112)
+    assert ours == _fvcore_total(net, size)

@@ -58,7 +58,6 @@ from .tensor_math import (
     Unary,
 )
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
-from .unfold import Fold, Unfold
 from .window import (
     PartitionAttention,
     PatchMerging,
@@ -66,8 +65,10 @@ from .window import (
     ShiftedWindowAttention,
     ShiftedWindowAttentionV2,
     TimmSwinBlock,
+    TimmSwinV2Block,
     Windows,
 )
+from .unfold import Fold, Unfold
 
 __all__ = [
     "Layer",
@@ -155,4 +156,5 @@ __all__ = [
     "Constant",
     "PartitionAttention",
     "TimmSwinBlock",
+    "TimmSwinV2Block",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "PatchMergingV2",
     "PartitionAttention",
     "TimmSwinBlock",
+    "TimmSwinV2Block",
 ]
 
 
@@ -605,6 +606,7 @@ class PatchMergingV2(_Merging):
 
     torch_modules: ClassVar[tuple[str, ...]] = (
         "torchvision.models.swin_transformer.PatchMergingV2",
+        "timm.models.swin_transformer_v2.PatchMerging",
     )
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
@@ -884,6 +886,9 @@ class TimmSwinBlock(MatmulCounts, Layer):
     qkv_bias: bool = True
     fused: bool = True
     drop_path: float = 0.0
+    #: the MLP's activation is torch's nn.GELU (ptflops hooks that exact type; timm's own
+    #: timm.layers.GELU, Swin v2's, it does not)
+    gelu_hooked: bool = True
 
     weighted: ClassVar[bool] = True
 
@@ -989,6 +994,10 @@ class TimmSwinBlock(MatmulCounts, Layer):
         qkv = 3 * c * c + (3 * c if self.qkv_bias else 0)
         return n * (qkv + c * c + c) + real * (2 * c * m + m + c)
 
+    def _ptflops_hook(self, ins: Shapes, b: Any) -> Any:
+        gelu = self.mlp_hidden if self.gelu_hooked else 0
+        return b * (self._linears_hooked(ins) + self._real(ins) * (2 * self.dim + gelu))
+
     def _thop_softmax(self, ins: Shapes) -> Any:
         """thop count_softmax: (3N − 1) per row of N scores."""
         _, win, _, _ = self._sizes(ins)
@@ -1018,7 +1027,7 @@ class TimmSwinBlock(MatmulCounts, Layer):
         "its children: nn.LayerNorm (bn_flops_counter_hook: input numel), nn.Linear "
         "(linear_flops_counter_hook: (in·out + bias)·rows), nn.GELU (relu_flops_counter_hook: "
         "output numel); WindowAttention, nn.Softmax and the dropouts add nothing",
-        lambda s, i, o, b: b * (s._linears_hooked(i) + s._real(i) * (2 * s.dim + s.mlp_hidden)),
+        lambda s, i, o, b: s._ptflops_hook(i, b),
         short="N·(linears (in·out + bias)·rows + L·(2C + M))",
     )
     count_ptflops_functional = counts(
@@ -1054,48 +1063,233 @@ class TimmSwinBlock(MatmulCounts, Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
-        m = call.module
-        x = call.inputs[0] if call.inputs else ()
-        if not call.inputs or call.layouts[0] != "nhwc" or len(x) != 3:
-            raise UnsupportedError(
-                f"timm's SwinTransformerBlock on a tensor of per-sample shape {x}: it runs on "
-                f"channels-last maps (N, H, W, C)"
-            )
-        a, mlp = m.attn, m.mlp
-        c = int(m.dim)
-        wh, ww = (int(v) for v in m.window_size)
-        shift = tuple(int(v) for v in m.shift_size)
-        why = [
-            what
-            for what, bad in (
-                ("attention or projection dropout", a.attn_drop.p != 0 or a.proj_drop.p != 0),
-                ("a head dimension other than dim / num_heads", a.qkv.out_features != 3 * c),
-                ("an activation other than GELU", type(mlp.act).__name__ != "GELU"),
-                (
-                    "an MLP norm or dropout",
-                    type(mlp.norm).__name__ != "Identity" or mlp.drop1.p or mlp.drop2.p,
-                ),
-                ("a dynamic mask", getattr(m, "dynamic_mask", False)),
-                (
-                    "a shift on a map that is not a multiple of the window (timm rolls before it pads)",
-                    any(shift) and (x[1] % wh or x[2] % ww),
-                ),
-            )
-            if bad
-        ]
-        if why:
-            raise UnsupportedError(f"timm's SwinTransformerBlock with {', '.join(why)}")
-        dp = getattr(m.drop_path1, "drop_prob", 0.0)
-        return cls(
-            c,
-            int(a.num_heads),
-            (wh, ww),
-            shift,
-            int(mlp.fc1.out_features),
-            a.qkv.bias is not None,
-            bool(a.fused_attn),
-            float(dp or 0.0),
-        )
+        return cls(**_timm_swin_read(call, "SwinTransformerBlock", v2=False))
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.timm_swin_block(self)
+        return tb.timm_swin_block(self, v2=False)
+
+
+def _timm_swin_read(call: TorchCall, name: str, v2: bool) -> dict[str, Any]:
+    """The fields of a timm Swin block (v1 or v2) call; UnsupportedError naming what is not
+    modelled."""
+    m = call.module
+    x = call.inputs[0] if call.inputs else ()
+    if not call.inputs or call.layouts[0] != "nhwc" or len(x) != 3:
+        raise UnsupportedError(
+            f"timm's {name} on a tensor of per-sample shape {x}: it runs on channels-last "
+            f"maps (N, H, W, C)"
+        )
+    a, mlp = m.attn, m.mlp
+    c = int(m.dim)
+    wh, ww = (int(v) for v in m.window_size)
+    shift = tuple(int(v) for v in m.shift_size)
+    why = [
+        what
+        for what, bad in (
+            ("attention or projection dropout", a.attn_drop.p != 0 or a.proj_drop.p != 0),
+            ("a head dimension other than dim / num_heads", a.qkv.out_features != 3 * c),
+            ("separate qkv biases", getattr(a, "qkv_bias_separate", False)),
+            ("an activation other than GELU", type(mlp.act).__name__ != "GELU"),
+            (
+                "an MLP norm or dropout",
+                type(mlp.norm).__name__ != "Identity" or mlp.drop1.p or mlp.drop2.p,
+            ),
+            ("a dynamic mask", getattr(m, "dynamic_mask", False)),
+            (
+                "a shift on a map that is not a multiple of the window (timm rolls before it pads)",
+                any(shift) and (x[1] % wh or x[2] % ww),
+            ),
+        )
+        if bad
+    ]
+    if why:
+        raise UnsupportedError(f"timm's {name} with {', '.join(why)}")
+    dp = getattr(m.drop_path1, "drop_prob", 0.0)
+    return dict(
+        dim=c,
+        num_heads=int(a.num_heads),
+        window_size=(wh, ww),
+        shift_size=shift,
+        mlp_hidden=int(mlp.fc1.out_features),
+        qkv_bias=(a.q_bias is not None) if v2 else (a.qkv.bias is not None),
+        fused=False if v2 else bool(a.fused_attn),
+        drop_path=float(dp or 0.0),
+        gelu_hooked=type(mlp.act) is _torch_gelu(mlp.act),
+    )
+
+
+def _torch_gelu(act: Any) -> Any:
+    """torch's nn.GELU class, found in the MRO of ``act`` (kinds never import torch)."""
+    for cls in type(act).__mro__:
+        if cls.__name__ == "GELU" and cls.__module__.startswith("torch.nn"):
+            return cls
+    return None
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class TimmSwinV2Block(TimmSwinBlock):
+    """timm's Swin v2 block, ``timm.models.swin_transformer_v2.SwinTransformerV2Block``:
+    ``x + norm1(attn(x))``, ``x + norm2(mlp(x))`` (post-norm), the attention cosine with a
+    per-head logit scale and a continuous position bias (``cpb_mlp``: ``Linear(2, 512)``,
+    ReLU, ``Linear(512, h)`` on the constant ``T × 2`` table, once per forward), qkv by
+    ``F.linear`` with the concatenated ``(q_bias, k_bias = 0, v_bias)``.
+
+    Params ``3C² + 2C`` (qkv weight, q and v biases) ``+ C² + C`` (proj) ``+ h`` (logit
+    scale) ``+ 1536 + 512h`` (cpb_mlp) ``+ 2CM + M + C`` (MLP) ``+ 4C`` (norms); buffers
+    ``C`` (k_bias) ``+ 2T + N²`` (+ the shift mask ``nW·N²``). MACs ``4·Lp·C² + 2·Lp·N·C +
+    2·L·C·M + T·512·(2 + h)`` (the cpb once per forward; per sample in archcalc's figure).
+    FLOPs under archcalc's convention as :class:`TimmSwinBlock` with the cosine attention's
+    normalisation (``6·Lp·C``), logit scale (``h·Lp·N``) and the cpb's biases, ReLU and
+    ``16·sigmoid`` (``1024·T + 5·h·N²``) in place of q's scaling. Saved for backward
+    (measured): per sample ``8·Lp·C`` (windowed input, qkv output, normalised q and k, v,
+    proj's input), ``4·h·Lp`` (norms of q and k), ``2·h·Lp·N`` (cosine scores, weights),
+    ``3·L·C + 2·L·M`` (norm1's input, the residual sum, norm2's input, GELU's input and
+    output) and ``4L`` float32; once per forward ``h + 512·T + h·N²``.
+    """
+
+    qkv_bias: bool = True
+    fused: bool = False
+    gelu_hooked: bool = False
+
+    def _cpb(self) -> Any:
+        wh, ww = self.window_size
+        return (2 * wh - 1) * (2 * ww - 1)
+
+    def params(self, ins: Shapes) -> Num:
+        c, m, h = self.dim, self.mlp_hidden, self.num_heads
+        qkv = 3 * c * c + (2 * c if self.qkv_bias else 0)
+        return qkv + c * c + c + h + 1536 + 512 * h + 2 * c * m + m + c + 4 * c
+
+    def buffers(self, ins: Shapes) -> Num:
+        _, win, _, nw = self._sizes(ins)
+        mask = nw * win * win if self._shifted() else 0
+        return (self.dim if self.qkv_bias else 0) + 2 * self._cpb() + win * win + mask
+
+    def _cpb_macs(self) -> Any:
+        return self._cpb() * 512 * (2 + self.num_heads)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return TimmSwinBlock.macs(self, ins, out) + self._cpb_macs()
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, win, c, _ = self._sizes(ins)
+        m, real, h = self.mlp_hidden, self._real(ins), self.num_heads
+        attn = (3 * c if self.qkv_bias else 0) + c + 6 * c  # biases, q/k normalisation
+        mlp = m + c + 16 * c + 5 * m + 2 * c
+        cpb = 1024 * self._cpb() + 5 * h * win * win
+        shifted = 8 if self._shifted() else 7  # logit scale, bias add, (mask), softmax 5
+        return 2 * self.macs(ins, out) + attn * n + mlp * real + cpb + shifted * self._scores(ins)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, win, c, _ = self._sizes(ins)
+        real, h = self._real(ins), self.num_heads
+        items = [
+            Extra(
+                8 * batch * n * c,
+                None,
+                "windowed input, qkv output, normalised q, k, v, proj input",
+            ),
+            Extra(4 * batch * h * n, None, "norms of q and k and their clamped copies"),
+            Extra(2 * batch * self._scores(ins), None, "cosine scores and attention weights"),
+            Extra(3 * batch * real * c, None, "norm1 input, residual sum, norm2 input"),
+            Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
+            Extra(4 * batch * real, "acc", "LayerNorm means and rstds"),
+            Extra(h + 512 * self._cpb() + h * win * win, None, "logit scale, cpb ReLU, sigmoid"),
+        ]
+        if self.drop_path:
+            items.append(Extra(2 * batch, None, "drop-path masks (training)"))
+        return tuple(items)
+
+    def _ptflops_hook(self, ins: Shapes, b: Any) -> Any:
+        n, _, c, _ = self._sizes(ins)
+        m, real = self.mlp_hidden, self._real(ins)
+        gelu = m if self.gelu_hooked else 0
+        per_sample = (c * c + c) * n + (2 * c * m + m + c) * real + real * (2 * c + gelu)
+        return b * per_sample + self._cpb() * 512 * (4 + self.num_heads)
+
+    count_fvcore = counts(
+        "proj, the MLP and the cpb_mlp (once per forward) linears and F.linear's qkv "
+        "(linear_flop_jit), q·kᵀ and attn·v (matmul_flop_jit), 5·numel per LayerNorm",
+        lambda s, i, o, b: (
+            b
+            * (
+                s._linear_macs(i)
+                + 2 * s._scores(i) // s.num_heads * s.dim
+                + 10 * s._real(i) * s.dim
+            )
+            + s._cpb_macs()
+        ),
+        short="N·(4LpC² + 2LCM + 2LpNC + 10LC) + T·512·(2+h)",
+    )
+    count_flopcounter = counts(
+        "2·MACs of every mm/addmm/bmm (flop_counter), the cpb_mlp once per forward",
+        lambda s, i, o, b: 2 * (b * TimmSwinBlock.macs(s, i, o) + s._cpb_macs()),
+        short="2·(N·MACs + T·512·(2+h))",
+    )
+    count_torchvision = counts(
+        "MACs, no bias (torchvision weights meta '_ops'), the cpb_mlp once",
+        lambda s, i, o, b: b * TimmSwinBlock.macs(s, i, o) + s._cpb_macs(),
+        short="N·MACs + T·512·(2+h)",
+    )
+    count_ptflops_hook = counts(
+        "its called children: proj, fc1, fc2, the cpb_mlp's Linears "
+        "(linear_flops_counter_hook: (in·out + bias)·rows; qkv runs as F.linear: 0), "
+        "nn.LayerNorm (input numel), the cpb's nn.ReLU (relu hook); timm's GELU is not hooked",
+        lambda s, i, o, b: s._ptflops_hook(i, b),
+        short="N·(proj, MLP, norms) + T·512·(4+h)",
+    )
+    count_ptflops_functional = counts(
+        "the patched F.relu (the cpb's nn.ReLU: 512·T, once), F.gelu (timm's GELU: L·M) and "
+        "F.softmax (nn.Softmax: h·Lp·N); `@`, F.normalize and F.linear are not patched",
+        lambda s, i, o, b: 512 * s._cpb() + b * (s._real(i) * s.mlp_hidden + s._scores(i)),
+        short="512T + N·(LM + hLpN)",
+    )
+    count_thop = counts(
+        "its called nn.Linear children (count_linear: in_features × output numel; the cpb's "
+        "once), nn.LayerNorm (4·numel) and nn.Softmax (count_softmax: (3N − 1) per row)",
+        lambda s, i, o, b: (
+            b
+            * (
+                s._sizes(i)[0] * s.dim * s.dim
+                + 2 * s._real(i) * s.dim * s.mlp_hidden
+                + 8 * s._real(i) * s.dim
+                + s._thop_softmax(i)
+            )
+            + s._cpb_macs()
+        ),
+        short="N·(LpC² + 2LCM + 8LC + softmax) + T·512·(2+h)",
+    )
+    count_torchinfo = counts(
+        "its leaves that ran, (weight + bias numel) × output_size[0] (torchinfo "
+        "calculate_macs): proj on the windows (N·nW), the cpb's Linears on the (1, …) table "
+        "(× 1), the norms and the MLP on the map (N); qkv runs as F.linear",
+        lambda s, i, o, b: (
+            b
+            * (
+                s._sizes(i)[3] * (s.dim * s.dim + s.dim)
+                + 2 * s.dim * s.mlp_hidden
+                + s.mlp_hidden
+                + s.dim
+                + 4 * s.dim
+            )
+            + 1536
+            + 512 * s.num_heads
+        ),
+        short="N·(nW·proj + MLP + norms) + cpb params",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, 2, 1, 16), ((8, 4, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "timm.models.swin_transformer_v2.SwinTransformerV2Block",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        return cls(**_timm_swin_read(call, "SwinTransformerV2Block", v2=True))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.timm_swin_block(self, v2=True)

@@ -97,32 +97,45 @@ class MaxVitPartition(nn.Module):
         return m(x)
 
 
-def timm_swin_block(layer: Any) -> nn.Module:
-    """timm's own SwinTransformerBlock of a ``TimmSwinBlock`` spec, wrapped to take an
-    ``(N, C, H, W)`` map; timm fixes the resolution (and the shift mask) at construction, so
-    the block is built for the size of its first input."""
-    return ChannelsLast(_TimmSwinLazy(layer))
+def timm_swin_block(layer: Any, v2: bool) -> nn.Module:
+    """timm's own SwinTransformerBlock (``v2``: SwinTransformerV2Block) of a
+    ``TimmSwinBlock``/``TimmSwinV2Block`` spec, wrapped to take an ``(N, C, H, W)`` map; timm
+    fixes the resolution (and the shift mask) at construction, so the block follows the
+    size of its input."""
+    return ChannelsLast(_TimmSwin(layer, v2))
 
 
-class _TimmSwinLazy(nn.Module):
-    def __init__(self, layer: Any) -> None:
+class _TimmSwin(nn.Module):
+    def __init__(self, layer: Any, v2: bool) -> None:
         super().__init__()
-        from timm.models.swin_transformer import SwinTransformerBlock
+        from timm.models import swin_transformer, swin_transformer_v2
 
-        self.layer = layer
-        self.block = SwinTransformerBlock(
+        block: Any = (
+            swin_transformer_v2.SwinTransformerV2Block
+            if v2
+            else swin_transformer.SwinTransformerBlock
+        )
+        kw: dict[str, Any] = {} if v2 else {"qkv_bias": layer.qkv_bias}
+        if not layer.gelu_hooked:
+            from timm.layers import get_act_layer
+
+            kw["act_layer"] = get_act_layer("gelu")
+        else:
+            kw["act_layer"] = nn.GELU
+        self.block = block(
             layer.dim,
             (max(layer.window_size),) * 2,
             num_heads=layer.num_heads,
             window_size=layer.window_size,
             shift_size=max(layer.shift_size),
             mlp_ratio=layer.mlp_hidden / layer.dim,
-            qkv_bias=layer.qkv_bias,
             drop_path=layer.drop_path,
             always_partition=True,
+            **kw,
         )
         self.block.shift_size = tuple(layer.shift_size)
-        self.block.attn.fused_attn = layer.fused  # type: ignore[misc]
+        if not v2:
+            self.block.attn.fused_attn = layer.fused  # type: ignore[misc]
 
     def forward(self, x: Tensor) -> Tensor:
         b = self.block
