@@ -852,3 +852,37 @@ def test_einsum_of_a_folded_batch_imports_exactly():
         "flopcounter": 2 * total,
     }
     assert tool_totals(net, x) == hand == _ours(imported)
+
+
+class _FoldedTimmAttention(nn.Module):
+    """timm's Attention on N·k sequences, the batch folded into axis 0 (MobileViT's
+    patches): every count is k times one sequence's."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.layers.attention import Attention
+
+        self.attn = Attention(12, num_heads=H, qkv_bias=True)
+
+    def forward(self, x):  # x: (N, k, L, 12)
+        n, k, length, c = x.shape
+        return self.attn(x.reshape(n * k, length, c)).reshape(n, k, length, c)
+
+
+def test_timm_attention_on_a_folded_batch_imports_exactly():
+    net = _FoldedTimmAttention().eval()
+    k = 4
+    x = torch.randn(N, k, L, 12)
+    imported = at.from_torch(net, (k, L, 12))
+    assert archcalc.summary(imported).params == 4 * 12 * 12 + 3 * 12 + 12
+    # per sequence (timm Attention, fused): qkv + proj MACs 4·L·E² under fvcore; the
+    # ptflops hook: q scaling L·E, QKᵀ and AV 2·L²·E, softmax h·L²; thop the children
+    seq_proj, seq_hook = 4 * L * 12 * 12, L * 12 + 2 * L * L * 12 + H * L * L
+    hand = {
+        "fvcore": N * k * seq_proj,
+        "flopcounter": 2 * N * k * seq_proj,
+        "ptflops": k * seq_hook,
+        "thop": N * k * seq_proj,
+        "torchinfo": N * k * (4 * 12 * 12 + 3 * 12 + 12),  # output_size[0] is N·k
+    }
+    assert tool_totals(net, x) == hand == _ours(imported)

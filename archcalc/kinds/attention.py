@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._errors import ShapeError, UnsupportedError
-from .._math import Num, is_symbolic
+from .._math import Num, is_symbolic, prod
 from ._base import (
     GLOBAL,
     Extra,
@@ -27,19 +27,25 @@ from ._rules import MatmulCounts, counts, counts_zero, thop_no_hook
 
 
 def _le(s: Shapes) -> tuple[Any, Any]:
-    return s[0][0], s[0][1]
+    return s[0][-2], s[0][-1]
+
+
+def _groups(s: Shapes) -> Any:
+    """Independent sequences per sample: 1 for tokens ``(L, E)``; ``k`` for ``(k, L, E)``,
+    a batch of ``N·k`` sequences folded into torch's axis 0 (MobileViT's patches)."""
+    return prod(s[0][:-2])
 
 
 def _proj_macs(layer: Any, ins: Shapes) -> Any:
     """In-projection (q, k, v: 3·L·E²) and out-projection (L·E²) multiply-accumulates."""
     n, e = _le(ins)
-    return 4 * n * e * e
+    return 4 * _groups(ins) * n * e * e
 
 
 def _scores_macs(ins: Shapes) -> Any:
     """QKᵀ and AV over all heads: L·L·E each."""
     n, e = _le(ins)
-    return 2 * n * n * e
+    return 2 * _groups(ins) * n * n * e
 
 
 @register
@@ -103,7 +109,9 @@ class MultiheadAttention(MatmulCounts, Layer):
         "(h·L² scores) inside F.multi_head_attention_forward; 0 without "
         "(scaled_dot_product_attention is not patched)",
         lambda s, i, o, b: (
-            b * (_scores_macs(i) + s.num_heads * _le(i)[0] ** 2) if s.need_weights else 0
+            b * (_scores_macs(i) + s.num_heads * _groups(i) * _le(i)[0] ** 2)
+            if s.need_weights
+            else 0
         ),
         short="N·(2L²E + hL²) with need_weights, else 0",
     )
@@ -136,19 +144,14 @@ class MultiheadAttention(MatmulCounts, Layer):
     def _ptflops_per_sample(self, ins: Shapes) -> Any:
         n, e = _le(ins)
         bias = 3 * n * e if self.bias else 0
-        return (
-            n * e
-            + 3 * n * e * e
-            + bias
-            + _scores_macs(ins)
-            + self.num_heads * n * n
-            + n * e * (e + 1)
+        return _groups(ins) * (
+            n * e + 3 * n * e * e + bias + 2 * n * n * e + self.num_heads * n * n + n * e * (e + 1)
         )
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        if len(s) != 2:
-            raise ShapeError(f"MultiheadAttention needs tokens (L, E), got shape {_fmt(s)}")
+        if len(s) < 2:
+            raise ShapeError(f"MultiheadAttention needs tokens (..., L, E), got shape {_fmt(s)}")
         if _eq_known_false(s[1], self.embed_dim):
             raise ShapeError(
                 f"MultiheadAttention.embed_dim = {self.embed_dim} but the tokens have "
@@ -166,13 +169,15 @@ class MultiheadAttention(MatmulCounts, Layer):
     def flops(self, ins: Shapes, out: Shape) -> Num:
         n, e = _le(ins)
         bias = 4 * n * e if self.bias else 0
-        return 2 * self.macs(ins, out) + bias + n * e + 5 * self.num_heads * n * n
+        extra = bias + n * e + 5 * self.num_heads * n * n
+        return 2 * self.macs(ins, out) + _groups(ins) * extra
 
     def geometry(self, ins: Shapes, out: Shape) -> _Global:
         return GLOBAL
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         n, e = _le(ins)
+        batch = batch * _groups(ins)  # sequences
         qkv = Extra(3 * batch * n * e, None, "q, k, v (in-projection)")
         attn = Extra(batch * n * e, None, "attention output (out_proj input)")
         if self.need_weights:
@@ -192,7 +197,7 @@ class MultiheadAttention(MatmulCounts, Layer):
             )
         q, k, v = (call.arg(i, name) for i, name in enumerate(("query", "key", "value")))
         same = all(getattr(t, "index", None) == 0 for t in (q, k, v))
-        if not (same and len(call.inputs) and len(call.inputs[0]) == 2):
+        if not (same and len(call.inputs) and _one_batch_of_sequences(call)):
             raise UnsupportedError(
                 "archcalc's MultiheadAttention is self-attention: query, key and value one "
                 "token sequence (N, L, E)"
@@ -229,7 +234,7 @@ def _timm_ptflops_hook(layer: Any, ins: Shapes) -> Any:
     and AV (2·L²·E + h·L²); the projections are left to the nn.Linear children, which
     ptflops then never adds (a hooked module's children are not accumulated)."""
     n, e = _le(ins)
-    return n * e + _scores_macs(ins) + layer.num_heads * n * n
+    return _groups(ins) * (n * e + 2 * n * n * e + layer.num_heads * n * n)
 
 
 @register
@@ -323,8 +328,8 @@ class TimmAttention(MatmulCounts, Layer):
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        if len(s) != 2:
-            raise ShapeError(f"TimmAttention needs tokens (L, E), got shape {_fmt(s)}")
+        if len(s) < 2:
+            raise ShapeError(f"TimmAttention needs tokens (..., L, E), got shape {_fmt(s)}")
         if _eq_known_false(s[1], self.dim):
             raise ShapeError(f"TimmAttention.dim = {self.dim} but the tokens have {s[1]} channels")
         return s
@@ -339,13 +344,15 @@ class TimmAttention(MatmulCounts, Layer):
     def flops(self, ins: Shapes, out: Shape) -> Num:
         n, e = _le(ins)
         bias = (3 * n * e if self.qkv_bias else 0) + (n * e if self.proj_bias else 0)
-        return 2 * self.macs(ins, out) + bias + n * e + 5 * self.num_heads * n * n
+        extra = bias + n * e + 5 * self.num_heads * n * n
+        return 2 * self.macs(ins, out) + _groups(ins) * extra
 
     def geometry(self, ins: Shapes, out: Shape) -> _Global:
         return GLOBAL
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         n, e = _le(ins)
+        batch = batch * _groups(ins)  # sequences
         attn = Extra(batch * n * e, None, "attention output (proj input)")
         if self.fused:
             qkv = Extra(3 * batch * n * e, None, "q, k, v (qkv output)")
@@ -360,7 +367,7 @@ class TimmAttention(MatmulCounts, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
-        if len(call.inputs) != 1 or len(call.inputs[0]) != 2:
+        if len(call.inputs) != 1 or not _one_batch_of_sequences(call):
             raise UnsupportedError("timm's Attention on one token sequence (N, L, E)")
         dim = int(m.qkv.in_features)
         why = [
@@ -392,6 +399,13 @@ class TimmAttention(MatmulCounts, Layer):
         return tb.timm_attention(
             self.dim, self.num_heads, self.qkv_bias, self.proj_bias, self.fused
         )
+
+
+def _one_batch_of_sequences(call: TorchCall) -> bool:
+    """Input 0 is torch's ``(B, L, E)``: tokens ``(L, E)`` batch first, or ``(k, L, E)``
+    with the batch folded into axis 0 (``B = N·k``)."""
+    x, layout = call.inputs[0], call.layouts[0]
+    return (layout == "std" and len(x) == 2) or (layout == "fold" and len(x) == 3)
 
 
 def _is_identity(m: Any) -> bool:
