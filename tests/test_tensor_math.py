@@ -29,6 +29,7 @@ from archcalc.kinds import (
     LayerNorm,
     LayerScale,
     Linear,
+    LinearBiasInput,
     MaskedScaledDotProductAttention,
     Matmul,
     Mul,
@@ -885,4 +886,40 @@ def test_timm_attention_on_a_folded_batch_imports_exactly():
         "thop": N * k * seq_proj,
         "torchinfo": N * k * (4 * 12 * 12 + 3 * 12 + 12),  # output_size[0] is N·k
     }
+    assert tool_totals(net, x) == hand == _ours(imported)
+
+
+class _BeitQkv(nn.Module):
+    """BEiT's projection: F.linear with a bias concatenated from q and v biases and a zero
+    k-bias buffer."""
+
+    def __init__(self, c=12):
+        super().__init__()
+        self.qkv = nn.Linear(c, 3 * c, bias=False)
+        self.q_bias = nn.Parameter(torch.zeros(c))
+        self.register_buffer("k_bias", torch.zeros(c), persistent=False)
+        self.v_bias = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x):
+        qkv_bias = torch.cat((self.q_bias, self.k_bias, self.v_bias))
+        return F.linear(x, weight=self.qkv.weight, bias=qkv_bias)
+
+
+def test_linear_with_a_computed_bias_by_hand_and_imported():
+    lin = LinearBiasInput(12, 36)
+    ins = ((L, 12), (36,))
+    assert lin.out_shape(ins) == (L, 36) and lin.params(ins) == 12 * 36  # the weight only
+    assert lin.macs(ins, (L, 36)) == L * 12 * 36
+    assert lin.flops(ins, (L, 36)) == 2 * L * 12 * 36 + L * 36  # + the bias adds
+    with pytest.raises(archcalc.ShapeError, match="with a bias of shape 35"):
+        lin.out_shape(((L, 12), (35,)))
+    net = _BeitQkv().eval()
+    x = torch.randn(N, L, 12)
+    imported = at.from_torch(net, (L, 12))
+    assert LinearBiasInput(12, 36) in [n.layer for n in imported.live_nodes()]
+    s = archcalc.summary(imported)
+    assert s.params == 12 * 36 + 2 * 12 and s.buffers == 12  # q/v biases once, the k buffer
+    # fvcore linear_flop_jit and FlopCounterMode's addmm: the MACs; the rest see no module
+    macs = N * L * 12 * 36
+    hand = {**ZERO, "fvcore": macs, "flopcounter": 2 * macs}
     assert tool_totals(net, x) == hand == _ours(imported)

@@ -27,7 +27,7 @@ from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
 from .conv import Conv1d, Conv2d, ConvTranspose2d, StdConv2d
 from .coord import CoordAugment
-from .linear import Linear
+from .linear import Linear, LinearBiasInput
 from .merge import Add, Concat, Mul
 from .norm import (
     BatchNorm1d,
@@ -144,6 +144,7 @@ __all__ = [
     "Shift",
     "Unary",
     "Clamp",
+    "LinearBiasInput",
     "Permute",
     "Reshape",
     "Narrow",

@@ -1,4 +1,4 @@
-"""Fully connected layers: ``Linear``."""
+"""Fully connected layers: ``Linear``, ``LinearBiasInput`` (a bias the model computes)."""
 
 from __future__ import annotations
 
@@ -163,3 +163,93 @@ class Linear(MatmulCounts, Layer):
         if s.channels_last:
             return tb.nn.Linear(s.in_features, s.out_features, bias=s.bias)
         return tb.ChannelLinear(s.in_features, s.out_features, bias=s.bias)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class LinearBiasInput(MatmulCounts, Layer):
+    """``F.linear(x, weight, bias)`` whose bias is a tensor the model computes (BEiT's and
+    Swin v2's ``torch.cat((q_bias, k_bias, v_bias))``), its second input: a Linear on the
+    last axis whose own parameters are the weight only (the bias's parameters are counted
+    where they are read, once).
+
+    MACs ``prod(input)·out_features``, FLOPs ``2·MACs`` plus one add per output element.
+    Saved for backward: the input (the weight is a parameter). Called as a function: hooks
+    see nothing; fvcore's linear_flop_jit and FlopCounterMode's addmm count the MACs.
+
+    >>> LinearBiasInput(8, 24).out_shape(((5, 8), (24,)))
+    (5, 24)
+    """
+
+    in_features: Any
+    out_features: Any
+
+    arity: ClassVar[int | None] = 2
+    weighted: ClassVar[bool] = True
+
+    count_fvcore = counts(
+        "MACs: prod(input shape)·out_features (fvcore linear_flop_jit; the bias is not counted)",
+        lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
+    )
+    count_ptflops_hook = counts_zero("F.linear is a function call: no module hook")
+    count_ptflops_functional = counts_zero("F.linear's patch is commented out in ptflops 0.7.5")
+    count_thop = counts_zero("F.linear is a function call: thop hooks modules only")
+    count_torchinfo = counts_zero("F.linear is a function call: torchinfo sums modules only")
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "in_features", self.in_features, 1)
+        _check_int(self.kind, "out_features", self.out_features, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 24), ((5, 8), (24,))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        x, b = ins
+        if _eq_known_false(x[-1], self.in_features) or tuple(b) not in (
+            (self.out_features,),
+            (1, self.out_features),
+        ):
+            raise ShapeError(
+                f"{self.kind}({self.in_features}, {self.out_features}) on {_fmt(x)} with a "
+                f"bias of shape {_fmt(b)}"
+            )
+        return (*x[:-1], self.out_features)
+
+    def params(self, ins: Shapes) -> Num:
+        return self.in_features * self.out_features
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return prod(ins[0]) * self.out_features
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out) + prod(out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.LinearBiasInput",)
+    torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.linear",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        if call.module is not None:
+            fout, fin = call.module.weight.shape
+            return cls(int(fin), int(fout))
+        w, b = call.arg(1, "weight"), call.arg(2, "bias")
+        if getattr(w, "param", None) is None or not getattr(w, "is_param", False):
+            raise UnsupportedError("F.linear whose weight is not a parameter")
+        if getattr(b, "index", None) != 1 or len(call.inputs) != 2:
+            raise UnsupportedError("F.linear whose bias is not a computed tensor")
+        x, lay = call.inputs[0], call.layouts[0]
+        lead = lay.removeprefix("batch@")
+        if not (lay in ("std", "fold") or (lead.isdigit() and int(lead) < len(x))):
+            raise UnsupportedError(f"F.linear on a {lay} tensor")
+        if call.layouts[1] != "const":
+            raise UnsupportedError("F.linear with a bias that differs per sample")
+        fout, fin = w.shape
+        return cls(int(fin), int(fout))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.tensor_math.LinearBiasInput(self.in_features, self.out_features)

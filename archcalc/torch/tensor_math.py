@@ -28,6 +28,7 @@ __all__ = [
     "Shift",
     "Unary",
     "Clamp",
+    "LinearBiasInput",
     "torch_dim",
 ]
 
@@ -203,3 +204,15 @@ class Clamp(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.clamp(x, self.min, self.max)
+
+
+class LinearBiasInput(nn.Module):
+    """``F.linear(x, self.weight, bias)`` with the bias a second input."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.normal_(self.weight, std=in_features**-0.5)
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        return F.linear(x, self.weight, bias.reshape(-1))
