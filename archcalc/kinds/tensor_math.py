@@ -1,13 +1,18 @@
 """Compute ops on tensors of any rank: products of two tensors (``Matmul``, ``Einsum``), a
-softmax (``Softmax``), reductions over axes (``Reduce``: sum, mean, amax, amin, the 2-norm),
-``F.normalize`` (``Normalize``), ``F.scaled_dot_product_attention``
-(``ScaledDotProductAttention``), and the elementwise ``Div`` (tensor by tensor) and ``Pow``
-(tensor to a number) — the pieces of an attention written out by hand.
+softmax (``Softmax``), reductions over axes (``Reduce``: sum, mean, amax, amin, max, min,
+argmax, argmin, the 2-norm), ``F.normalize`` (``Normalize``),
+``F.scaled_dot_product_attention`` (``ScaledDotProductAttention``, and with a mask
+``MaskedScaledDotProductAttention``), and the elementwise ``Div`` (tensor by tensor),
+``Pow`` (tensor to a number), ``Unary`` (exp, log, sqrt, rsqrt, sin, ...) and ``Clamp`` —
+the pieces of an attention, a norm or a position embedding written out by hand.
 
 Shapes are per sample: torch's shape without the batch axis, of any rank (a ``(N, h, L, d)``
 tensor of heads is ``(h, L, d)``). Axes (``dim``, ``dims``) are per-sample axes too: ``0`` is
 torch's dim 1, and a negative axis counts from the end as in torch. Two operands broadcast
-as torch broadcasts them, the trailing axes aligned (:func:`broadcast`).
+as torch broadcasts them, the trailing axes aligned (:func:`broadcast`). ``from_torch``
+reads the importer's layouts: the batch first (``std``), at axis ``j`` (``batch@j``) or
+folded into axis 0 (``fold``), and ``const`` operands (parameters, buffers, constants: the
+same for every sample, never reaching the batch axis).
 
 Receptive fields: a product of two activations (and an attention) makes every output unit
 depend on every position of the inputs (GLOBAL; ``q @ kᵀ``'s unit ``(i, j)`` sees tokens
