@@ -454,8 +454,10 @@ def test_std_conv_saved_by_hand_and_receptive_field():
         "nf_regnet_b0",  # ScaledStdConv2dSame (dynamic 'SAME' padding) throughout
         "aimv2_large_patch14_224",  # RmsNorm throughout (depth 2, width 64 here)
         "test_nfnet",  # ScaledStdConv2d, NormFreeBlock
+        "tresnet_m",  # BlurPool2d (reflect padding), SpaceToDepth
     ],
 )
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_real_timm_model_imports_exactly(name):
     timm = pytest.importorskip("timm")
     torch.manual_seed(0)
@@ -753,3 +755,93 @@ def test_resize_receptive_field_by_gradient():
                 )
                 t, lft, bot, rgt = at.rf_by_gradient(m, unit=(i, j), net=net)
                 assert lo[0] <= t and lo[1] <= lft and bot <= hi[0] and rgt <= hi[1], (layer, i, j)
+
+
+# ---------------------------------------------------------------- padding modes, BlurPool2d
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("module", [False, True])
+def test_pad_modes_every_tool_and_saved(mode, module):
+    from archcalc.kinds import Pad
+
+    cls = {
+        "constant": nn.ZeroPad2d,
+        "reflect": nn.ReflectionPad2d,
+        "replicate": nn.ReplicationPad2d,
+        "circular": nn.CircularPad2d,
+    }[mode]
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 1)
+            self.p = cls((1, 2, 0, 1)) if module else None
+
+        def forward(self, x):
+            y = self.c(x)
+            return self.p(y) if module else nn.functional.pad(y, (1, 2, 0, 1), mode=mode)
+
+    m, measured = _imported_then_counted(Net(), (4, 9, 11))
+    assert [n.layer for n in m.live_nodes()][-1] == Pad((1, 2, 0, 1), 0.0, mode)
+    macs = N * 4 * 4 * 99  # the 1×1 conv; every tool counts a pad 0
+    hand = {
+        "fvcore": macs,
+        "flopcounter": 2 * macs,
+        "ptflops": (macs + 4 * N * 99) // N,
+        "thop": macs,
+        "torchinfo": (16 + 4) * N * 99,
+    }
+    assert measured == hand and _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 9, 11)) == hand
+    got = at.measure(m, batch=N)
+    # the conv's input; reflection and replication pads keep their input too
+    kept = 2 if mode in ("reflect", "replicate") else 1
+    assert got["saved_bytes"] == 4 * N * 4 * 99 * kept
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == got["saved_bytes"]
+
+
+def test_blur_pool_by_hand():
+    from archcalc.kinds import BlurPool2d
+
+    b = BlurPool2d(4, filt_size=3)
+    ins = ((4, 9, 11),)
+    # padding (2 − 1 + 3 − 1) // 2 = 1; floor((9 + 2 − 3)/2) + 1 = 5, floor((11 + 2 − 3)/2) + 1 = 6
+    assert b.out_shape(ins) == (4, 5, 6)
+    assert b.params(ins) == 0 and b.buffers(ins) == 4 * 3 * 3  # the filter is a buffer
+    assert b.macs(ins, (4, 5, 6)) == 4 * 5 * 6 * 9  # 3×3 taps of its own channel
+    assert b.geometry(ins, (4, 5, 6)) == ((3, 2, -1), (3, 2, -1))
+    assert b.saved(ins, (4, 5, 6), N) == (
+        "in0",  # the reflection pad's input
+        Extra(N * 4 * 11 * 13, None, "padded copy"),  # the convolution's input
+        Extra(4 * 9, None, "blur filter", buffer=True),  # and its weight (a buffer)
+    )
+
+
+@pytest.mark.parametrize("filt_size", [3, 4, 5])
+def test_blur_pool_every_tool_and_saved(filt_size):
+    timm = pytest.importorskip("timm")
+    from archcalc.kinds import BlurPool2d
+
+    net = nn.Sequential(nn.Conv2d(4, 4, 1), timm.layers.BlurPool2d(4, filt_size=filt_size))
+    m, measured = _imported_then_counted(net, (4, 9, 11))
+    assert [n.layer for n in m.live_nodes()][-1] == BlurPool2d(4, filt_size)
+    p = (1 + filt_size - 1) // 2
+    ho, wo = (9 + 2 * p - filt_size) // 2 + 1, (11 + 2 * p - filt_size) // 2 + 1
+    conv, blur = N * 4 * 4 * 99, N * 4 * ho * wo * filt_size**2
+    hand = {
+        "fvcore": conv + blur,  # the depthwise blur is an aten::_convolution
+        "flopcounter": 2 * (conv + blur),
+        "ptflops": (conv + 4 * N * 99) // N,  # BlurPool2d: no hook, no patched call
+        "thop": conv,
+        "torchinfo": (16 + 4) * N * 99,  # no parameters in the blur
+    }
+    assert measured == hand and _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 9, 11)) == hand
+    got = at.measure(m, batch=N)
+    # conv: its input; pad: its input; blur conv: the padded copy and the filter buffer
+    hand_bytes = 4 * (
+        N * 4 * 99 + N * 4 * 99 + N * 4 * (9 + 2 * p) * (11 + 2 * p) + 4 * filt_size**2
+    )
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes

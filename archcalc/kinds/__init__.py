@@ -39,7 +39,14 @@ from .norm import (
     RMSNorm2d,
 )
 from .pad import Pad
-from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d
+from .pool import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    BlurPool2d,
+    GlobalAvgPool,
+    MaxPool2d,
+)
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Resize, Upsample
 from .reshape import Flatten
@@ -127,6 +134,7 @@ __all__ = [
     "Unfold",
     "Fold",
     "Resize",
+    "BlurPool2d",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "PatchMerging",

@@ -1,13 +1,15 @@
-"""Pooling: max, average, adaptive (average and max) and global average pooling."""
+"""Pooling: max, average, adaptive (average and max), global average pooling and timm's
+anti-aliased BlurPool2d."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from .._errors import SpecError, UnsupportedError
+from .._errors import ShapeError, SpecError, UnsupportedError
 from .._math import Num, is_symbolic, prod
 from ._base import (
     GLOBAL,
@@ -18,6 +20,8 @@ from ._base import (
     Shape,
     Shapes,
     TorchCall,
+    _check_int,
+    _eq_known_false,
     _Global,
     _pair,
     _set,
@@ -27,6 +31,7 @@ from ._base import (
     torch_size,
 )
 from ._rules import (
+    MatmulCounts,
     Parameterless,
     counts,
     counts_zero,
@@ -448,6 +453,116 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     def to_torch_probe(self, tb: Any) -> Any:
         # the same windows, summed (linear, positive): every input of a window reaches it
         return tb.nn.AdaptiveAvgPool2d(self.output_size)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class BlurPool2d(MatmulCounts, Layer):
+    """timm's anti-aliased downsampling ``BlurPool2d`` (TResNet): the map padded by
+    ``(stride − 1 + filt_size − 1) // 2`` on every side (``pad_mode``, reflect by default),
+    then a fixed binomial ``filt_size × filt_size`` filter per channel at ``stride`` (a
+    depthwise convolution whose weight is a buffer).
+
+    No parameters; buffers ``C·filt_size²`` (the filter; ``filt_size²`` when ``channels`` is
+    None: one filter expanded to every channel). MACs ``C·filt_size²`` per output position.
+    Training keeps the input (of the reflect pad), the padded copy and the filter (of the
+    convolution), as measured with autograd.
+
+    >>> BlurPool2d(64).out_shape(((64, 56, 56),))
+    (64, 28, 28)
+    """
+
+    channels: Any = None
+    filt_size: Any = 3
+    stride: Any = 2
+    pad_mode: str = dataclasses.field(
+        default="reflect", metadata={"valid": ("reflect", "replicate", "constant", "circular")}
+    )
+
+    count_fvcore = counts(
+        "N·MACs: the depthwise aten::_convolution (fvcore conv_flop_jit); the pad counts 0",
+        lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
+    )
+    count_ptflops_hook = ptflops_no_hook("timm's BlurPool2d")
+    count_ptflops_functional = counts_zero("F.pad and F.conv2d are not patched by ptflops")
+    count_thop = thop_no_hook("timm's BlurPool2d")
+    count_torchinfo = counts_zero(
+        "no parameters (the filter is a buffer): torchinfo's calculate_macs reads parameters"
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4), ((4, 9, 11),)
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        if self.channels is not None:
+            _check_int(k, "channels", self.channels, 1)
+        _check_int(k, "filt_size", self.filt_size, 2)
+        _check_int(k, "stride", self.stride, 1)
+
+    def pad(self) -> Any:
+        """Padding on every side (timm's get_padding(filt_size, stride))."""
+        return (self.stride - 1 + self.filt_size - 1) // 2
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        if self.channels is not None and _eq_known_false(c, self.channels):
+            raise ShapeError(f"BlurPool2d.channels = {self.channels} but the input has {c}")
+        f, s, p = self.filt_size, self.stride, self.pad()
+        return (
+            c,
+            _window_out(self.kind, "height", h, f, s, p, p, 1),
+            _window_out(self.kind, "width", w, f, s, p, p, 1),
+        )
+
+    def buffers(self, ins: Shapes) -> Num:
+        return (self.channels or 1) * self.filt_size**2
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        # every output element: filt_size² taps of its own channel
+        return prod(out) * self.filt_size**2
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return 2 * self.macs(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        f, s, p = self.filt_size, self.stride, self.pad()
+        return ((f, s, -p), (f, s, -p))
+
+    def rf_note(self, geom: Any) -> str | None:
+        if self.pad_mode == "constant":
+            return None
+        return f"{self.pad_mode} padding: border units also see mirrored or repeated rows"
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        c, h, w = ins[0]
+        p = self.pad()
+        kept: tuple[str | Extra, ...] = (
+            ("in0",) if self.pad_mode in ("reflect", "replicate") else ()
+        )
+        return (
+            *kept,
+            Extra(batch * c * (h + 2 * p) * (w + 2 * p), None, "padded copy"),
+            Extra(self.buffers(ins), None, "blur filter", buffer=True),
+        )
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("BlurPool2d",)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("BlurPool2d")
+        m = call.module
+        if list(m.padding) != [(m.stride - 1 + m.filt_size - 1) // 2] * 4:
+            raise UnsupportedError(f"BlurPool2d with padding {m.padding}")
+        return cls(m.channels, int(m.filt_size), int(m.stride), str(m.pad_mode))
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.timm_layer(
+            "blur_pool", "BlurPool2d", s.channels, s.filt_size, s.stride, s.pad_mode
+        )
 
 
 @register

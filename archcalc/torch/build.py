@@ -62,7 +62,7 @@ from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
 from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
 from .tensor_ops import ConstantSource, ParamSource, TensorOp
-from .timm_layers import Folded, Interpolate, rms_norm2d, std_conv2d
+from .timm_layers import Folded, Interpolate, rms_norm2d, std_conv2d, timm_layer
 from .tokens import (
     ClassToken,
     PositionEmbedding,
@@ -97,6 +97,7 @@ __all__ = [
     "rms_norm2d",
     "Folded",
     "Interpolate",
+    "timm_layer",
     # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)
     "TensorOp",
     "ParamSource",

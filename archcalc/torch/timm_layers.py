@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from .._errors import MissingDependencyError
 
-__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d", "Folded", "Interpolate"]
+__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d", "Folded", "Interpolate", "timm_layer"]
 
 
 def _timm_layers(module: str, needed_for: str) -> Any:
@@ -21,6 +21,12 @@ def _timm_layers(module: str, needed_for: str) -> Any:
         return importlib.import_module(f"timm.layers.{module}")
     except ImportError as e:
         raise MissingDependencyError(package="timm", needed_for=needed_for) from e
+
+
+def timm_layer(module: str, name: str, *args: Any, **kwargs: Any) -> nn.Module:
+    """timm's class ``name`` of ``timm.layers.<module>`` built with ``args``/``kwargs`` (the
+    kind names the class: the counting tools then see the type a real timm model has)."""
+    return getattr(_timm_layers(module, f"building {name}"), name)(*args, **kwargs)
 
 
 def rms_norm2d(layer: Any) -> nn.Module:
