@@ -384,6 +384,21 @@ def test_pad_of_a_channels_last_map_and_of_tokens() -> None:
     assert [r.kind for r in s.layers if "pad" in r.name] == ["PadAxes", "PadAxes"]
 
 
+class PerHead(nn.Module):
+    """MViTv2's pooling: a depthwise convolution run on every head, the heads folded into the
+    batch ((N·h, C, H, W)); then its relative positions added into a region in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.shape  # c = 2 heads of 4 channels
+        y = self.pool(x.reshape(b * 2, 4, h, w)).reshape(b, c, h, w)
+        y[:, :, 1:, 1:] = y[:, :, 1:, 1:] + x[:, :, :-1, :-1]
+        return y
+
+
 @pytest.mark.parametrize(
     "net, shape",
     [
@@ -394,6 +409,7 @@ def test_pad_of_a_channels_last_map_and_of_tokens() -> None:
         (Tokens2(), (5, 8)),
         (Sliced(), (3, 8, 6)),
         (PadTokens(), (3, 5, 5)),
+        (PerHead(), (8, 5, 5)),
     ],
 )
 def test_built_back_in_torch(net: nn.Module, shape: tuple[int, ...]) -> None:
@@ -450,3 +466,16 @@ def test_timm_families_exact(name: str, shape: tuple[int, ...]) -> None:
     s = archcalc.summary(from_torch(net, shape), convention="fvcore")
     assert s.params == sum(p.numel() for p in net.parameters())
     assert s.flops == fvcore_total(net, shape)
+
+
+def test_a_module_per_folded_row_and_an_assignment() -> None:
+    from archcalc.kinds.tensor import Assign, PerRow
+
+    model = from_torch(PerHead(), (8, 5, 5))
+    pool = model.node("pool").layer
+    assert isinstance(pool, PerRow) and pool.inner.groups == 4
+    assert model.node("setitem").layer == Assign((1, 2), (1, 1), (5, 5), (1, 1))
+    s = imported(PerHead(), (8, 5, 5))
+    # fvcore: the depthwise 3x3 conv on N·2 maps of 4 channels: 2·(4·9)·25 per sample
+    assert s.flops == 2 * 4 * 9 * 25
+    assert s.layer("pool").params == 4 * 9 + 4

@@ -68,6 +68,8 @@ __all__ = [
     "Stack",
     "Roll",
     "PadAxes",
+    "Assign",
+    "PerRow",
     "Param",
     "Constant",
     "sample_axis",
@@ -784,6 +786,184 @@ class PadAxes(_View):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.TensorOp("pad", tuple(a + 1 for a in self.axes), self.before, self.after)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Assign(_View):
+    """Input 0 with a region (per-sample ``axes`` sliced ``starts:stops:steps``) replaced by
+    input 1: ``x[:, :, 1:, 1:] = y`` (MViTv2 adds its relative positions into the attention
+    map so). A copy in place: no FLOPs; each output unit sees what input 0's or input 1's
+    unit at its place sees (the union, as a merge).
+
+    >>> Assign((1, 2), (1, 1), (197, 197), (1, 1)).out_shape(((1, 197, 197), (1, 196, 196)))
+    (1, 197, 197)
+    """
+
+    axes: tuple[Any, ...]
+    starts: tuple[Any, ...]
+    stops: tuple[Any, ...]
+    steps: tuple[Any, ...]
+
+    arity: ClassVar[int | None] = None
+
+    count_fvcore = fvcore_ignored("copy_ / aten::index_put_ / aten::slice")
+    count_ptflops_functional = ptflops_no_patch("Tensor.__setitem__")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.__setitem__",)
+
+    def __post_init__(self) -> None:
+        for name in ("axes", "starts", "stops", "steps"):
+            _ints(self.kind, name, getattr(self, name))
+        if not len(self.axes) == len(self.starts) == len(self.stops) == len(self.steps):
+            raise invalid(self.kind, "steps", self.steps, "needs one slice per axis")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((1,), (1,), (5,), (1,)), ((3, 5), (3, 4))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        if len(ins) != 2:
+            raise ShapeError(f"Assign takes a tensor and a value, got {len(ins)} inputs")
+        region = list(ins[0])
+        for a, lo, hi, st in zip(self.axes, self.starts, self.stops, self.steps):
+            region[a] = (hi - lo + st - 1) // st
+        v = ins[1]
+        if len(v) > len(region) or any(
+            _eq_known_false(d, 1) and _eq_known_false(d, r)
+            for d, r in zip(reversed(v), reversed(region))
+        ):
+            raise ShapeError(f"Assign: a value of {_fmt(v)} does not fit {_fmt(tuple(region))}")
+        return ins[0]
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        key = call.arg(1, "key")
+        if len(call.inputs) != 2:
+            raise UnsupportedError("x[key] = value archcalc takes with a tensor value only")
+        key = key if isinstance(key, tuple) else (key,)
+        if any(not isinstance(k, slice) for k in key if k is not Ellipsis):
+            raise UnsupportedError(f"x[{key!r}] = ...: archcalc assigns to slices only")
+        if Ellipsis in key:
+            raise UnsupportedError(f"x[{key!r}] = ...: archcalc assigns without an ellipsis")
+        axes, starts, stops, steps = [], [], [], []
+        for t, k in enumerate(key):
+            if k == slice(None):
+                continue
+            a = _torch_to_sample(call.layouts[0], t)
+            if a is None:
+                raise UnsupportedError(f"x[{key!r}] = ... along the batch axis")
+            lo, hi, st = k.indices(int(call.inputs[0][a]))
+            axes.append(a)
+            starts.append(lo)
+            stops.append(hi)
+            steps.append(st)
+        return cls(tuple(axes), tuple(starts), tuple(stops), tuple(steps))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("assign", self.axes, self.starts, self.stops, self.steps)
+
+
+# ---------------------------------------------------------------- a layer per row
+
+
+def _rule(method: str, doc: str) -> Any:
+    def rule(self: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+        k, inner_ins, inner_out = self.rows(ins, out)
+        return getattr(self.inner, method)(inner_ins, inner_out, b * k)
+
+    rule.__doc__ = doc
+    rule.short = "inner at batch N·k"  # type: ignore[attr-defined]
+    return rule
+
+
+_ROWS = "the inner layer's count at batch N·k (the tool runs it on the folded batch {0})"
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PerRow(Layer):
+    """Layer ``inner`` applied to each of the ``k`` rows of a per-sample ``(k, ...)`` tensor:
+    torch runs it on the batch folded into the rows, ``(N·k, ...)`` (MViTv2's pooling
+    convolutions of every head, TNT's pixel embedding of every patch, EfficientViT-MSRA's
+    convolutions of every head). Params and buffers are ``inner``'s (shared by the rows);
+    MACs, FLOPs and every foreign count are ``inner``'s over ``k`` times the batch; what
+    autograd keeps is ``inner``'s at batch ``N·k``. ``inner`` may be given as its spec dict.
+
+    >>> from archcalc.kinds import Conv2d
+    >>> PerRow(Conv2d(8, 8, 3, padding=1, groups=8)).out_shape(((2, 8, 14, 14),))
+    (2, 8, 14, 14)
+    """
+
+    inner: Any
+
+    count_fvcore = _rule("count_fvcore", _ROWS.format("(fvcore traces it)"))
+    count_flopcounter = _rule("count_flopcounter", _ROWS.format("(FlopCounterMode)"))
+    count_torchvision = _rule("count_torchvision", _ROWS.format("(torchvision _ops)"))
+    count_ptflops_hook = _rule("count_ptflops_hook", _ROWS.format("(ptflops' hook)"))
+    count_ptflops_functional = _rule("count_ptflops_functional", _ROWS.format("(ptflops' patches)"))
+    count_thop = _rule("count_thop", _ROWS.format("(thop's hook)"))
+    count_torchinfo = _rule(
+        "count_torchinfo", _ROWS.format("(torchinfo: params times the batch it sees)")
+    )
+
+    def __post_init__(self) -> None:
+        from ._base import layer_from_dict
+
+        inner = self.inner
+        if isinstance(inner, dict):
+            inner = layer_from_dict(inner)
+            object.__setattr__(self, "inner", inner)
+        if not isinstance(inner, Layer) or inner.arity != 1:
+            raise invalid(self.kind, "inner", inner, "must be a layer of one input")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        from .conv import Conv2d
+
+        return cls(Conv2d(4, 6, 3, padding=1)), ((3, 4, 5, 5),)
+
+    def rows(self, ins: Shapes, out: Shape) -> tuple[Any, Shapes, Shape]:
+        return ins[0][0], (tuple(ins[0][1:]),), tuple(out[1:])
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) < 2:
+            raise ShapeError(f"PerRow needs (k, ...) rows, got {_fmt(s)}")
+        return (s[0], *self.inner.out_shape((tuple(s[1:]),)))
+
+    def params(self, ins: Shapes) -> Num:
+        return self.inner.params((tuple(ins[0][1:]),))
+
+    def buffers(self, ins: Shapes) -> Num:
+        return self.inner.buffers((tuple(ins[0][1:]),))
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        k, i, o = self.rows(ins, out)
+        return k * self.inner.macs(i, o)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        k, i, o = self.rows(ins, out)
+        return k * self.inner.flops(i, o)
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        k, i, o = self.rows(ins, out)
+        if len(i[0]) < 3:
+            raise _no_field(f"PerRow({self.inner.kind})", "its rows are not maps")
+        return self.inner.geometry(i, o)  # a row's (C, H, W) map keeps the last two axes
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        k, i, o = self.rows(ins, out)
+        return self.inner.saved(i, o, batch * k)
+
+    def is_view(self, training: bool) -> bool:
+        return self.inner.is_view(training)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "inner": self.inner.to_dict()}
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.PerRowModule(self.inner.to_torch(tb))
 
 
 # ---------------------------------------------------------------- sources

@@ -21,6 +21,7 @@ from .._math import prod
 from ..engine.graph import INPUT, Node
 from ..kinds import LAYER_KINDS, Layer
 from ..kinds._base import TensorArg, TorchCall
+from ..kinds.tensor import PerRow
 from . import sources
 from .tracer import Event, op_name
 from .values import (
@@ -371,13 +372,14 @@ class Converter:
                 traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
                 return self.layers_of(ev, kinds, args, kwargs, traced)
             if ev.called_as == "module" and any(t.layout == "fold" for t in traced):
-                self.shown = {"fold": "std"}
-                try:
-                    return self.layers_of(ev, kinds, args, kwargs, traced)
-                except Unmappable:
-                    pass
-                finally:
-                    self.shown = {}
+                for shown in ({"fold": "std"}, {"fold": "rows"}):
+                    self.shown = shown  # as batch-first (k, ...), then a layer per row
+                    try:
+                        return self.layers_of(ev, kinds, args, kwargs, traced)
+                    except Unmappable:
+                        pass
+                    finally:
+                        self.shown = {}
             elif all(t.layout == "const" and t.tshape and t.tshape[0] == 1 for t in traced):
                 args, kwargs = sources.batch_of_one(self, ev, (args, kwargs))
                 traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
@@ -439,15 +441,19 @@ def make_layer(
             return type(v)(arg(x) for x in v)
         return v
 
+    # a module on a folded batch, made a layer per row (PerRow) of the (k, ...) sample
+    rows = self.shown.get("fold") == "rows" and layout == "fold" and not outs
     call = TorchCall(
         ev.display,
         ev.called_as,
         ev.module,
         tuple(arg(a) for a in args),
         {k: arg(v) for k, v in kwargs.items()},
-        tuple(t.shape for t in traced),
-        tuple({"one": "std", **self.shown}.get(t.layout, t.layout) for t in traced),
-        archcalc_shape(tshape, layout),
+        tuple(t.shape[1:] if rows and t.layout == "fold" else t.shape for t in traced),
+        tuple(
+            "std" if rows else {"one": "std", **self.shown}.get(t.layout, t.layout) for t in traced
+        ),
+        archcalc_shape(tshape, layout)[1:] if rows else archcalc_shape(tshape, layout),
         tuple(archcalc_shape(o, layout) for o in outs),
         index,
     )
@@ -468,6 +474,8 @@ def make_layer(
             raise Unmappable(f"changes the shape {traced[0].tshape} to {tshape}")
         return traced[0]
     layers: tuple[Layer, ...] = result if isinstance(result, tuple) else (result,)
+    if rows:
+        layers = tuple(PerRow(lay) for lay in layers)
     name = self.node_name(ev)
     in_wrapper = hasattr(self.modules.get(ev.path), "archcalc_via")  # named after it
     if (

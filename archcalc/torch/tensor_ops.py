@@ -9,7 +9,18 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TensorOp", "ParamSource", "ConstantSource"]
+__all__ = ["TensorOp", "ParamSource", "ConstantSource", "PerRowModule"]
+
+
+class PerRowModule(nn.Module):
+    """``inner`` on each row of ``(N, k, ...)``: run as ``(N·k, ...)`` and unfolded back."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.inner(x.flatten(0, 1)).unflatten(0, tuple(x.shape[:2]))
 
 
 class TensorOp(nn.Module):
@@ -41,6 +52,13 @@ class TensorOp(nn.Module):
             return torch.stack((x, *rest), dim=a[0])
         if op == "roll":
             return torch.roll(x, a[0], a[1])
+        if op == "assign":
+            out = x.clone()
+            key: list[Any] = [slice(None)] * x.dim()
+            for axis, lo, hi, st in zip(*a):
+                key[axis + 1] = slice(lo, hi, st)
+            out[tuple(key)] = rest[0]
+            return out
         if op == "pad":
             pads = [0] * (2 * x.dim())
             for axis, lo, hi in zip(*a):

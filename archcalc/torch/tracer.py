@@ -28,6 +28,8 @@ __all__ = ["Event", "MetaRun", "RunError", "DataDependent", "op_name"]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0] + "/"
 _HERE = __file__.rsplit("/", 1)[0] + "/"
 
+_SETITEM = torch.Tensor.__setitem__
+
 #: tensor methods that read values: a meta tensor has none
 _READS_VALUES = {
     getattr(torch._C.TensorBase, n)
@@ -219,6 +221,8 @@ class _Mode(TorchFunctionMode):
             op, _ = op_name(func)
             path, owner = r.context()
             raise RunError(e, op, path, owner, user_frame(), r.call_name(op)) from e
+        if out is None and func is _SETITEM and args and isinstance(args[0], Tensor):
+            out = args[0]  # x[key] = value: recorded as a call whose result is x, changed
         if has_tensor(out):
             op, how = op_name(func)
             if op in ("Tensor.shape", "Tensor.device", "Tensor.dtype"):

@@ -32,6 +32,8 @@ BATCH = 2
 IMPORT_OUTSIDE_REGISTRY = {
     "Flatten": "imported by the reshape handling of archcalc/torch/emit.py (nn.Flatten, "
     "view, reshape, flatten), not through Flatten.torch_modules/from_torch",
+    "PerRow": "made by archcalc/torch/emit.py of a module the kinds map, called on a batch "
+    "folded into the rows (N*k, ...): a wrapper of that module's kind",
 }
 
 
