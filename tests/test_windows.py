@@ -28,6 +28,7 @@ from archcalc.kinds import (
     ShiftedWindowAttentionV2,
     TimmSwinBlock,
     TimmSwinV2Block,
+    TimmSwinV2CrBlock,
     Windows,
 )
 
@@ -156,6 +157,8 @@ from timm.models.swin_transformer import PatchMerging as TimmPatchMerging  # noq
 from timm.models.swin_transformer import SwinTransformerBlock as TimmBlock  # noqa: E402
 from timm.models.swin_transformer_v2 import PatchMerging as TimmPatchMergingV2  # noqa: E402
 from timm.models.swin_transformer_v2 import SwinTransformerV2Block as TimmV2Block  # noqa: E402
+from timm.models.swin_transformer_v2_cr import PatchMerging as TimmPatchMergingCr  # noqa: E402
+from timm.models.swin_transformer_v2_cr import SwinTransformerV2CrBlock as TimmCrBlock  # noqa: E402
 
 from archcalc.conventions import count  # noqa: E402
 from archcalc.engine.receptive import clipped_boxes  # noqa: E402
@@ -175,7 +178,16 @@ CASES = {
     "timm_v2_shifted": (TimmSwinV2Block(64, 2, 4, 2, 256), lambda: _timm_v2((8, 8), 2), (8, 8)),
     "timm_v2_padded": (TimmSwinV2Block(64, 2, 4, 0, 256), lambda: _timm_v2((6, 10), 0), (6, 10)),
     "timm_v2_merging": (PatchMergingV2(4), lambda: TimmPatchMergingV2(4), (5, 6)),
+    "timm_cr_shifted": (TimmSwinV2CrBlock(64, 2, 4, 2, 256, extra_norm=True), lambda: _timm_cr((8, 8), 2, True), (8, 8)),
+    "timm_cr_padded": (TimmSwinV2CrBlock(64, 2, 4, 0, 256, drop_path=0.2), lambda: _timm_cr((6, 10), 0, False, 0.2), (6, 10)),
+    "timm_cr_merging": (PatchMerging(4), lambda: TimmPatchMergingCr(4), (5, 6)),
 }  # fmt: skip
+
+
+def _timm_cr(size, shift, extra_norm, drop_path=0.0):
+    return TimmCrBlock(
+        64, 2, size, (4, 4), shift_size=(shift, shift), extra_norm=extra_norm, drop_path=drop_path
+    )
 
 
 def _timm_v2(size, shift):
@@ -435,11 +447,17 @@ def test_timm_swin_block_field_is_gradient_support():
 
 
 @pytest.mark.parametrize(
-    "name, size", [("swin_tiny_patch4_window7_224", 112), ("swinv2_tiny_window8_256", 128)]
+    "name, size",
+    [
+        ("swin_tiny_patch4_window7_224", 112),
+        ("swinv2_tiny_window8_256", 128),
+        ("swinv2_cr_tiny_224", 224),  # its window is img_size / 32: 7 divides 56 … 7 only at 224
+    ],
 )
 def test_timm_swin_imports_exactly(name, size):
-    """timm's Swin v1 and v2, built for a small image (stage maps 28, 14, 7, 4 and 32, 16,
-    8, 4; timm shrinks a window larger than its map and drops its shift)."""
+    """timm's Swin v1, v2 and v2-cr, built for a small image where the model allows (stage
+    maps 28, 14, 7, 4 and 32, 16, 8, 4; timm shrinks a window larger than its map and drops
+    its shift)."""
     net = timm.create_model(name, img_size=size).eval()
     model = at.from_torch(net, (3, size, size))
     assert archcalc.summary(model).params == sum(p.numel() for p in net.parameters())

@@ -73,6 +73,7 @@ from .window import (
     ShiftedWindowAttentionV2,
     TimmSwinBlock,
     TimmSwinV2Block,
+    TimmSwinV2CrBlock,
     Windows,
 )
 from .unfold import Fold, Unfold
@@ -166,4 +167,5 @@ __all__ = [
     "PartitionAttention",
     "TimmSwinBlock",
     "TimmSwinV2Block",
+    "TimmSwinV2CrBlock",
 ]

@@ -50,6 +50,7 @@ __all__ = [
     "PartitionAttention",
     "TimmSwinBlock",
     "TimmSwinV2Block",
+    "TimmSwinV2CrBlock",
 ]
 
 
@@ -556,9 +557,10 @@ class _Merging(MatmulCounts, Layer):
         norm = m.norm
         if type(norm).__name__ != "LayerNorm" or not norm.elementwise_affine:
             raise UnsupportedError(f"{cls.__name__} with a norm other than an affine LayerNorm")
-        if m.reduction.out_features != 2 * m.dim or m.reduction.bias is not None:
+        dim = int(m.reduction.in_features) // 4
+        if m.reduction.out_features != 2 * dim or m.reduction.bias is not None:
             raise UnsupportedError(f"{cls.__name__} to other than 2·dim channels, or with a bias")
-        return cls(int(m.dim))
+        return cls(dim)
 
     def to_torch(self, tb: Any) -> Any:
         return tb.swin_merging(self, v2=self.v2)
@@ -581,6 +583,7 @@ class PatchMerging(_Merging):
     torch_modules: ClassVar[tuple[str, ...]] = (
         "torchvision.models.swin_transformer.PatchMerging",
         "timm.models.swin_transformer.PatchMerging",
+        "timm.models.swin_transformer_v2_cr.PatchMerging",
     )
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
@@ -1080,7 +1083,7 @@ def _timm_swin_read(call: TorchCall, name: str, v2: bool) -> dict[str, Any]:
             f"maps (N, H, W, C)"
         )
     a, mlp = m.attn, m.mlp
-    c = int(m.dim)
+    c = int(a.qkv.in_features)
     wh, ww = (int(v) for v in m.window_size)
     shift = tuple(int(v) for v in m.shift_size)
     why = [
@@ -1112,7 +1115,7 @@ def _timm_swin_read(call: TorchCall, name: str, v2: bool) -> dict[str, Any]:
         shift_size=shift,
         mlp_hidden=int(mlp.fc1.out_features),
         qkv_bias=(a.q_bias is not None) if v2 else (a.qkv.bias is not None),
-        fused=False if v2 else bool(a.fused_attn),
+        fused=False if v2 else bool(getattr(a, "fused_attn", False)),
         drop_path=float(dp or 0.0),
         gelu_hooked=type(mlp.act) is _torch_gelu(mlp.act),
     )
@@ -1293,3 +1296,167 @@ class TimmSwinV2Block(TimmSwinBlock):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.timm_swin_block(self, v2=True)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class TimmSwinV2CrBlock(TimmSwinBlock):
+    """timm's Swin v2 "cr" block, ``timm.models.swin_transformer_v2_cr.
+    SwinTransformerV2CrBlock``: post-norm (``x + norm1(attn(x))``, ``x + norm2(mlp(x))``,
+    optionally ``norm3`` of the sum), cosine attention with a per-head logit scale, and a
+    position bias from a meta network (``Mlp(2, K, h)``, ReLU, dropout ``meta_dropout``) on
+    the constant ``N² × 2`` log-spaced relative coordinates, once per forward; the softmax
+    is ``Tensor.softmax``.
+
+    Params ``4C² + 4C`` (qkv, proj) ``+ 3K + Kh + h`` (meta network) ``+ h`` (logit scale)
+    ``+ 2CM + M + C`` (MLP) ``+ 4C`` (``+ 2C`` with ``extra_norm``); buffers ``2N²``
+    (``+ nW·N²``, the shift mask). MACs ``4·Lp·C² + 2·Lp·N·C + 2·L·C·M + N²·(2K + Kh)``
+    (the meta network once per forward). Saved for backward (measured): as
+    :class:`TimmSwinV2Block` per sample (``8·Lp·C + 4·h·Lp + 2·h·Lp·N + 3·L·C + 2·L·M`` and
+    ``4L`` float32; with ``extra_norm`` norm3's input ``L·C`` and ``2L`` float32), once per
+    forward ``h`` (logit scale) and the meta network's ReLU output ``N²·K`` (with its
+    dropout in training: its mask and output, ``2·N²·K`` more).
+    """
+
+    meta_hidden: Any = 384
+    meta_dropout: float = 0.125
+    extra_norm: bool = False
+    fused: bool = False
+
+    def _pairs(self) -> Any:
+        wh, ww = self.window_size
+        return (wh * ww) ** 2
+
+    def _meta_macs(self) -> Any:
+        k = self.meta_hidden
+        return self._pairs() * (2 * k + k * self.num_heads)
+
+    def _norms(self) -> Any:
+        return 3 if self.extra_norm else 2
+
+    def params(self, ins: Shapes) -> Num:
+        c, m, h, k = self.dim, self.mlp_hidden, self.num_heads, self.meta_hidden
+        return 4 * c * c + 4 * c + 3 * k + k * h + h + h + 2 * c * m + m + c + 2 * self._norms() * c
+
+    def buffers(self, ins: Shapes) -> Num:
+        _, win, _, nw = self._sizes(ins)
+        return 2 * self._pairs() + (nw * win * win if self._shifted() else 0)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return TimmSwinBlock.macs(self, ins, out) + self._meta_macs()
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        n, _, c, _ = self._sizes(ins)
+        m, real, k, h = self.mlp_hidden, self._real(ins), self.meta_hidden, self.num_heads
+        attn = 4 * c + 6 * c  # qkv and proj biases, the normalisation of q and k
+        mlp = m + c + 8 * self._norms() * c + 5 * m + 2 * c
+        meta = self._pairs() * (2 * k + h)  # its biases and ReLU
+        shifted = 8 if self._shifted() else 7  # logit scale, bias add, (mask), softmax 5
+        return 2 * self.macs(ins, out) + attn * n + mlp * real + meta + shifted * self._scores(ins)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        n, win, c, _ = self._sizes(ins)
+        real, h = self._real(ins), self.num_heads
+        norms = self._norms()
+        meta = self._pairs() * self.meta_hidden
+        items = [
+            Extra(
+                8 * batch * n * c,
+                None,
+                "windowed input, qkv output, normalised q, k, v, proj input",
+            ),
+            Extra(4 * batch * h * n, None, "norms of q and k and their clamped copies"),
+            Extra(2 * batch * self._scores(ins), None, "cosine scores and attention weights"),
+            Extra((norms + 1) * batch * real * c, None, "norm inputs and the residual sum"),
+            Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
+            Extra(2 * norms * batch * real, "acc", "LayerNorm means and rstds"),
+            Extra(h + meta, None, "logit scale, the meta network's ReLU output"),
+        ]
+        if self.meta_dropout:
+            items.append(Extra(2 * meta, None, "meta network dropout mask and output (training)"))
+        if self.drop_path:
+            items.append(Extra(2 * batch, None, "drop-path masks (training)"))
+        return tuple(items)
+
+    def _ptflops_hook(self, ins: Shapes, b: Any) -> Any:
+        n, _, c, _ = self._sizes(ins)
+        m, real, k, h = self.mlp_hidden, self._real(ins), self.meta_hidden, self.num_heads
+        gelu = m if self.gelu_hooked else 0
+        per_sample = (4 * c * c + 4 * c) * n + (2 * c * m + m + c) * real
+        per_sample += real * (self._norms() * c + gelu)
+        return b * per_sample + self._pairs() * (3 * k + k + k * h + h)
+
+    count_fvcore = counts(
+        "qkv, proj, the MLP and the meta network (once per forward) linears "
+        "(linear_flop_jit), q·kᵀ and attn·v (matmul_flop_jit), 5·numel per LayerNorm",
+        lambda s, i, o, b: (
+            b * (TimmSwinBlock.macs(s, i, o) + 5 * s._norms() * s._real(i) * s.dim) + s._meta_macs()
+        ),
+        short="N·(MACs + 5·norms·LC) + N²·(2K + Kh)",
+    )
+    count_flopcounter = counts(
+        "2·MACs of every mm/addmm/bmm (flop_counter), the meta network once per forward",
+        lambda s, i, o, b: 2 * (b * TimmSwinBlock.macs(s, i, o) + s._meta_macs()),
+        short="2·(N·MACs + N²·(2K + Kh))",
+    )
+    count_torchvision = counts(
+        "MACs, no bias (torchvision weights meta '_ops'), the meta network once",
+        lambda s, i, o, b: b * TimmSwinBlock.macs(s, i, o) + s._meta_macs(),
+        short="N·MACs + N²·(2K + Kh)",
+    )
+    count_ptflops_hook = counts(
+        "its children: nn.Linear (linear_flops_counter_hook: (in·out + bias)·rows; the "
+        "meta network's on N² rows, once), nn.LayerNorm (input numel), nn.GELU and the meta "
+        "network's nn.ReLU (relu hook: output numel)",
+        lambda s, i, o, b: s._ptflops_hook(i, b),
+        short="N·(linears, norms, GELU) + N²·(4K + Kh + h)",
+    )
+    count_ptflops_functional = counts(
+        "the patched F.gelu (nn.GELU: L·M) and F.relu (the meta network's nn.ReLU: N²·K, "
+        "once); the softmax is Tensor.softmax and `@` an operator: not patched",
+        lambda s, i, o, b: b * s._real(i) * s.mlp_hidden + s._pairs() * s.meta_hidden,
+        short="N·LM + N²K",
+    )
+    count_thop = counts(
+        "its children: nn.Linear (count_linear: in_features × output numel; the meta "
+        "network's once) and nn.LayerNorm (4·numel); ReLU, GELU and Tensor.softmax add nothing",
+        lambda s, i, o, b: (
+            b * (s._linear_macs(i) + 4 * s._norms() * s._real(i) * s.dim) + s._meta_macs()
+        ),
+        short="N·(4LpC² + 2LCM + 4·norms·LC) + N²·(2K + Kh)",
+    )
+    count_torchinfo = counts(
+        "its leaves, (weight + bias numel) × output_size[0] (torchinfo calculate_macs): qkv "
+        "and proj on the windows (N·nW), the meta network on N² pairs, norms and MLP (N)",
+        lambda s, i, o, b: (
+            b * s._sizes(i)[3] * (4 * s.dim * s.dim + 4 * s.dim)
+            + s._pairs() * (3 * s.meta_hidden + s.meta_hidden * s.num_heads + s.num_heads)
+            + b * (2 * s.dim * s.mlp_hidden + s.mlp_hidden + s.dim + 2 * s._norms() * s.dim)
+        ),
+        short="N·nW·(qkv + proj) + N²·meta + N·(MLP + norms) params",
+    )
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(8, 2, 2, 1, 16, meta_hidden=8), ((8, 4, 4),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "timm.models.swin_transformer_v2_cr.SwinTransformerV2CrBlock",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        fields = _timm_swin_read(call, "SwinTransformerV2CrBlock", v2=False)
+        a = call.module.attn
+        if a.sequential_attn:
+            raise UnsupportedError("timm's SwinTransformerV2CrBlock with sequential attention")
+        meta = a.meta_mlp
+        return cls(
+            **fields,
+            meta_hidden=int(meta.fc1.out_features),
+            meta_dropout=float(meta.drop1.p),
+            extra_norm=type(call.module.norm3).__name__ != "Identity",
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.timm_swin_cr_block(self)

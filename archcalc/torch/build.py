@@ -71,7 +71,13 @@ from .tokens import (
     Tokens,
     timm_attention,
 )
-from .windows import maxvit_partition, swin_attention, swin_merging, timm_swin_block
+from .windows import (
+    maxvit_partition,
+    swin_attention,
+    swin_merging,
+    timm_swin_block,
+    timm_swin_cr_block,
+)
 
 __all__ = [
     "ArchcalcModule",
@@ -93,6 +99,7 @@ __all__ = [
     "swin_merging",
     "maxvit_partition",
     "timm_swin_block",
+    "timm_swin_cr_block",
     "std_conv2d",
     "rms_norm2d",
     "Folded",

@@ -15,6 +15,7 @@ __all__ = [
     "swin_attention",
     "swin_merging",
     "timm_swin_block",
+    "timm_swin_cr_block",
 ]
 
 
@@ -142,5 +143,48 @@ class _TimmSwin(nn.Module):
         size = (int(x.shape[1]), int(x.shape[2]))
         if b.input_resolution != size:
             b.input_resolution = size
+            b._init_buffers()
+        return b(x)
+
+
+def timm_swin_cr_block(layer: Any) -> nn.Module:
+    """timm's SwinTransformerV2CrBlock of a ``TimmSwinV2CrBlock`` spec (channels-last
+    wrapper; the block follows the size of its input)."""
+    return ChannelsLast(_TimmSwinCr(layer))
+
+
+class _TimmSwinCr(nn.Module):
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        from timm.models.swin_transformer_v2_cr import SwinTransformerV2CrBlock
+
+        w = max(layer.window_size)
+        self.block = SwinTransformerV2CrBlock(
+            layer.dim,
+            layer.num_heads,
+            (w, w),
+            layer.window_size,
+            shift_size=layer.shift_size,
+            mlp_ratio=layer.mlp_hidden / layer.dim,
+            drop_path=layer.drop_path,
+            extra_norm=layer.extra_norm,
+            always_partition=True,
+        )
+        from timm.layers import Mlp
+
+        # timm's block builds a 384-wide meta network: rebuilt with the spec's width
+        self.block.attn.meta_mlp = Mlp(
+            2,
+            hidden_features=layer.meta_hidden,
+            out_features=layer.num_heads,
+            act_layer=nn.ReLU,
+            drop=(layer.meta_dropout, 0.0),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        b = self.block
+        size = (int(x.shape[1]), int(x.shape[2]))
+        if b.feat_size != size:
+            b.feat_size = size
             b._init_buffers()
         return b(x)
