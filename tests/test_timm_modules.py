@@ -455,6 +455,7 @@ def test_std_conv_saved_by_hand_and_receptive_field():
         "aimv2_large_patch14_224",  # RmsNorm throughout (depth 2, width 64 here)
         "test_nfnet",  # ScaledStdConv2d, NormFreeBlock
         "tresnet_m",  # BlurPool2d (reflect padding), SpaceToDepth
+        "ecaresnet26t",  # ECA: Conv1d across the pooled channels
     ],
 )
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
@@ -845,3 +846,40 @@ def test_blur_pool_every_tool_and_saved(filt_size):
     )
     assert got["saved_bytes"] == hand_bytes
     assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes
+
+
+# ---------------------------------------------------------------- ECA (Conv1d over channels)
+
+
+def test_eca_module_every_tool_saved_and_field():
+    timm = pytest.importorskip("timm")
+    from archcalc.engine.receptive import receptive_fields
+    from archcalc.engine.shapes import infer_shapes
+
+    # 8 channels: ECA's kernel max(int(|log2 8 + 1| / 2) -> 2, made odd -> 3, 3) = 3
+    net = nn.Sequential(nn.Conv2d(4, 8, 1), timm.layers.EcaModule(channels=8))
+    m, measured = _imported_then_counted(net, (4, 5, 7))
+    layers = [n.layer for n in m.live_nodes()]
+    assert Conv1d(1, 1, 3, padding=1, bias=False) in layers
+    conv2d, conv1d = N * 8 * 4 * 35, N * 8 * 3  # the 1×1 conv; 3 taps at each of 8 channels
+    hand = {
+        # aten::mean (the pool), sigmoid and mul have no fvcore handle
+        "fvcore": conv2d + conv1d,
+        "flopcounter": 2 * (conv2d + conv1d),
+        # hooks ÷ batch: conv2d MACs + bias N·8·35, conv1d MACs; timm's Sigmoid is no
+        # hooked type, x * gate is not a patched call
+        "ptflops": (conv2d + N * 8 * 35 + conv1d) // N,
+        "thop": conv2d + conv1d,
+        # (weight + bias)·N·H·W for the conv2d, weight·N·L for the conv1d
+        "torchinfo": (32 + 8) * N * 35 + 3 * N * 8,
+    }
+    assert measured == hand and _conventions(m) == hand
+    got = at.measure(m, batch=N)
+    # conv2d: its input N·4·35; conv1d: its input N·8 (the pooled means); sigmoid: its output
+    # N·8 (the product's gate too); the product: the map N·8·35 (float32)
+    hand_bytes = 4 * (N * 4 * 35 + N * 8 + N * 8 + N * 8 * 35)
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes
+    # the gate is pooled globally: the local field of the 1×1 conv, with global context
+    rf = receptive_fields(m, infer_shapes(m))[m.output]
+    assert rf.size == (1, 1) and rf.global_context

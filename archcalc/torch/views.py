@@ -86,6 +86,8 @@ def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
     if view == "expand":
         if x.layout == "const":
             return x  # the same for every sample: its users broadcast it
+        if x.layout == "view":  # ECA's gate: (N, 1, C) viewed back as (N, C, 1, 1)
+            x = materialize(self, ev, x)
         # a broadcast view (x * gate.expand_as(x)): only a product takes it, as the gate
         if x.layout != "std":
             raise Unmappable(f"an expansion of a {x.layout} view")
