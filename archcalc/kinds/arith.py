@@ -18,6 +18,7 @@ from ._base import (
     invalid,
     register,
 )
+from ._operands import broadcast, elementwise_operands
 from ._rules import (
     Parameterless,
     counts,
@@ -26,7 +27,6 @@ from ._rules import (
     ptflops_no_patch,
     thop_no_hook,
 )
-from .tensor_math import broadcast, elementwise_operands
 
 
 @register

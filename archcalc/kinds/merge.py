@@ -17,6 +17,7 @@ from ._base import (
     _fmt,
     register,
 )
+from ._operands import broadcast, elementwise_operands
 from ._rules import (
     Parameterless,
     fvcore_ignored,
@@ -25,7 +26,6 @@ from ._rules import (
     ptflops_no_patch,
     thop_no_hook,
 )
-from .tensor_math import broadcast, elementwise_operands
 
 # ---------------------------------------------------------------- merges
 

@@ -54,6 +54,7 @@ from ._base import (
     invalid,
     register,
 )
+from ._operands import batch_at, broadcast, elementwise_operands
 from ._rules import (
     MatmulCounts,
     Parameterless,
@@ -92,47 +93,10 @@ _NO_PARAMS = counts_zero(
 # ---------------------------------------------------------------- shared helpers
 
 
-def broadcast(kind: str, shapes: Shapes) -> Shape:
-    """The shape torch broadcasts ``shapes`` to, trailing axes aligned (a 1 stretches; a
-    symbolic size equals itself only).
-
-    >>> broadcast("Add", ((3, 5, 7), (5, 1)))
-    (3, 5, 7)
-    """
-    out: Shape = tuple(shapes[0])
-    for i, s in enumerate(shapes[1:], 1):
-        rank = max(len(out), len(s))
-        a = (1,) * (rank - len(out)) + tuple(out)
-        b = (1,) * (rank - len(s)) + tuple(s)
-        merged: list[Any] = []
-        for x, y in zip(a, b):
-            if y == 1 or (x != 1 and not _eq_known_false(x, y)):
-                merged.append(x)
-            elif x == 1:
-                merged.append(y)
-            else:
-                raise ShapeError(
-                    f"{kind}: input {i} has shape {_fmt(s) or '()'}, which does not broadcast "
-                    f"to {_fmt(out) or '()'}; valid are equal sizes or 1, trailing axes aligned"
-                )
-        out = tuple(merged)
-    return out
-
-
 def _axis(kind: str, d: Any, rank: int) -> int:
     if isinstance(d, bool) or not isinstance(d, int) or not -rank <= d < rank:
         raise ShapeError(f"{kind}: axis {d!r} is not an axis of a rank-{rank} tensor")
     return d % rank
-
-
-def _batch_at(layout: str) -> int | None:
-    """Torch's batch axis of an activation in ``layout`` (``std``: 0, ``batch@j``: ``j``,
-    ``fold``: folded into axis 0; ``None`` for any other layout)."""
-    if layout in ("std", "fold", "nhwc"):  # nhwc: a channels-last map (N, H, W, C)
-        return 0
-    if layout.startswith("batch@") and layout[6:].isdigit():
-        return int(layout[6:])
-    return None
 
 
 def torch_axis(call: TorchCall, d: Any, i: int = 0) -> int:
@@ -148,7 +112,7 @@ def torch_axis(call: TorchCall, d: Any, i: int = 0) -> int:
         if d % 4 == 0:
             raise UnsupportedError("an operation over the batch axis (dim 0)")
         return {1: 1, 2: 2, 3: 0}[d % 4]
-    j = _batch_at(layout)
+    j = batch_at(layout)
     if j is None:
         raise UnsupportedError(f"an axis of a tensor in layout {layout}")
     if d % rank == j:
@@ -189,7 +153,7 @@ def _traced(call: TorchCall, n: int, what: str) -> None:
         len(call.inputs) != n
         or call.params()
         or len(layouts) != 1
-        or (_batch_at(call.layouts[0]) is None and layouts != {"const"})
+        or (batch_at(call.layouts[0]) is None and layouts != {"const"})
     ):
         got = ", ".join(f"{s} ({lay})" for s, lay in zip(call.inputs, call.layouts))
         params = ", ".join(f"'{p.param}'" for p in call.params())
@@ -203,36 +167,12 @@ def _batch_leads(call: TorchCall, what: str) -> None:
     """The batch is one of the leading (batched) axes of a matrix product's operands."""
     layout, x = call.layouts[0], call.inputs[0]
     rank = len(x) + (0 if layout == "fold" else 1)
-    j = _batch_at(layout)
+    j = batch_at(layout)
     if j is None or j > rank - 3:
         raise UnsupportedError(
             f"{what} of operands of torch rank {rank} with the batch at axis {j}; archcalc "
             f"needs the batch among the leading axes (rank >= 3)"
         )
-
-
-def elementwise_operands(call: TorchCall, what: str) -> None:
-    """The operands of an elementwise op (``+``, ``*``, ``-``, ``/``) align per sample as
-    torch's do: every batched one in one layout (``std``, ``batch@j`` or ``fold``; ``bcast``
-    reads as ``std``), and each ``const`` one (a parameter, buffer or constant, the same for
-    every sample) no longer than the axes after the batch, so that it never meets the batch
-    axis. Raises :class:`UnsupportedError` naming ``what`` otherwise."""
-    batched = {("std" if v == "bcast" else v) for v in call.layouts if v != "const"}
-    if not batched:
-        return  # constants only (a parameter times a buffer): the same for every sample
-    layout = next(iter(batched), None)
-    j = _batch_at(layout) if layout is not None else None
-    if len(batched) != 1 or j is None:
-        raise UnsupportedError(
-            f"{what} of tensors in different layouts ({', '.join(call.layouts)})"
-        )
-    x = next(s for s, v in zip(call.inputs, call.layouts) if v != "const")
-    after = len(x) - (j if layout != "fold" else 1)
-    for s, v in zip(call.inputs, call.layouts):
-        if v == "const" and len(s) > after:
-            raise UnsupportedError(
-                f"{what} of a tensor with a constant operand of shape {s} that reaches the batch axis"
-            )
 
 
 def _number(v: Any) -> bool:
