@@ -479,3 +479,30 @@ def test_a_module_per_folded_row_and_an_assignment() -> None:
     # fvcore: the depthwise 3x3 conv on N·2 maps of 4 channels: 2·(4·9)·25 per sample
     assert s.flops == 2 * 4 * 9 * 25
     assert s.layer("pool").params == 4 * 9 + 4
+
+
+class SharedConv(nn.Module):
+    """CoaT's position encoding: one depthwise convolution applied in two blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpe = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.mix = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        x = x + self.cpe(x)
+        x = self.mix(x)
+        return x + self.cpe(x)
+
+
+def test_a_module_called_twice_counts_its_parameters_once() -> None:
+    from archcalc.kinds.tensor import Shared
+
+    r = import_torch(SharedConv(), (4, 6, 6))
+    again = r.model.node("cpe_1").layer
+    assert isinstance(again, Shared) and again.first == "cpe"
+    s = imported(SharedConv(), (4, 6, 6))
+    assert s.layer("cpe_1").params == 0 and s.layer("cpe").params == 4 * 9 + 4
+    # fvcore counts both calls: 2 · (4·9·36) + the 1x1 mix 4·4·36
+    assert s.flops == 2 * 4 * 9 * 36 + 4 * 4 * 36
+    assert any("counted once" in n for n in r.notes)

@@ -70,6 +70,7 @@ __all__ = [
     "PadAxes",
     "Assign",
     "PerRow",
+    "Shared",
     "Param",
     "Constant",
     "sample_axis",
@@ -964,6 +965,81 @@ class PerRow(Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.PerRowModule(self.inner.to_torch(tb))
+
+
+def _shared_rule(method: str) -> Any:
+    def rule(self: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+        return getattr(self.inner, method)(ins, out, b)
+
+    rule.__doc__ = "the inner layer's count (the tool counts each call of the module)"
+    rule.short = "inner"  # type: ignore[attr-defined]
+    return rule
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Shared(Layer):
+    """A module called again (CoaT's convolutional position encodings, shared by the blocks
+    of a stage): ``inner``'s computation, whose parameters and buffers the call named
+    ``first`` already counts (0 here: torch's ``numel`` counts them once). Every other
+    figure, foreign counts included, is ``inner``'s (each tool counts each call).
+    ``to_torch`` builds a module of its own (parameters not tied).
+
+    >>> from archcalc.kinds import Conv2d
+    >>> Shared(Conv2d(8, 8, 3, padding=1, groups=8), "cpe").params(((8, 14, 14),))
+    0
+    """
+
+    inner: Any
+    first: str = ""
+
+    count_fvcore = _shared_rule("count_fvcore")
+    count_flopcounter = _shared_rule("count_flopcounter")
+    count_torchvision = _shared_rule("count_torchvision")
+    count_ptflops_hook = _shared_rule("count_ptflops_hook")
+    count_ptflops_functional = _shared_rule("count_ptflops_functional")
+    count_thop = _shared_rule("count_thop")
+    count_torchinfo = _shared_rule("count_torchinfo")
+
+    def __post_init__(self) -> None:
+        from ._base import layer_from_dict
+
+        inner = self.inner
+        if isinstance(inner, dict):
+            inner = layer_from_dict(inner)
+            object.__setattr__(self, "inner", inner)
+        if not isinstance(inner, Layer) or inner.arity != 1:
+            raise invalid(self.kind, "inner", inner, "must be a layer of one input")
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        from .conv import Conv2d
+
+        return cls(Conv2d(4, 4, 3, padding=1, groups=4), "cpe"), ((4, 5, 5),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        return self.inner.out_shape(ins)
+
+    def macs(self, ins: Shapes, out: Shape) -> Num:
+        return self.inner.macs(ins, out)
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return self.inner.flops(ins, out)
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        return self.inner.geometry(ins, out)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return self.inner.saved(ins, out, batch)
+
+    def is_view(self, training: bool) -> bool:
+        return self.inner.is_view(training)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "inner": self.inner.to_dict(), "first": self.first}
+
+    def to_torch(self, tb: Any) -> Any:
+        return self.inner.to_torch(tb)
 
 
 # ---------------------------------------------------------------- sources

@@ -21,7 +21,7 @@ from .._math import prod
 from ..engine.graph import INPUT, Node
 from ..kinds import LAYER_KINDS, Layer
 from ..kinds._base import TensorArg, TorchCall
-from ..kinds.tensor import PerRow
+from ..kinds.tensor import PerRow, Shared
 from . import sources
 from .tracer import Event, op_name
 from .values import (
@@ -191,6 +191,8 @@ class Converter:
         #: node name -> (how it was called: "module" | "function" | "method", what)
         self.via: dict[str, tuple[str, str]] = {}
         self.renamed = renamed
+        #: module path -> the node of its first call (a later call is a Shared layer)
+        self.first_call: dict[str, str] = {}
         #: layouts shown to the kinds as another ("one": a batch of one, as "std")
         self.shown: dict[str, str] = {}
         self.modules = dict(root.named_modules())
@@ -487,6 +489,9 @@ def make_layer(
         if len(ps) == 1 and ps[0].param:
             name = ps[0].param
     check_params(self, ev, call, layers, tuple(t.shape for t in traced))
+    first = self.first_call.get(ev.path) if ev.called_as == "module" else None
+    if first is not None and layers[0].params(tuple(t.shape for t in traced)):
+        layers = (Shared(layers[0], first), *layers[1:])  # its parameters counted once
     ins = traced
     if layers[0].arity == 1 and all(t is traced[0] for t in traced):
         ins = traced[:1]  # self-attention(x, x, x): one input
@@ -511,6 +516,8 @@ def make_layer(
                     f"{archcalc_shape(tshape, layout)}"
                 ) from None
         nm = self.unique(name if i == 0 else f"{name}_{lay.kind.lower()}")
+        if i == 0 and ev.called_as == "module":
+            self.first_call.setdefault(ev.path, nm)
         self.nodes.append(Node(nm, lay, tuple(t.node for t in ins)))
         self.via[nm] = (ev.called_as, ev.display)
         mid = layout if layout in ("const", "fold") else "std"

@@ -260,8 +260,8 @@ class _Import:
             mod = modules.get(path)
             if mod is not None and count > 1 and any(True for _ in mod.parameters(recurse=False)):
                 self.notes.append(
-                    f"module '{path}' is called {count} times; its parameters are shared in "
-                    f"torch but counted at each call by archcalc"
+                    f"module '{path}' is called {count} times; its parameters are counted "
+                    f"once, at its first call (the later calls are Shared layers)"
                 )
         self.unused_params()
         live: set[str] = set()

@@ -34,6 +34,8 @@ IMPORT_OUTSIDE_REGISTRY = {
     "view, reshape, flatten), not through Flatten.torch_modules/from_torch",
     "PerRow": "made by archcalc/torch/emit.py of a module the kinds map, called on a batch "
     "folded into the rows (N*k, ...): a wrapper of that module's kind",
+    "Shared": "made by archcalc/torch/emit.py of a module called again: a wrapper of that "
+    "module's kind whose parameters its first call counts",
 }
 
 
