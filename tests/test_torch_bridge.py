@@ -246,7 +246,10 @@ def _integer_strides(model: Model, node: str) -> bool:
 
 
 def _dilated(model: Model) -> bool:
-    return any(max(getattr(n.layer, "dilation", (1, 1))) > 1 for n in model.live_nodes())
+    def most(d: Any) -> Any:  # a pair, or one int (Conv1d)
+        return max(d) if isinstance(d, tuple) else d
+
+    return any(most(getattr(n.layer, "dilation", (1, 1))) > 1 for n in model.live_nodes())
 
 
 # ---------------------------------------------------------------- per layer kind
@@ -455,6 +458,63 @@ CASES: list[tuple[str, Model, set[str]]] = [
                 KS.SelectToken(0),
             ],
             (2, 6, 4),
+        ),
+        set(),
+    ),
+    # the timm-modules kinds (tests/test_timm_modules.py has their foreign counts)
+    (
+        "std_conv_same_stride2",
+        _seq(
+            [
+                KS.StdConv2d(2, 4, 3, stride=2, padding="same", gain=True),
+                KS.StdConv2d(4, 3, 4, padding="same"),
+            ],
+            (2, 9, 10),
+        ),
+        set(),
+    ),
+    (
+        "blur_pool_and_reflect_pad",
+        _seq(
+            [Conv2d(2, 3, 1), KS.Pad((1, 1, 1, 1), mode="replicate"), KS.BlurPool2d(3)],
+            (2, 9, 10),
+        ),
+        {"rf_inside"},
+    ),
+    (
+        "adaptive_max_pool_rms_norm2d",
+        _seq(
+            [Conv2d(2, 3, 3, padding=1), KS.RMSNorm2d(3), KS.AdaptiveMaxPool2d((4, 3))], (2, 8, 9)
+        ),
+        set(),
+    ),
+    (
+        "resize_bilinear_down",
+        _seq([Conv2d(2, 3, 1), KS.Resize(size=(5, 4), mode="bilinear")], (2, 9, 11)),
+        {"rf_inside"},
+    ),
+    (
+        "unfold_conv1d_fold",
+        _seq(
+            [
+                KS.Unfold(3, padding=1),
+                KS.Conv1d(18, 18, 1),
+                KS.Fold((9, 11), 3, padding=1),
+            ],
+            (2, 9, 11),
+        ),
+        {"rf_inside"},
+    ),
+    (
+        "sequence_norms",
+        _seq(
+            [
+                KS.Conv1d(3, 4, 3, padding=1),
+                KS.BatchNorm1d(4),
+                KS.RMSNorm(5),
+                KS.LayerNorm(5, bias=False),
+            ],
+            (3, 5),
         ),
         set(),
     ),
