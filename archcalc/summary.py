@@ -193,6 +193,8 @@ def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = Fa
         d["phases"] = [_plain(v) for v in rf.phases]
         d["holds_for"] = rf.holds_for
         d["notes"] = list(rf.notes)
+        if rf.per_phase is not None:  # windowed attention: each phase's [offset, size]
+            d["per_phase"] = [[[_plain(o), _plain(n)] for o, n in ax] for ax in rf.per_phase]
     return d
 
 

@@ -77,6 +77,18 @@ def test_macs_are_torchvision_gflops(name):
     assert sum(count(m, infer_shapes(m), 1, "torchvision").values()) == s.macs
 
 
+def test_swin_t_field_per_phase_in_the_summary():
+    """The field of swin_t's output (stride 32, 7 phases of the last stage's windows): its
+    per-phase offsets and sizes are in the summary's JSON, and the holds_for text says so."""
+    s = archcalc.summary(zoo.get("swin_t"))
+    rf = s.to_dict(layers=False)["receptive_field"]
+    assert rf["exact"] is False and "per phase" in rf["holds_for"]
+    assert len(rf["per_phase"]) == 2 and len(rf["per_phase"][0]) == rf["phases"][0]
+    # phase 0 places the reported offset; the reported size is the largest over the phases
+    assert rf["per_phase"][0][0][0] == rf["offset"][0]
+    assert max(size for _, size in rf["per_phase"][0]) == rf["size"][0]
+
+
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 at = pytest.importorskip("archcalc.torch")
