@@ -506,3 +506,28 @@ def test_a_module_called_twice_counts_its_parameters_once() -> None:
     # fvcore counts both calls: 2 · (4·9·36) + the 1x1 mix 4·4·36
     assert s.flops == 2 * 4 * 9 * 36 + 4 * 4 * 36
     assert any("counted once" in n for n in r.notes)
+
+
+class GlobalQuery(nn.Module):
+    """GCViT's global query: one per sample, copied to each of its k windows (a batch folded
+    into the windows) by repeat_interleave; a tile of the channels by repeat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.q = nn.Linear(4, 4)
+
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.shape  # 4 windows of 2x2 on a 4x4 map
+        win = x.reshape(b, c, 2, 2, 2, 2).permute(0, 2, 4, 3, 5, 1).reshape(b * 4, 4, c)
+        q = self.q(x.mean((2, 3)))[:, None].repeat_interleave(4, dim=0)  # (N·4, 1, C)
+        return (win + q).repeat(1, 1, 2).reshape(b, 16, 2 * c)
+
+
+def test_repeat_and_repeat_interleave_into_a_folded_batch() -> None:
+    from archcalc.kinds.tensor import Repeat
+
+    model = from_torch(GlobalQuery(), (4, 4, 4))
+    # per sample q is (1, C): read as (1, 1, C), tiled 4 times along the new axis 0
+    assert model.node("repeat_interleave_repeat").layer == Repeat((4, 1, 1))
+    s = imported(GlobalQuery(), (4, 4, 4))
+    assert s.output_shape == (16, 8)  # per sample: 4 windows of 4 tokens of 2·4 channels

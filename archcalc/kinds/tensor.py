@@ -56,7 +56,14 @@ from ._base import (
     invalid,
     register,
 )
-from ._rules import Parameterless, counts_zero, fvcore_ignored, ptflops_no_patch, thop_no_hook
+from ._rules import (
+    Parameterless,
+    counts_zero,
+    fvcore_ignored,
+    fvcore_unhandled,
+    ptflops_no_patch,
+    thop_no_hook,
+)
 
 __all__ = [
     "Permute",
@@ -67,6 +74,7 @@ __all__ = [
     "Cat",
     "Stack",
     "Roll",
+    "Repeat",
     "PadAxes",
     "Assign",
     "PerRow",
@@ -661,6 +669,67 @@ class Stack(_View):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.TensorOp("stack", self.dim + 1)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Repeat(_View):
+    """The per-sample tensor tiled ``repeats[i]`` times along axis ``i`` (``Tensor.repeat``
+    with the batch repeated once; ``x.repeat_interleave(k, dim=0)``, each sample copied
+    ``k`` times into a folded batch, is a Reshape to ``(1, ...)`` then ``Repeat((k, 1, ...))``:
+    GCViT's global query). A new tensor; nothing saved.
+
+    >>> Repeat((3, 1, 1)).out_shape(((1, 49, 32),))
+    (3, 49, 32)
+    """
+
+    repeats: tuple[Any, ...]
+
+    count_fvcore = fvcore_unhandled("repeat / aten::repeat_interleave")
+    count_ptflops_functional = ptflops_no_patch("Tensor.repeat / repeat_interleave")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.repeat", "Tensor.repeat_interleave")
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "repeats", self.repeats, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((2, 1, 1)), ((1, 5, 6),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) != len(self.repeats):
+            raise ShapeError(f"Repeat{self.repeats} needs rank {len(self.repeats)}, got {_fmt(s)}")
+        return tuple(d * r for d, r in zip(s, self.repeats))
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        if all(r == 1 for r in self.repeats[-2:]):
+            return _SAME
+        raise _no_field(f"Repeat{self.repeats}", "it tiles a spatial axis")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        x, layout = call.inputs[0], call.layouts[0]
+        if "interleave" in call.op:
+            k, dim = call.arg(1, "repeats"), call.arg(2, "dim")
+            if layout != "std" or not isinstance(k, int) or dim is None or dim % (len(x) + 1):
+                raise UnsupportedError(
+                    "repeat_interleave archcalc takes of a batch-first tensor along the batch "
+                    "(dim 0: each sample copied k times into a folded batch) only"
+                )
+            return (Reshape((1, *x)), cls((k,) + (1,) * len(x)))
+        reps = call.args[1:]
+        if len(reps) == 1 and isinstance(reps[0], (list, tuple)):
+            reps = tuple(reps[0])
+        if layout == "fold" and len(reps) == len(x) and reps[0] == 1:
+            return cls(tuple(int(r) for r in reps))  # per-sample axes are torch's
+        if layout != "std" or len(reps) != len(x) + 1 or reps[0] != 1:
+            raise UnsupportedError(f"a repeat {tuple(reps)} of the batch axis")
+        return cls(tuple(int(r) for r in reps[1:]))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("repeat", 1, *self.repeats)
 
 
 @register

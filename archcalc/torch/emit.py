@@ -332,23 +332,8 @@ class Converter:
         self, ev: Event, view: str, args: list[Any], kwargs: dict[str, Any], traced: list[T]
     ) -> T:
         """A view or alias: followed, made a layer by a specific kind (Tokens), or a
-        Permute/Reshape layer."""
-        try:
-            return follow_view(self, ev, view, args, traced[0])
-        except Unmappable as e:
-            specific = [
-                k
-                for k in registry().functions.get(ev.op, ())
-                if not getattr(k, "torch_fallback", False)
-            ]
-            if specific:
-                try:
-                    return self.layer(ev, specific, args, kwargs, traced)
-                except Unmappable:
-                    pass
-            if view not in ("permute", "transpose"):
-                raise e from None
-            return generic_view(self, ev, view, args, traced[0])
+        Permute/Reshape layer (:func:`follow_any`)."""
+        return follow_any(self, ev, view, args, kwargs, traced)
 
     def apply(
         self,
@@ -525,6 +510,32 @@ def make_layer(
         ins = [out]
     assert out is not None
     return out
+
+
+def follow_any(
+    self: Converter, ev: Event, view: str, args: list[Any], kwargs: dict[str, Any], traced: list[T]
+) -> T:
+    """A view: in a layout followed without a layer; else the specific kinds listing it
+    (Tokens); else a Permute layer for a permute, or the general kinds (Repeat)."""
+    try:
+        return follow_view(self, ev, view, args, traced[0])
+    except Unmappable as e:
+        listed = registry().functions.get(ev.op, ())
+        specific = [k for k in listed if not getattr(k, "torch_fallback", False)]
+        if specific:
+            try:
+                return self.layer(ev, specific, args, kwargs, traced)
+            except Unmappable:
+                pass
+        if view in ("permute", "transpose"):
+            return generic_view(self, ev, view, args, traced[0])
+        general = [k for k in listed if k not in specific]
+        if not general:
+            raise e from None
+        try:
+            return self.layer(ev, general, args, kwargs, traced)
+        except Unmappable:
+            raise e from None
 
 
 def _flatten(v: Any) -> Any:

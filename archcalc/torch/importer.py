@@ -64,6 +64,7 @@ from ..kinds import Identity
 from .emit import Converter, frame_text, is_leaf, keeps_shape
 from .tracer import DataDependent, Event, MetaRun, RunError
 from .values import BATCH, T, Unmappable, X
+from .views import materialize
 
 __all__ = ["from_torch", "import_torch", "TorchImport", "Gap"]
 
@@ -251,7 +252,13 @@ class _Import:
                 f"the output is channels-last in torch {out.tshape}; archcalc reports it as "
                 f"(C, H, W) {out.shape}"
             )
-        elif out.layout in ("view", "bcast"):
+        elif out.layout == "view":  # the output read as torch shows it: a Reshape layer
+            try:
+                ev = Event("method", "Tensor.view", out.made or "view")
+                out = materialize(conv, ev, out)
+            except Unmappable:
+                pass
+        if out.layout in ("bcast", "view"):
             self.notes.append(
                 f"the output is a view {out.tshape} of archcalc's {out.shape} output '{out.node}'"
             )

@@ -50,6 +50,8 @@ class TensorOp(nn.Module):
             return torch.cat((x, *rest), dim=a[0])
         if op == "stack":
             return torch.stack((x, *rest), dim=a[0])
+        if op == "repeat":
+            return x.repeat(*a)
         if op == "roll":
             return torch.roll(x, a[0], a[1])
         if op == "assign":

@@ -151,6 +151,8 @@ def result_layout(tshape: tuple[int, ...], hint: str) -> str:
         return "fold"
     if BATCH in tshape:  # moved (torch.stack(xs, dim=0): (k, N, ...))
         return layout_at(tshape.index(BATCH))
+    if tshape and tshape[0] % BATCH == 0:  # folded (x.repeat_interleave(k, dim=0))
+        return "fold"
     raise Unmappable(
         f"its result of shape {tuple(tshape)} has no batch axis (the batch was {BATCH})"
     )
