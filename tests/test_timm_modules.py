@@ -456,8 +456,10 @@ def test_std_conv_saved_by_hand_and_receptive_field():
         "test_nfnet",  # ScaledStdConv2d, NormFreeBlock
         "tresnet_m",  # BlurPool2d (reflect padding), SpaceToDepth
         "ecaresnet26t",  # ECA: Conv1d across the pooled channels
+        "caformer_s18",  # LayerNorm2dNoBias, LayerNormNoBias (metaformer)
     ],
 )
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_real_timm_model_imports_exactly(name):
     timm = pytest.importorskip("timm")
