@@ -451,7 +451,7 @@ def test_timm_swin_block_field_is_gradient_support():
     [
         ("swin_tiny_patch4_window7_224", 112),
         ("swinv2_tiny_window8_256", 128),
-        ("swinv2_cr_tiny_224", 224),  # its window is img_size / 32: 7 divides 56 … 7 only at 224
+        ("swinv2_cr_tiny_224", 112),  # window img_size / 32 = 3 on 28, 14, 7: see below
     ],
 )
 def test_timm_swin_imports_exactly(name, size):
@@ -463,3 +463,13 @@ def test_timm_swin_imports_exactly(name, size):
     assert archcalc.summary(model).params == sum(p.numel() for p in net.parameters())
     ours = sum(count(model, infer_shapes(model), 1, "fvcore").values())
     assert ours == _fvcore_total(net, size)
+
+
+def test_timm_roll_before_pad_field_is_a_named_gap():
+    """swinv2_cr_tiny_224 at 112 shifts a 3-wide window on a 28-unit map: timm rolls before
+    it pads, so the windows are not contiguous in the map: the counts are exact (above) and
+    the receptive field is reported unavailable with the reason, never a wrong number."""
+    net = timm.create_model("swinv2_cr_tiny_224", img_size=112).eval()
+    s = archcalc.summary(at.from_torch(net, (3, 112, 112)))
+    rf = s.to_dict(layers=False)["receptive_field"]
+    assert rf["size"] is None and "rolls before it pads" in rf["unavailable"]
