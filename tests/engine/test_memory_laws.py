@@ -10,7 +10,19 @@ float32 (4 bytes) unless said otherwise.
 
 from __future__ import annotations
 
-from archcalc import Add, Builder, Conv2d, Dropout, Flatten, Linear, Mul, ReLU, sequential, symbol
+from archcalc import (
+    Add,
+    Builder,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Mul,
+    ReLU,
+    sequential,
+    symbol,
+)
 from archcalc.engine.graph import INPUT, Model
 from archcalc.engine.memory import MemoryWalk, memory_report, saved_for_backward
 from archcalc.engine.shapes import infer_shapes
@@ -58,8 +70,12 @@ def test_peak_when_the_input_is_read_again_later() -> None:
 
 
 def test_memory_walk_defaults_are_memory_reports() -> None:
-    # MemoryWalk's defaults (batch 1, float32, no input gradient) are memory_report's
-    m = sequential("d", [Conv2d(1, 2, 1), ReLU()], input_shape=(1, 2, 2))
+    # MemoryWalk's defaults (batch 1, float32, no input gradient) are memory_report's.
+    # input (1, 2, 2) 16 B; a 2x2 max-pool (1, 1, 1) 4 B; a 1x1 conv to 2 channels 8 B.
+    # Peak: 16 + 4 + 8 (the pool's output is freed only after the conv). Saved: the pool
+    # needs no gradient (its input needs none) and keeps nothing; the conv keeps its
+    # input, the pool's output: 4 B
+    m = sequential("d", [MaxPool2d(2), Conv2d(1, 2, 1)], input_shape=(1, 2, 2))
     shapes = infer_shapes(m)
     mw = MemoryWalk(m, shapes[INPUT])
     for i, n in enumerate(m.live_nodes()):
@@ -68,8 +84,8 @@ def test_memory_walk_defaults_are_memory_reports() -> None:
     got = mw.report()
     want = memory_report(m, shapes)
     assert (got.dtype, got.batch) == ("float32", 1)
-    assert got.peak_inference_bytes == want.peak_inference_bytes == 16 + 32 + 32
-    assert got.saved_for_backward_bytes == want.saved_for_backward_bytes
+    assert got.peak_inference_bytes == want.peak_inference_bytes == 16 + 4 + 8
+    assert got.saved_for_backward_bytes == want.saved_for_backward_bytes == 4
 
 
 # ---------------------------------------------------------------- saved for backward
@@ -123,3 +139,15 @@ def test_a_product_keeps_an_operand_only_for_the_others_gradient() -> None:
     assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16
     # with an input that needs a gradient, c is kept too (for x's gradient): 16 + 16
     assert saved_for_backward(m, infer_shapes(m), 1, 4, input_requires_grad=True) == 16 + 16
+
+
+def test_a_product_keeps_the_operand_the_other_needs() -> None:
+    # c(x) · r(x), c a 1x1 conv (needs a gradient), r = ReLU(x) (needs none: x needs none,
+    # so r keeps nothing). d(c·r)/dc = r: the product keeps r (16 B, kept by nobody else);
+    # c is not kept (r needs no gradient). Plus the conv's input: 16 + 16
+    b = Builder("gate2", (1, 2, 2))
+    b.add("c", Conv2d(1, 1, 1), INPUT)
+    b.add("r", ReLU(), INPUT)
+    b.add("m", Mul(), "c", "r")
+    m = b.build()
+    assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16 + 16
