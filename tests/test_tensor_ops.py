@@ -531,3 +531,31 @@ def test_repeat_and_repeat_interleave_into_a_folded_batch() -> None:
     assert model.node("repeat_interleave_repeat").layer == Repeat((4, 1, 1))
     s = imported(GlobalQuery(), (4, 4, 4))
     assert s.output_shape == (16, 8)  # per sample: 4 windows of 4 tokens of 2·4 channels
+
+
+class RelPosBias(nn.Module):
+    """BoTNet's relative logits: a folded tensor padded on its last axis and broadcast by
+    expand; a position MLP on a constant coordinate table (timm's relpos MLP)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mlp = nn.Linear(2, 3)
+
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.shape  # (N, 3, 4, 4)
+        rows = torch.nn.functional.pad(x.reshape(b * c, h, w), [0, 1])  # (N·3, 4, 5)
+        grid = torch.stack(torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij"), -1)
+        table = self.mlp(grid.to(x.dtype)).permute(2, 0, 1)  # (3, 4, 4): a constant's MLP
+        wide = rows.reshape(b, c, h, 1, w + 1).expand(-1, -1, -1, 2, -1)  # (N, 3, 4, 2, 5)
+        return wide.sum((3, 4)) + table.sum(-1)
+
+
+def test_expand_and_pad_of_a_fold_and_a_module_on_a_constant() -> None:
+    from archcalc.kinds.tensor import Expand, PadAxes
+
+    model = from_torch(RelPosBias(), (3, 4, 4))
+    assert model.node("pad").layer == PadAxes((2,), (0,), (1,))  # per sample (3, 4, 4+1)
+    assert model.node("expand").layer == Expand((3, 4, 2, 5))
+    s = imported(RelPosBias(), (3, 4, 4))
+    # the MLP on the 4x4 table of 2 coordinates: 16·2·3 MACs (fvcore, batch 1)
+    assert s.flops == 16 * 2 * 3

@@ -74,6 +74,7 @@ __all__ = [
     "Cat",
     "Stack",
     "Roll",
+    "Expand",
     "Repeat",
     "PadAxes",
     "Assign",
@@ -673,6 +674,56 @@ class Stack(_View):
 
 @register
 @dataclass(frozen=True, slots=True)
+class Expand(_View):
+    """The per-sample tensor broadcast to ``shape`` (its axes of size 1 repeated without a
+    copy: ``x.expand(...)``, ``expand_as`` with the batch kept). A view.
+
+    >>> Expand((4, 3, 5)).out_shape(((4, 1, 5),))
+    (4, 3, 5)
+    """
+
+    shape: tuple[Any, ...]
+
+    alias: ClassVar[bool] = True
+
+    count_fvcore = fvcore_ignored("expand")
+    count_ptflops_functional = ptflops_no_patch("Tensor.expand")
+
+    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.expand", "Tensor.expand_as")
+
+    def __post_init__(self) -> None:
+        _ints(self.kind, "shape", self.shape, 1)
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls((3, 4, 5)), ((1, 4, 5),)
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) != len(self.shape) or any(
+            _eq_known_false(a, b) and _eq_known_false(a, 1) for a, b in zip(s, self.shape)
+        ):
+            raise ShapeError(f"Expand{self.shape}: {_fmt(s)} does not broadcast to it")
+        return tuple(self.shape)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        if tuple(ins[0][-2:]) == tuple(out[-2:]):
+            return _SAME
+        raise _no_field(f"Expand{self.shape}", "it broadcasts a spatial axis")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        """The per-sample shape torch gives (the importer's view handling makes it)."""
+        if len(call.output) != len(call.inputs[0]):
+            raise UnsupportedError("an expansion that adds axes")
+        return cls(tuple(int(d) for d in call.output))
+
+    def to_torch(self, tb: Any) -> Any:
+        return tb.TensorOp("expand", *self.shape)
+
+
+@register
+@dataclass(frozen=True, slots=True)
 class Repeat(_View):
     """The per-sample tensor tiled ``repeats[i]`` times along axis ``i`` (``Tensor.repeat``
     with the batch repeated once; ``x.repeat_interleave(k, dim=0)``, each sample copied
@@ -839,7 +890,8 @@ class PadAxes(_View):
         if mode != "constant":
             raise UnsupportedError(f"F.pad(mode={mode!r}): archcalc pads with a constant")
         pad = tuple(int(p) for p in pad)
-        rank = len(call.inputs[0]) + (0 if call.layouts[0] == "const" else 1)  # torch's
+        lay = call.layouts[0]
+        rank = len(call.inputs[0]) + (0 if lay == "const" or lay.startswith("fold") else 1)
         axes, before, after = [], [], []
         for i in range(len(pad) // 2):
             lo, hi = pad[2 * i], pad[2 * i + 1]

@@ -346,7 +346,9 @@ class Converter:
         """The layer(s) of a call the kinds map, its traced inputs made readable first;
         when no kind takes them as they are, a folded batch ``(N·k, ...)`` shown to a module
         as a batch-first ``(k, ...)`` (Linear and LayerNorm on the last axis: the same
-        figures per element), or a constant ``(1, ...)`` read as a batch of one."""
+        figures per element), a constant shown to a module as a sample (a position MLP on
+        a coordinate table: counted per sample, as torch would on a batch), or a constant
+        ``(1, ...)`` read as a batch of one."""
         args, kwargs = sources.readable(self, ev, (args, kwargs))
         traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
         if not traced:
@@ -354,7 +356,7 @@ class Converter:
         try:
             return self.layers_of(ev, kinds, args, kwargs, traced)
         except Unmappable:
-            if any(t.layout == "nhwc" for t in traced):  # as a Permute layer, then again
+            if any(t.layout in ("nhwc", "bcast") for t in traced):  # as layers, then again
                 args, kwargs = sources.channels_last(self, ev, (args, kwargs))
                 traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]
                 return self.layers_of(ev, kinds, args, kwargs, traced)
@@ -367,6 +369,12 @@ class Converter:
                         pass
                     finally:
                         self.shown = {}
+            elif ev.called_as == "module" and all(t.layout == "const" for t in traced):
+                self.shown = {"const": "std"}  # a module on a constant, as on a sample
+                try:
+                    return self.layers_of(ev, kinds, args, kwargs, traced)
+                finally:
+                    self.shown = {}
             elif all(t.layout == "const" and t.tshape and t.tshape[0] == 1 for t in traced):
                 args, kwargs = sources.batch_of_one(self, ev, (args, kwargs))
                 traced = [v for v in _flatten((args, kwargs)) if isinstance(v, T)]

@@ -166,10 +166,15 @@ def _one(conv: Any, ev: Event, v: T) -> T:
 
 
 def channels_last(conv: Any, ev: Event, values: Any) -> Any:
-    """``values`` with each channels-last view made a ``Permute`` layer ``(H, W, C)``."""
-    return _map(
-        values, lambda v: materialize(conv, ev, v) if isinstance(v, T) and v.layout == "nhwc" else v
-    )
+    """``values`` with each channels-last view made a ``Permute`` layer ``(H, W, C)`` and
+    each broadcast an ``Expand`` layer."""
+
+    def one(v: Any) -> Any:
+        if isinstance(v, T) and v.layout in ("nhwc", "bcast"):
+            return materialize(conv, ev, v)
+        return v
+
+    return _map(values, one)
 
 
 def batch_of_one(conv: Any, ev: Event, values: Any) -> Any:

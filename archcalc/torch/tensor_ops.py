@@ -50,6 +50,8 @@ class TensorOp(nn.Module):
             return torch.cat((x, *rest), dim=a[0])
         if op == "stack":
             return torch.stack((x, *rest), dim=a[0])
+        if op == "expand":
+            return x.expand(x.shape[0], *a)
         if op == "repeat":
             return x.repeat(*a)
         if op == "roll":

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import kinds as K
 from .._math import prod
 from ..engine.graph import Node
+from ..kinds.tensor import Expand
 from .values import (
     BATCH,
     T,
@@ -88,10 +89,15 @@ def follow_view(self: Any, ev: Event, view: str, args: list[Any], x: T) -> T:
             return x  # the same for every sample: its users broadcast it
         if x.layout == "view":  # ECA's gate: (N, 1, C) viewed back as (N, C, 1, 1)
             x = materialize(self, ev, x)
-        # a broadcast view (x * gate.expand_as(x)): only a product takes it, as the gate
-        if x.layout != "std":
-            raise Unmappable(f"an expansion of a {x.layout} view")
-        return T(x.node, x.shape, "bcast", tshape)
+        # a broadcast view (x * gate.expand_as(x)): a product takes it as the gate; another
+        # operation reads it as an Expand layer
+        if x.layout == "std":
+            return T(x.node, x.shape, "bcast", tshape, None, self.node_name(ev))
+        x = materialize(self, ev, x)
+        if tuple(tshape) == tuple(x.tshape):
+            return x
+        shape = tuple(int(d) for d in archcalc_shape(tuple(tshape), x.layout))
+        return add_node(self, ev, Expand(shape), x, x.layout, tshape)
     perm = permutation(ev, view, args, len(x.tshape))
     nd = len(x.tshape)
     if perm == list(range(nd)):
@@ -220,6 +226,10 @@ def materialize(self: Any, ev: Event, t: T) -> T:
         return add_node(
             self, ev, K.Permute((1, 2, 0)), T(t.node, t.shape, "std", ()), "std", t.tshape
         )
+    if t.layout == "bcast":
+        shape = tuple(int(d) for d in t.tshape[1:])
+        src = T(t.node, t.shape, "std", ())
+        return add_node(self, ev, Expand(shape), src, "std", t.tshape, t.made)
     if t.layout == "shuffle":
         c, h, w = t.shape
         g = int(t.tshape[2])
