@@ -32,7 +32,7 @@ from archcalc import (
 )
 from archcalc.engine.graph import INPUT, Node, locate
 from archcalc.engine.memory import saved_by_node
-from archcalc.engine.receptive import clipped_boxes, receptive_fields
+from archcalc.engine.receptive import RF, _axes, clipped_boxes, receptive_fields
 from archcalc.engine.shapes import infer_shapes, resolve_input
 from archcalc.engine.walk import walk
 
@@ -212,3 +212,23 @@ def test_a_merge_keeps_its_inputs_notes_then_adds_its_own() -> None:
 def test_sequential_keeps_its_features_name() -> None:
     m = sequential("f", [Conv2d(1, 2, 1), ReLU()], input_shape=(1, 2, 2), features="0")
     assert m.features == "0"
+
+
+def test_a_layer_adds_its_note_to_its_inputs_notes() -> None:
+    # two adaptive pools with unequal windows (7 -> 3, then 3 -> 2): each adds a note, and
+    # the second keeps the first's
+    m = sequential("aa", [AdaptiveAvgPool2d(3), AdaptiveAvgPool2d(2)], input_shape=(1, 7, 7))
+    rfs = walk(m).rfs
+    first = rfs["0"].notes
+    assert len(first) == 1 and first[0].startswith("0: adaptive windows of unequal size")
+    second = rfs["1"].notes
+    assert second[:1] == first
+    assert len(second) == 2 and second[1].startswith("1: adaptive windows of unequal size")
+
+
+def test_a_field_of_another_rank_is_refused_by_name() -> None:
+    one_axis = RF((3,), (1,), (-1,))
+    with pytest.raises(
+        UnsupportedError, match="receptive field of 1 axes meets a layer of 2 spatial axes"
+    ):
+        _axes(one_axis, 2)

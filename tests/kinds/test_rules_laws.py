@@ -148,3 +148,52 @@ def test_grouped_conv_macs_exact_and_symbolic() -> None:
     g = sympy.Symbol("G", positive=True, integer=True)
     sym = Conv2d(8, 8, 3, groups=g).macs(((8, 5, 5),), (8, 3, 3))
     assert sympy.simplify(sym - 8 * 3 * 3 * 9 * 8 / g) == 0
+
+
+@pytest.mark.parametrize(
+    ("kernel", "copy"),
+    [
+        # 'same' padding of a kernel k is d(k-1) in all, left (k-1)//2, right the rest: a
+        # height kernel of 4 pads 1 above and 2 below; torch pads a copy by the odd
+        # remainder (1 row) and convolves that copy, which autograd keeps instead of the
+        # input: batch 3 · 2 channels · (5 + 1) · 6
+        ((4, 3), 3 * 2 * (5 + 1) * 6),
+        # the same on the width: 3 · 2 · 5 · (6 + 1)
+        ((3, 4), 3 * 2 * 5 * (6 + 1)),
+    ],
+)
+def test_conv_same_padding_with_an_even_remainder_keeps_a_padded_copy(
+    kernel: tuple[int, int], copy: int
+) -> None:
+    c = Conv2d(2, 3, kernel, padding="same")
+    assert c.out_shape(((2, 5, 6),)) == (3, 5, 6)
+    assert _saved(c.saved(((2, 5, 6),), (3, 5, 6), 3)) == [(copy, None, False)]
+
+
+def test_conv_same_padding_symmetric_keeps_its_input() -> None:
+    # an odd kernel pads equally on both sides: torch convolves the input itself
+    assert Conv2d(2, 3, 3, padding="same").saved(((2, 5, 6),), (3, 5, 6), 3) == ("in0",)
+
+
+def test_conv_errors_name_the_kind_and_axis() -> None:
+    with pytest.raises(
+        ShapeError, match="Conv2d: kernel extent 5 is larger than the padded input height 4"
+    ):
+        Conv2d(1, 1, (5, 1)).out_shape(((1, 4, 9),))
+    with pytest.raises(
+        ShapeError, match="Conv2d: kernel extent 5 is larger than the padded input width 4"
+    ):
+        Conv2d(1, 1, (1, 5)).out_shape(((1, 9, 4),))
+    with pytest.raises(ShapeError, match=r"Conv2d needs a \(C, H, W\) feature map"):
+        Conv2d(1, 1, 1).out_shape(((4,),))
+
+
+def test_grouped_conv_params_exact_and_symbolic() -> None:
+    # weight: out · (in / groups) · kh · kw, bias: out
+    c = Conv2d(8, 6, 3, groups=2)
+    p = c.params(((8, 5, 5),))
+    assert p == 6 * (8 // 2) * 9 + 6
+    assert type(p) is int
+    g = sympy.Symbol("G", positive=True, integer=True)
+    sym = Conv2d(8, 6, 3, groups=g).params(((8, 5, 5),))
+    assert sympy.simplify(sym - (6 * 8 * 9 / g + 6)) == 0
