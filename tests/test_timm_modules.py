@@ -885,3 +885,59 @@ def test_eca_module_every_tool_saved_and_field():
     # the gate is pooled globally: the local field of the 1×1 conv, with global context
     rf = receptive_fields(m, infer_shapes(m))[m.output]
     assert rf.size == (1, 1) and rf.global_context
+
+
+# ---------------------------------------------------------------- timm's Conv2dSame
+
+
+@pytest.mark.parametrize(
+    "kernel, stride, groups, bias", [(3, 2, 1, True), (4, 1, 1, True), (5, 2, 4, False)]
+)
+def test_conv2d_same_every_tool_and_saved(kernel, stride, groups, bias):
+    pytest.importorskip("timm")
+    from timm.layers.conv2d_same import Conv2dSame as TimmConv2dSame
+
+    from archcalc.kinds import Conv2dSame
+
+    cout = 8 if groups == 1 else 4
+    net = nn.Sequential(
+        nn.Conv2d(4, 4, 1), TimmConv2dSame(4, cout, kernel, stride=stride, groups=groups, bias=bias)
+    )
+    m, measured = _imported_then_counted(net, (4, 9, 11))
+    layer = Conv2dSame(4, cout, kernel, stride=stride, groups=groups, bias=bias)
+    assert [n.layer for n in m.live_nodes()][-1] == layer
+    # 'SAME': ceil(9/s) x ceil(11/s) outputs; total padding (out − 1)·s + k − size per axis
+    ho, wo = -(-9 // stride), -(-11 // stride)
+    ph, pw = (ho - 1) * stride + kernel - 9, (wo - 1) * stride + kernel - 11
+    assert layer.out_shape(((4, 9, 11),)) == (cout, ho, wo)
+    weight = cout * (4 // groups) * kernel * kernel
+    one, same = N * 4 * 4 * 99, N * cout * ho * wo * (4 // groups) * kernel * kernel
+    hand = {
+        "fvcore": one + same,  # both are aten::_convolution; the pad is ignored
+        "flopcounter": 2 * (one + same),
+        # the 1×1 conv's hook (÷ batch); timm's Conv2dSame is no hooked type
+        "ptflops": (one + 4 * N * 99) // N,
+        "thop": one,
+        # 'Conv' in both class names: (weight + bias)·N·H_out·W_out
+        "torchinfo": (16 + 4) * N * 99 + (weight + (cout if bias else 0)) * N * ho * wo,
+    }
+    assert measured == hand and _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 9, 11)) == hand
+    got = at.measure(m, batch=N)
+    # the 1×1 conv's input; pad_same's copy of its output (what the convolution keeps)
+    hand_bytes = 4 * (N * 4 * 99 + N * 4 * (9 + ph) * (11 + pw))
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes
+
+
+@pytest.mark.slow
+def test_tf_efficientnet_every_convention_equals_its_tool():
+    """timm's tf_efficientnet_b0 (Conv2dSame at every stride-2 and 5×5 depthwise layer) at
+    64: every foreign convention equals its tool on the real model."""
+    timm = pytest.importorskip("timm")
+    torch.manual_seed(0)
+    net = timm.create_model("tf_efficientnet_b0").eval()
+    m = at.from_torch(net, (3, 64, 64))
+    assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
+    measured = tool_totals(net, torch.randn(1, 3, 64, 64))
+    assert {c: archcalc.summary(m, batch=1, convention=c).flops for c in TOOLS} == measured

@@ -25,7 +25,7 @@ from .activation import (
 from .arith import Scale, Shift, Sub
 from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
-from .conv import Conv1d, Conv2d, ConvTranspose2d, StdConv2d
+from .conv import Conv1d, Conv2d, Conv2dSame, ConvTranspose2d, StdConv2d
 from .coord import CoordAugment
 from .linear import Linear, LinearBiasInput
 from .merge import Add, Concat, Mul
@@ -136,6 +136,7 @@ __all__ = [
     "Fold",
     "Resize",
     "BlurPool2d",
+    "Conv2dSame",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "PatchMerging",

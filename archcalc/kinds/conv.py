@@ -1,4 +1,5 @@
-"""Convolutions: ``Conv2d`` and ``ConvTranspose2d``."""
+"""Convolutions: ``Conv2d``, ``ConvTranspose2d``, ``Conv1d``, timm's ``Conv2dSame`` (TensorFlow's
+'SAME' padding) and weight-standardised ``StdConv2d``."""
 
 from __future__ import annotations
 
@@ -650,7 +651,132 @@ def _tf_same(size: Any, k: Any, s: Any, d: Any) -> Pair:
 
 @register
 @dataclass(frozen=True, slots=True)
-class StdConv2d(Conv2d):
+class Conv2dSame(Conv2d):
+    """A convolution with TensorFlow's 'SAME' padding at any stride, as timm's
+    ``Conv2dSame`` (the ``tf_`` EfficientNets, MixNets): ``pad_same`` pads the input so that
+    the output has ceil(size / stride) units (the smaller half top/left), then convolves.
+
+    The rules of :class:`Conv2d` (params, MACs, FLOPs) on the padded input; training keeps
+    the padded copy (``F.pad`` makes one, even when it pads nothing). ``padding`` is always
+    ``"same"``.
+
+    >>> Conv2dSame(3, 32, 3, stride=2).out_shape(((3, 225, 225),))
+    (32, 113, 113)
+    """
+
+    padding: Any = "same"
+
+    classifier: ClassVar[bool] = False
+
+    count_fvcore = counts(
+        "N·MACs (fvcore conv_flop_jit on the aten::_convolution of F.conv2d); the pad's "
+        "aten::constant_pad_nd is in _IGNORED_OPS",
+        lambda s, i, o, b: b * s.macs(i, o),
+        short="N·MACs",
+    )
+    count_ptflops_hook = counts_zero(
+        "timm's Conv2dSame is not in ptflops' MODULES_MAPPING (looked up by exact type)"
+    )
+    count_ptflops_functional = counts_zero("F.conv2d and F.pad are not patched by ptflops")
+    count_thop = counts_zero("timm's Conv2dSame is not in thop's register_hooks (exact type)")
+    ptflops_hooked = False
+    thop_hooked = False
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(4, 6, 3, stride=2), ((4, 9, 11),)
+
+    def __post_init__(self) -> None:
+        if self.padding != "same":
+            raise invalid(self.kind, "padding", self.padding, "must be 'same' (TensorFlow's)")
+        self._post_init_same()
+
+    def _post_init_same(self) -> None:
+        # Conv2d's checks but its 'same' (stride 1 only): TF's 'SAME' takes any stride
+        _set(self, "padding", 0)
+        try:
+            Conv2d.__post_init__(self)
+        finally:
+            _set(self, "padding", "same")
+
+    def with_outputs(self, n: int) -> Layer | None:
+        return None
+
+    def pads_on(self, ins: Shapes) -> tuple[Pair, Pair]:
+        """((top, bottom), (left, right)) padding on this input."""
+        if self.padding != "same":
+            return self.pads()
+        _, h, w = _spatial(self.kind, ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return (_tf_same(h, kh, sh, dh), _tf_same(w, kw, sw, dw))
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        c, h, w = _spatial(self.kind, ins)
+        if _eq_known_false(c, self.in_channels):
+            raise ShapeError(
+                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
+            )
+        (pt, pb), (pl, pr) = self.pads_on(ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        ho = _window_out(self.kind, "height", h, kh, sh, pt, pb, dh)
+        wo = _window_out(self.kind, "width", w, kw, sw, pl, pr, dw)
+        return (self.out_channels, ho, wo)
+
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
+        (pt, _), (pl, _) = self.pads_on(ins)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return ((dh * (kh - 1) + 1, sh, -pt), (dw * (kw - 1) + 1, sw, -pl))
+
+    def padded_copy(self, ins: Shapes, batch: Any) -> Extra:
+        """The input padded by ``pad_same``, which the convolution keeps for backward."""
+        (pt, pb), (pl, pr) = self.pads_on(ins)
+        c, h, w = ins[0]
+        return Extra(batch * c * (h + pt + pb) * (w + pl + pr), None, "padded copy")
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return (self.padded_copy(ins, batch),)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("Conv2dSame",)
+    torch_functions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        call.need_map("Conv2dSame")
+        m = call.module
+        if m is None or torch_size(m.padding, "padding") not in (0, (0, 0)):
+            raise UnsupportedError("timm's Conv2dSame with a padding of its own besides 'SAME'")
+        return cls(
+            m.in_channels,
+            m.out_channels,
+            torch_size(m.kernel_size, "kernel_size"),
+            stride=torch_size(m.stride, "stride"),
+            dilation=torch_size(m.dilation, "dilation"),
+            groups=m.groups,
+            bias=m.bias is not None,
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.timm_layer(
+            "conv2d_same",
+            "Conv2dSame",
+            s.in_channels,
+            s.out_channels,
+            s.kernel_size,
+            stride=s.stride,
+            dilation=s.dilation,
+            groups=s.groups,
+            bias=s.bias,
+        )
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        # the same geometry: the plain 'SAME'-padding convolution of torch/timm_layers.py
+        return tb.std_conv2d(self, "Conv2dSame", probe=True)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class StdConv2d(Conv2dSame):
     """A convolution whose weight is standardised in every forward pass, as timm's
     ``StdConv2d`` / ``StdConv2dSame`` (BiT) and, with ``gain``, ``ScaledStdConv2d`` /
     ``ScaledStdConv2dSame`` (NFNets): per output channel the weight is centred and divided by
@@ -672,6 +798,7 @@ class StdConv2d(Conv2d):
     (16, 113, 113)
     """
 
+    padding: Any = 0
     gain: bool = False
     eps: float = 1e-6
 
@@ -716,19 +843,11 @@ class StdConv2d(Conv2d):
         if self.eps <= 0:
             raise invalid(k, "eps", self.eps, "must be > 0")
         if self.padding == "same":
-            # Conv2d's check of 'same' (stride 1) does not apply: TF's 'SAME' takes any stride
-            _set(self, "padding", 0)
-            try:
-                Conv2d.__post_init__(self)
-            finally:
-                _set(self, "padding", "same")
+            self._post_init_same()
             return
         if self.padding == "valid":
             raise invalid(k, "padding", self.padding, "must be an integer, a pair or 'same'")
         Conv2d.__post_init__(self)
-
-    def with_outputs(self, n: int) -> Layer | None:
-        return None
 
     def weight_numel(self) -> Num:
         """Elements of the convolution's weight, C_out·(C_in/groups)·kh·kw."""
@@ -741,34 +860,9 @@ class StdConv2d(Conv2d):
             for k, s, d in zip(self.kernel_size, self.stride, self.dilation)
         )
 
-    def pads_on(self, ins: Shapes) -> tuple[Pair, Pair]:
-        """((top, bottom), (left, right)) padding on this input."""
-        if self.padding != "same":
-            return self.pads()
-        _, h, w = _spatial(self.kind, ins)
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        return (_tf_same(h, kh, sh, dh), _tf_same(w, kw, sw, dw))
-
-    def out_shape(self, ins: Shapes) -> Shape:
-        c, h, w = _spatial(self.kind, ins)
-        if _eq_known_false(c, self.in_channels):
-            raise ShapeError(
-                f"{self.kind}.in_channels = {self.in_channels} but the input has {c} channels"
-            )
-        (pt, pb), (pl, pr) = self.pads_on(ins)
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        ho = _window_out(self.kind, "height", h, kh, sh, pt, pb, dh)
-        wo = _window_out(self.kind, "width", w, kw, sw, pl, pr, dw)
-        return (self.out_channels, ho, wo)
-
     def params(self, ins: Shapes) -> Num:
         # the convolution's weight and bias, and one gain per output channel
         return Conv2d.params(self, ins) + (self.out_channels if self.gain else 0)
-
-    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
-        (pt, _), (pl, _) = self.pads_on(ins)
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        return ((dh * (kh - 1) + 1, sh, -pt), (dw * (kw - 1) + 1, sw, -pl))
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         c = self.out_channels
@@ -782,11 +876,7 @@ class StdConv2d(Conv2d):
             weights += (Extra(c, None, "gain·scale"),)
         if self.padding == "same" and not self.static():
             # timm's pad_same makes a padded copy (even when it pads nothing): kept
-            (pt, pb), (pl, pr) = self.pads_on(ins)
-            ci, h, w = ins[0]
-            return (Extra(batch * ci * (h + pt + pb) * (w + pl + pr), None, "padded copy"),) + (
-                weights
-            )
+            return (self.padded_copy(ins, batch), *weights)
         return ("in0", *weights)
 
     torch_modules: ClassVar[tuple[str, ...]] = (
