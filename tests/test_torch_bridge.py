@@ -474,6 +474,11 @@ CASES: list[tuple[str, Model, set[str]]] = [
         set(),
     ),
     (
+        "conv2d_same_stride2_even",
+        _seq([KS.Conv2dSame(2, 4, 3, stride=2), KS.Conv2dSame(4, 3, 4, groups=1)], (2, 10, 9)),
+        set(),
+    ),
+    (
         "blur_pool_and_reflect_pad",
         _seq(
             [Conv2d(2, 3, 1), KS.Pad((1, 1, 1, 1), mode="replicate"), KS.BlurPool2d(3)],
