@@ -941,3 +941,56 @@ def test_tf_efficientnet_every_convention_equals_its_tool():
     assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
     measured = tool_totals(net, torch.randn(1, 3, 64, 64))
     assert {c: archcalc.summary(m, batch=1, convention=c).flops for c in TOOLS} == measured
+
+
+# ---------------------------------------------------------------- named gaps
+
+
+class _Call(nn.Module):
+    def __init__(self, fn, *modules):
+        super().__init__()
+        self.fn, self.mods = fn, nn.ModuleList(modules)
+
+    def forward(self, x):
+        return self.fn(self, x)
+
+
+@pytest.mark.parametrize(
+    "net, shape, message",
+    [
+        (
+            nn.Sequential(nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular")),
+            (2, 8),
+            r"nn.Conv1d \(module '0'\): padding_mode='circular'",
+        ),
+        (
+            _Call(
+                lambda s, x: nn.functional.interpolate(x, (5, 4), mode="bilinear", antialias=True)
+            ),
+            (2, 9, 11),
+            "interpolate .*interpolation with antialias=True",
+        ),
+        (
+            _Call(lambda s, x: nn.functional.interpolate(x, (5, 4), mode="area")),
+            (2, 9, 11),
+            "mode='area': archcalc resizes nearest, nearest-exact, bilinear, bicubic",
+        ),
+        (
+            nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4, affine=False)),
+            (4,),
+            r"nn.BatchNorm1d \(module '1'\): archcalc's BatchNorm1d is affine",
+        ),
+        # a recurrent layer: a named gap (fvcore and FlopCounterMode count CPU's LSTM 0,
+        # ptflops/thop/torchinfo each their own formula, and CPU training keeps an mkldnn
+        # workspace whose size archcalc cannot derive)
+        (
+            _Call(lambda s, x: s.mods[0](x)[0], nn.LSTM(4, 3, batch_first=True)),
+            (5, 4),
+            r"nn.LSTM \(module 'mods.0'",
+        ),
+    ],
+    ids=["conv1d_circular", "antialias", "area", "batchnorm1d_no_affine", "lstm"],
+)
+def test_unsupported_cases_are_named(net, shape, message):
+    with pytest.raises(archcalc.UnsupportedError, match=message):
+        at.from_torch(net, shape)
