@@ -559,3 +559,30 @@ def test_expand_and_pad_of_a_fold_and_a_module_on_a_constant() -> None:
     s = imported(RelPosBias(), (3, 4, 4))
     # the MLP on the 4x4 table of 2 coordinates: 16·2·3 MACs (fvcore, batch 1)
     assert s.flops == 16 * 2 * 3
+
+
+class Rope(nn.Module):
+    """timm's AttentionRope with no prefix tokens: q[:, :, :0] is empty and cat drops it;
+    HieraDet tiles a window embedding (a parameter) over the map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.window = nn.Parameter(torch.zeros(1, 4, 2, 2))
+
+    def forward(self, x: Any) -> Any:
+        q = self.fc(x)  # (N, 16, 4)
+        q = torch.cat([q[:, :0], q[:, 0:] * 2], dim=1)
+        pos = self.window.tile((2, 2)).flatten(2).transpose(1, 2)  # (1, 16, 4)
+        return q + pos
+
+
+def test_an_empty_slice_and_a_tiled_parameter() -> None:
+    from archcalc.kinds.tensor import Repeat
+
+    model = from_torch(Rope(), (16, 4))
+    assert model.node("cat").inputs == ("mul",)  # the empty piece dropped
+    assert model.node("tile").layer == Repeat((1, 1, 2, 2))
+    assert model.node("add").inputs == ("cat", "transpose.squeeze")  # (1, 16, 4) -> (16, 4)
+    s = imported(Rope(), (16, 4))
+    assert s.layer("window").params == 4 * 2 * 2

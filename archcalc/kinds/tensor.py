@@ -610,7 +610,10 @@ class Cat(_View):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         dim = call.kwargs.get("axis", call.arg(1, "dim", 0))
-        return cls(sample_axis(call, _batched(call), dim))
+        d = sample_axis(call, _batched(call), dim)
+        if len(call.inputs) == 1:
+            return None  # the other operands were empty: the result is input 0
+        return cls(d)
 
     def to_torch(self, tb: Any) -> Any:
         return tb.TensorOp("cat", self.dim + 1)
@@ -739,7 +742,12 @@ class Repeat(_View):
     count_fvcore = fvcore_unhandled("repeat / aten::repeat_interleave")
     count_ptflops_functional = ptflops_no_patch("Tensor.repeat / repeat_interleave")
 
-    torch_functions: ClassVar[tuple[str, ...]] = ("Tensor.repeat", "Tensor.repeat_interleave")
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "Tensor.repeat",
+        "Tensor.repeat_interleave",
+        "Tensor.tile",
+        "torch.tile",
+    )
 
     def __post_init__(self) -> None:
         _ints(self.kind, "repeats", self.repeats, 1)
@@ -773,6 +781,11 @@ class Repeat(_View):
         reps = call.args[1:]
         if len(reps) == 1 and isinstance(reps[0], (list, tuple)):
             reps = tuple(reps[0])
+        rank = len(x) + (0 if layout == "const" or layout.startswith("fold") else 1)
+        if "tile" in call.op:  # fewer repeats than axes: the leading axes once
+            reps = (1,) * (rank - len(reps)) + tuple(reps)
+        if layout == "const" and len(reps) == len(x):
+            return cls(tuple(int(r) for r in reps))
         if layout == "fold" and len(reps) == len(x) and reps[0] == 1:
             return cls(tuple(int(r) for r in reps))  # per-sample axes are torch's
         if layout != "std" or len(reps) != len(x) + 1 or reps[0] != 1:

@@ -291,6 +291,8 @@ class Converter:
             early = sources.without_input(self, ev, view, flat, several)
             if early is not None:
                 return early
+        if isinstance(ev.out, Tensor) and ev.out.numel() == 0:
+            return C(self.tshape(ev))  # an empty tensor (q[:, :, :0]): what uses it drops it
         if ev.op in sources.MAKERS:
             return C(self.tshape(ev))  # x.new_zeros(...), zeros_like(x): a constant
         reg = registry()
@@ -326,7 +328,10 @@ class Converter:
         except Unmappable:
             if again:  # counted at each use, as before (a note says a module is shared)
                 return self.apply(ev, kinds, args, kwargs, several)
-            raise (first or sys.exc_info()[1]) from None  # type: ignore[misc]
+            second = sys.exc_info()[1]
+            if first is None or str(first) == str(second):
+                raise second from None  # type: ignore[misc]
+            raise Unmappable(f"{first}; as a layer of its own: {second}") from None
 
     def follow(
         self, ev: Event, view: str, args: list[Any], kwargs: dict[str, Any], traced: list[T]

@@ -141,7 +141,7 @@ def readable(conv: Any, ev: Event, values: Any) -> Any:
             v = _one(conv, ev, v)  # a module on a constant (1, ...): a batch of one
         return v
 
-    out = _map(values, one)
+    out = _map(_drop_empty(values), one)
     flat = [v for v in _flatten(out) if isinstance(v, T)]
     if rank is None or all(t.layout == "const" for t in flat) or ev.called_as == "module":
         return out
@@ -153,9 +153,19 @@ def readable(conv: Any, ev: Event, values: Any) -> Any:
         if any(d != 1 for d in lead):
             raise Unmappable(f"an operand of shape {v.tshape} broadcasts along the batch axis")
         shape = tuple(int(d) for d in v.shape[len(lead) :])
-        return add_node(conv, ev, K.Reshape(shape), v, "const", shape)
+        return add_node(conv, ev, K.Reshape(shape), v, "const", shape, f"{v.node}.squeeze")
 
     return _map(out, strip)
+
+
+def _drop_empty(v: Any) -> Any:
+    """``v`` without the empty constants in its lists (torch.cat's empty pieces)."""
+    if isinstance(v, (list, tuple)):
+        kept = [_drop_empty(x) for x in v if not (isinstance(x, C) and 0 in x.tshape)]
+        return type(v)(kept) if type(v) in (list, tuple) else v
+    if isinstance(v, dict):
+        return {k: _drop_empty(x) for k, x in v.items()}
+    return v
 
 
 def _one(conv: Any, ev: Event, v: T) -> T:

@@ -220,7 +220,7 @@ def add_node(
 def materialize(self: Any, ev: Event, t: T) -> T:
     """``t`` as a tensor an operation can read (``std``, ``fold``, ``batch@j`` or
     ``const``): a lazy view becomes a ``Reshape`` layer, a channels-last map a ``Permute``."""
-    if t.layout in ("std", "const") or t.layout.startswith(("batch@", "fold")):
+    if t.layout in ("std", "const", "one") or t.layout.startswith(("batch@", "fold")):
         return t
     if t.layout == "nhwc":
         return add_node(
