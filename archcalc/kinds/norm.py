@@ -322,6 +322,9 @@ class LayerNorm2d(NoMatmul, Layer):
         m = call.module
         affine, bias = _affine_of(call)
         if m is not None and any(c.__name__ == "LayerNorm2d" for c in type(m).__mro__):
+            x = call.inputs[0] if call.inputs else ()
+            if type(m).__module__ == "archcalc.torch.build" and len(x) == 1:
+                return cls(x[0], affine, bias)  # archcalc's build on a vector (maxvit_t's head)
             # timm's and torchvision's LayerNorm2d, timm's LayerNorm2dNoBias
             c = call.need_map("LayerNorm2d")
             return cls(c[0], affine, bias)

@@ -127,6 +127,15 @@ def _effective_shift(
     return out[0], out[1]
 
 
+def _layout_ok(call: TorchCall, layout: str) -> bool:
+    """Input 0 is a map in ``layout`` — or in archcalc's own ``(N, C, H, W)`` when the module
+    is archcalc's build of the kind (archcalc/torch/windows.py: the same module on NCHW)."""
+    if not call.inputs or len(call.inputs[0]) != 3:
+        return False
+    own = call.module is not None and type(call.module).__module__ == "archcalc.torch.windows"
+    return call.layouts[0] == ("std" if own else layout)
+
+
 def _map(kind: str, ins: Shapes, dim: Any) -> Shape:
     s = ins[0]
     if len(s) != 3:
@@ -279,7 +288,7 @@ class _SwinAttention(_WindowCounts, Layer):
     def _read(cls, call: TorchCall) -> dict[str, Any]:
         m = call.module
         x, layout = call.inputs[0] if call.inputs else (), call.layouts[0] if call.inputs else ""
-        if layout != "nhwc" or len(x) != 3:
+        if not _layout_ok(call, "nhwc"):
             raise UnsupportedError(
                 f"{cls.__name__} on a tensor of per-sample shape {x} ({layout}); torchvision's "
                 f"Swin attention runs on channels-last maps (N, H, W, C)"
@@ -453,6 +462,7 @@ class ShiftedWindowAttentionV2(_SwinAttention):
             Extra(batch * n * c, None, "attention output (proj input)"),
             Extra(h, None, "exp of the clamped logit_scale (once per forward)"),
             Extra(512 * t + h * win * win, None, "cpb_mlp's ReLU output and the sigmoid"),
+            Extra(2 * t, None, "relative_coords_table (cpb_mlp's input)", buffer=True),
             Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
         )
 
@@ -549,7 +559,7 @@ class _Merging(MatmulCounts, Layer):
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
         x, layout = call.inputs[0] if call.inputs else (), call.layouts[0] if call.inputs else ""
-        if layout != "nhwc" or len(x) != 3:
+        if not _layout_ok(call, "nhwc"):
             raise UnsupportedError(
                 f"{cls.__name__} on a tensor of per-sample shape {x} ({layout}); torchvision's "
                 f"patch merging runs on channels-last maps (N, H, W, C)"
@@ -754,6 +764,7 @@ class PartitionAttention(MatmulCounts, Layer):
             Extra(batch * n * c, None, "attention output (merge input)"),
             Extra(batch * self.heads * n * win, None, "attention weights"),
             Extra(2 * batch * self.mlp_ratio * n * c, None, "GELU input and output"),
+            Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
         ]
         if self.stochastic_depth_prob:
             items.append(Extra(2 * batch, None, "stochastic depth masks (training)"))
@@ -984,7 +995,7 @@ class TimmSwinBlock(MatmulCounts, Layer):
         )
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
-        n, _, c, _ = self._sizes(ins)
+        n, win, c, _ = self._sizes(ins)
         real = self._real(ins)
         items = [
             Extra(3 * batch * real * c, None, "norm1 input, norm2 input and output"),
@@ -992,6 +1003,7 @@ class TimmSwinBlock(MatmulCounts, Layer):
             Extra(4 * batch * real, "acc", "LayerNorm means and rstds"),
             Extra(batch * self._scores(ins), None, "attention weights"),
             Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
+            Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
         ]
         if self.drop_path:
             items.append(Extra(2 * batch, None, "drop-path masks (training)"))
@@ -1085,7 +1097,7 @@ def _timm_swin_read(call: TorchCall, name: str, v2: bool) -> dict[str, Any]:
     modelled."""
     m = call.module
     x = call.inputs[0] if call.inputs else ()
-    if not call.inputs or call.layouts[0] != "nhwc" or len(x) != 3:
+    if not _layout_ok(call, "nhwc"):
         raise UnsupportedError(
             f"timm's {name} on a tensor of per-sample shape {x}: it runs on channels-last "
             f"maps (N, H, W, C)"
@@ -1203,6 +1215,8 @@ class TimmSwinV2Block(TimmSwinBlock):
             Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
             Extra(4 * batch * real, "acc", "LayerNorm means and rstds"),
             Extra(h + 512 * self._cpb() + h * win * win, None, "logit scale, cpb ReLU, sigmoid"),
+            Extra(2 * self._cpb(), None, "relative_coords_table (cpb_mlp's input)", buffer=True),
+            Extra(win * win, 8, "relative_position_index (the bias gather)", buffer=True),
         ]
         if self.drop_path:
             items.append(Extra(2 * batch, None, "drop-path masks (training)"))
@@ -1375,6 +1389,7 @@ class TimmSwinV2CrBlock(TimmSwinBlock):
             Extra(2 * batch * real * self.mlp_hidden, None, "GELU input and output"),
             Extra(2 * norms * batch * real, "acc", "LayerNorm means and rstds"),
             Extra(h + meta, None, "logit scale, the meta network's ReLU output"),
+            Extra(2 * self._pairs(), None, "relative log-coordinates (fc1's input)", buffer=True),
         ]
         if self.meta_dropout:
             items.append(Extra(2 * meta, None, "meta network dropout mask and output (training)"))
