@@ -22,6 +22,7 @@ from archcalc import (
     LayerNorm,
     Model,
     Mul,
+    OptionError,
     ReLU,
     ShapeError,
     Sub,
@@ -31,7 +32,7 @@ from archcalc import (
     symbol,
 )
 from archcalc.engine.graph import INPUT, Node, locate
-from archcalc.engine.memory import saved_by_node
+from archcalc.engine.memory import itemsize, saved_by_node
 from archcalc.engine.receptive import RF, _axes, clipped_boxes, receptive_fields
 from archcalc.engine.shapes import infer_shapes, resolve_input
 from archcalc.engine.walk import walk
@@ -232,3 +233,31 @@ def test_a_field_of_another_rank_is_refused_by_name() -> None:
         UnsupportedError, match="receptive field of 1 axes meets a layer of 2 spatial axes"
     ):
         _axes(one_axis, 2)
+
+
+@pytest.mark.parametrize(
+    ("given", "value", "reason"),
+    [
+        # a negative size written as text is read as a number, then refused as one
+        ("3x-2x4", -2, "size 1 must be a positive integer"),
+        # neither a number nor a name
+        ("3x2.5x4", "2.5", "size 1 must be a positive integer or a symbol name like H"),
+        # a float, a zero
+        ((3, 2.5, 4), 2.5, "size 1 must be a positive integer"),
+        ((3, 0, 4), 0, "size 1 must be a positive integer"),
+    ],
+)
+def test_resolve_input_refuses_a_bad_size_by_name(
+    given: object, value: object, reason: str
+) -> None:
+    m = sequential("c", [Conv2d(3, 4, 1)], input_shape=(3, 8, 8))
+    with pytest.raises(OptionError) as e:
+        resolve_input(m, given)  # type: ignore[arg-type]
+    assert (e.value.argument, e.value.value, e.value.reason) == ("input", value, reason)
+
+
+def test_itemsize_lists_the_valid_dtypes() -> None:
+    with pytest.raises(OptionError) as e:
+        itemsize("float7")
+    assert e.value.argument == "dtype" and e.value.value == "float7"
+    assert set(e.value.valid) == {"float64", "float32", "float16", "bfloat16", "int8", "float8"}

@@ -197,3 +197,14 @@ def test_grouped_conv_params_exact_and_symbolic() -> None:
     g = sympy.Symbol("G", positive=True, integer=True)
     sym = Conv2d(8, 6, 3, groups=g).params(((8, 5, 5),))
     assert sympy.simplify(sym - (6 * 8 * 9 / g + 6)) == 0
+
+
+def test_a_symbolic_field_is_checked_only_where_sympy_decides() -> None:
+    f = sympy.Symbol("F", positive=True, integer=True)
+    lin = Linear(f, 4)
+    # F may be 8: no error
+    assert lin.out_shape(((8,),)) == (4,)
+    assert lin.out_shape(((f,),)) == (4,)
+    # F + 1 is certainly not F
+    with pytest.raises(ShapeError, match="in_features = F but the input has F \\+ 1 features"):
+        lin.out_shape(((f + 1,),))
