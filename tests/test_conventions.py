@@ -216,6 +216,7 @@ def check(model: Model, input_shape: tuple[int, ...], batch: int = BATCH, per_la
     sdpa = any(
         (n.layer.kind == "MultiheadAttention" and not n.layer.need_weights)
         or (n.layer.kind == "TimmAttention" and n.layer.fused)  # timm's fused_attn: sdpa too
+        or n.layer.kind in ("ScaledDotProductAttention", "MaskedScaledDotProductAttention")
         for n in model.live_nodes()
     )
     for conv in FOREIGN:
@@ -273,6 +274,15 @@ def _example_model(cls: type[Layer]) -> Model:
     return b.build()
 
 
+def _bias_input_linear() -> Model:
+    from archcalc.kinds import LinearBiasInput, Param
+
+    b = Builder("one_LinearBiasInput", (4, 3, 8))
+    b.add("bias", Param((24,)), "input")
+    b.add("layer", LinearBiasInput(8, 24), "input", "bias")
+    return b.build()
+
+
 #: every kind's registry example, and variants (groups, bias, transposed, a Linear on a flat
 #: vector, on an NCHW map and on a channels-last map, non-dividing adaptive pools, ...)
 KIND_MODELS: dict[str, Model] = {
@@ -284,6 +294,8 @@ KIND_MODELS: dict[str, Model] = {
     "ConvTranspose2d_groups_nobias": _single(
         ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), groups=2, bias=False, dilation=(1, 2))
     ),
+    # the bias is a parameter read directly (BEiT's concatenated q/k/v bias), not a map
+    "LinearBiasInput": _bias_input_linear(),
     "Linear_flat": _single(Linear(4 * 9 * 11, 10), before=[Flatten()]),
     "Linear_flat_nobias": _single(Linear(4 * 9 * 11, 10, bias=False), before=[Flatten()]),
     "Linear_map_nchw": _single(Linear(4, 7)),

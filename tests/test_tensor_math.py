@@ -520,6 +520,25 @@ def _case_clamp():
     return net, x, m, dict(ZERO)  # aten::clamp ignored by fvcore, clamp_min unhandled
 
 
+def _case_patched_products():
+    x = (N, 6, L, L)
+    net = _Fn(
+        lambda s, x: torch.mul(x, x.amax(1, keepdim=True)).add(x).mul(s.gamma.reshape(1, -1, 1, 1)),
+        gamma=nn.Parameter(torch.ones(6)),
+    )
+    m = _model(
+        x[1:],
+        ("amax", Reduce("amax", (0,), keepdim=True), ("input",), "method"),
+        ("mul", Mul(patched=True), ("input", "amax"), "function"),
+        ("add", Add(patched=True), ("mul", "input"), "method"),
+        ("gamma", LayerScale(6, patched=True), ("add",), "method"),
+    )
+    # ptflops patches torch.mul, Tensor.add and Tensor.mul: the broadcast output's numel
+    # each, over the batch; torchinfo: the root module is a leaf whose own parameter is no
+    # 'weight'; fvcore: aten::mul / add unhandled
+    return net, x, m, {**ZERO, "ptflops": 3 * N * 6 * L * L}
+
+
 CASES = {
     "matmul": _case_matmul,
     "matmul_broadcast": _case_matmul_broadcast,
@@ -539,6 +558,7 @@ CASES = {
     "max": _case_max,
     "unary": _case_unary,
     "clamp": _case_clamp,
+    "patched_products": _case_patched_products,
 }
 
 

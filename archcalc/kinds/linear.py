@@ -192,10 +192,17 @@ class LinearBiasInput(MatmulCounts, Layer):
         lambda s, i, o, b: b * s.macs(i, o),
         short="N·MACs",
     )
-    count_ptflops_hook = counts_zero("F.linear is a function call: no module hook")
+    count_ptflops_hook = counts_zero(
+        "archcalc's module is not in ptflops' MODULES_MAPPING (a model's F.linear: no hook)"
+    )
     count_ptflops_functional = counts_zero("F.linear's patch is commented out in ptflops 0.7.5")
-    count_thop = counts_zero("F.linear is a function call: thop hooks modules only")
-    count_torchinfo = counts_zero("F.linear is a function call: torchinfo sums modules only")
+    count_thop = counts_zero("archcalc's module is not in thop's register_hooks (no rule)")
+    count_torchinfo = counts(
+        "weight numel·N (torchinfo LayerInfo.calculate_macs on archcalc's module, whose "
+        "parameter is 'weight'); a model's F.linear is a function call: 0 there (via)",
+        params_per_sample,
+        short="N·params",
+    )
 
     def __post_init__(self) -> None:
         _check_int(self.kind, "in_features", self.in_features, 1)

@@ -20,6 +20,7 @@ from ._base import (
 from ._operands import broadcast, elementwise_operands
 from ._rules import (
     Parameterless,
+    counts,
     fvcore_ignored,
     fvcore_unhandled,
     ptflops_no_hook,
@@ -35,14 +36,23 @@ from ._rules import (
 class Add(Parameterless, Layer):
     """Elementwise sum of two or more tensors (a residual connection), broadcast as torch
     broadcasts them, the trailing axes aligned (a ``(1, L, L)`` mask added to ``(h, L, L)``
-    scores): one add per output element and summand after the first."""
+    scores): one add per output element and summand after the first. ``patched``: called
+    as ``x.add(y)`` / ``torch.add(x, y)``, which ptflops patches (not the ``+`` operator)."""
+
+    patched: bool = False
 
     arity: ClassVar[int | None] = None
     grad_shared: ClassVar[bool] = True
 
     count_fvcore = fvcore_unhandled("add")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's Add")
-    count_ptflops_functional = ptflops_no_patch("the + operator")
+    count_ptflops_functional = counts(
+        "the output numel for x.add(y) / torch.add(x, y) (ptflops "
+        "_elementwise_tensor_flops_hook, not divided by the batch); 0 for the + operator "
+        "(not patched)",
+        lambda s, i, o, b: b * prod(o) if s.patched else 0,
+        short="N·out (patched add), else 0",
+    )
     count_thop = thop_no_hook("archcalc.torch's Add")
 
     @classmethod
@@ -58,7 +68,10 @@ class Add(Parameterless, Layer):
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         return ()
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.Add",)
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "archcalc.torch.build.Add",
+        "archcalc.torch.tensor_math.Binary",
+    )
     torch_functions: ClassVar[tuple[str, ...]] = (
         "Tensor.add",
         "Tensor.add_",
@@ -69,7 +82,9 @@ class Add(Parameterless, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls()
+            if getattr(call.module, "op", "add") != "add":
+                raise UnsupportedError("not an addition")
+            return cls(patched=bool(getattr(call.module, "patched", False)))
         alpha = call.arg(2, "alpha", 1)
         if alpha != 1:
             raise UnsupportedError(f"add with alpha={alpha!r}")
@@ -79,24 +94,33 @@ class Add(Parameterless, Layer):
                 return None  # x + 0 (sum() starts with 0)
             raise UnsupportedError(f"an addition of {_describe(other)}; archcalc adds tensors")
         elementwise_operands(call, "an addition")
-        return cls()
+        return cls(patched=_patched(call, ("Tensor.add", "torch.add")))
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.Add()
+        return tb.tensor_math.Binary("add") if self.patched else tb.Add()
 
 
 @register
 @dataclass(frozen=True, slots=True)
 class Mul(Parameterless, Layer):
     """Elementwise product of two or more tensors, broadcast as torch broadcasts them (a
-    ``(C, 1, 1)`` squeeze-excitation gate, ``x * sigmoid(gate)`` of any rank)."""
+    ``(C, 1, 1)`` squeeze-excitation gate, ``x * sigmoid(gate)`` of any rank). ``patched``:
+    called as ``x.mul(y)`` / ``torch.mul(x, y)``, which ptflops patches (not ``*``)."""
+
+    patched: bool = False
 
     arity: ClassVar[int | None] = None
     operands_for_each_other: ClassVar[bool] = True
 
     count_fvcore = fvcore_unhandled("mul")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's Mul")
-    count_ptflops_functional = ptflops_no_patch("the * operator")
+    count_ptflops_functional = counts(
+        "the output numel for x.mul(y) / torch.mul(x, y) (ptflops "
+        "_elementwise_tensor_flops_hook, not divided by the batch); 0 for the * operator "
+        "(not patched)",
+        lambda s, i, o, b: b * prod(o) if s.patched else 0,
+        short="N·out (patched mul), else 0",
+    )
     count_thop = thop_no_hook("archcalc.torch's Mul")
 
     @classmethod
@@ -115,7 +139,10 @@ class Mul(Parameterless, Layer):
         partial = Extra((len(ins) - 2) * batch * prod(out), None, "partial products")
         return (*(f"in{i}" for i in range(len(ins))), *((partial,) if len(ins) > 2 else ()))
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.build.Mul",)
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "archcalc.torch.build.Mul",
+        "archcalc.torch.tensor_math.Binary",
+    )
     torch_functions: ClassVar[tuple[str, ...]] = (
         "Tensor.mul",
         "Tensor.mul_",
@@ -128,17 +155,20 @@ class Mul(Parameterless, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls()
+            if getattr(call.module, "op", "mul") != "mul":
+                raise UnsupportedError("not a product")
+            return cls(patched=bool(getattr(call.module, "patched", False)))
         if len(call.inputs) == 2:
             elementwise_operands(call, "a product")
-            return cls()
+            names = ("Tensor.mul", "torch.mul", "Tensor.multiply", "torch.multiply")
+            return cls(patched=_patched(call, names))
         other = _other_operand(call)
         if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 1:
             return None
         raise UnsupportedError(f"a product with {_describe(other)}; archcalc multiplies tensors")
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.Mul()
+        return tb.tensor_math.Binary("mul") if self.patched else tb.Mul()
 
 
 @register
@@ -200,6 +230,20 @@ class Concat(Parameterless, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.Concat()
+
+
+def _patched(call: TorchCall, names: tuple[str, ...]) -> bool:
+    """Whether ``call`` is one ptflops patches (``names``: a method or function, not an
+    operator); with a parameter or constant operand ptflops' broadcast of the full shapes
+    aligns the leading axes, which archcalc does not model: an error then."""
+    if call.op not in names:
+        return False
+    if "const" in call.layouts:
+        raise UnsupportedError(
+            f"{call.op} with a parameter or constant operand: ptflops counts it with a "
+            f"broadcast that aligns the leading axes, which archcalc does not model"
+        )
+    return True
 
 
 def _other_operand(call: TorchCall) -> Any:

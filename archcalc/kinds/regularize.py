@@ -149,11 +149,18 @@ class LayerScale(_Elementwise):
     channels: Any = 1
     channels_last: bool = False
     param: str = "weight"
+    #: called as ``x.mul(w)`` / ``torch.mul(x, w)`` (timm's ConvNeXt), which ptflops patches
+    patched: bool = False
     flops_per_element: ClassVar[int] = 1
 
     count_fvcore = fvcore_unhandled("mul")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerScale")
-    count_ptflops_functional = ptflops_no_patch("the x * weight operator")
+    count_ptflops_functional = counts(
+        "the output numel for x.mul(w) / torch.mul(x, w) with w of x's rank (ptflops "
+        "_elementwise_tensor_flops_hook, not divided by the batch); 0 for the * operator",
+        lambda s, i, o, b: b * prod(o) if s.patched else 0,
+        short="N·out (patched mul), else 0",
+    )
     count_thop = thop_no_hook("archcalc.torch's LayerScale")
     count_torchinfo = counts(
         "weight numel·N when the parameter is named 'weight' (torchinfo "
@@ -200,6 +207,7 @@ class LayerScale(_Elementwise):
     def from_torch(cls, call: TorchCall) -> Any:
         x, layout = call.inputs[0], call.layouts[0]
         m = call.module
+        patched = bool(getattr(m, "patched", False))
         if m is not None:
             (name, p), *more = list(m.named_parameters(recurse=False)) or [("", None)]
             if p is None or more:
@@ -219,17 +227,23 @@ class LayerScale(_Elementwise):
                 raise UnsupportedError(f"a product with the buffer '{p.param}' (not a parameter)")
             # a product in a forward (not a module call): no tool hooks it, the name is moot
             name, shape = "weight", tuple(p.shape)
+            patched = call.op in ("Tensor.mul", "torch.mul")
+            if patched and len(shape) != len(x) + 1:
+                raise UnsupportedError(
+                    f"{call.op} with the parameter '{p.param}' of shape {shape}: ptflops "
+                    f"counts it with a broadcast aligning the leading axes (not modelled)"
+                )
             while len(shape) > 1 and shape[0] == 1:
                 shape = shape[1:]
             if not shape:  # a 0-d parameter (NFNet's skipinit_gain): one scale, not per channel
                 raise UnsupportedError(f"a product with the scalar parameter '{p.param}'")
             c = shape[0]
         if layout == "nhwc" and shape == (x[0],):
-            return cls(int(c), param=name)
+            return cls(int(c), param=name, patched=patched)
         if layout == "std" and len(x) == 3 and shape == (x[0], 1, 1):
-            return cls(int(c), param=name)
+            return cls(int(c), param=name, patched=patched)
         if layout == "std" and x and shape == (x[-1],):
-            return cls(int(c), channels_last=True, param=name)
+            return cls(int(c), channels_last=True, param=name, patched=patched)
         raise UnsupportedError(
             f"a product with the parameter '{name}' of shape {shape} on a tensor of per-sample "
             f"shape {x} ({layout}); archcalc's LayerScale is one scale per channel ((C, 1, 1) "
@@ -237,6 +251,8 @@ class LayerScale(_Elementwise):
         )
 
     def to_torch(self, tb: Any) -> Any:
-        if not self.channels_last and self.param == "weight":
+        if not self.channels_last and self.param == "weight" and not self.patched:
             return tb.LayerScale(self.channels)
-        return tb.tensor_math.ChannelScale(self.channels, self.channels_last, self.param)
+        return tb.tensor_math.ChannelScale(
+            self.channels, self.channels_last, self.param, patched=self.patched
+        )

@@ -247,7 +247,7 @@ class Matmul(MatmulCounts, Layer):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(), ((3, 5, 4), (1, 4, 7))
+        return cls(), ((2, 4, 4), (1, 4, 4))  # a broadcast operand
 
     def __post_init__(self) -> None:
         pass
@@ -844,7 +844,7 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(), ((3, 5, 4), (3, 7, 4), (3, 7, 6))
+        return cls(), ((3, 4, 4), (3, 4, 4), (3, 4, 4))
 
     def fused(self, ins: Shapes) -> bool:
         """Whether torch runs the fused CPU kernel (torch rank 3 or 4, ``Ev == E``)."""
@@ -946,7 +946,7 @@ class MaskedScaledDotProductAttention(ScaledDotProductAttention):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(), ((3, 5, 4), (3, 7, 4), (3, 7, 4), (5, 7))
+        return cls(), ((3, 4, 4), (3, 4, 4), (3, 4, 4), (1, 4, 4))
 
     def fused(self, ins: Shapes) -> bool:
         """Whether torch runs the fused CPU kernel: a constant mask where the unmasked

@@ -29,8 +29,16 @@ __all__ = [
     "Unary",
     "Clamp",
     "LinearBiasInput",
+    "Binary",
     "torch_dim",
 ]
+
+
+def _const(t: Tensor, ref: Tensor) -> Tensor:
+    """An operand of fewer axes than ``ref``: in archcalc's build a parameter or constant
+    arrives broadcast over the batch (archcalc/torch/tensor_ops.py's sources); the model
+    reads it once, without that axis (it would align the batch with another axis)."""
+    return t[0] if t.dim() < ref.dim() else t
 
 
 def torch_dim(axis: int) -> int:
@@ -46,6 +54,7 @@ class Matmul(nn.Module):
         self.op = op
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        b = _const(b, a)
         if self.op == "@":
             return a @ b
         if self.op == "bmm":
@@ -68,6 +77,8 @@ class Einsum(nn.Module):
         self.second_batched = second_batched
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        if not self.second_batched:
+            b = b[0]  # a parameter or constant: broadcast over the batch by the build
         return torch.einsum(self.equation, a, b)
 
 
@@ -127,7 +138,7 @@ class Div(nn.Module):
     """``a / b`` of two tensors (broadcasting)."""
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
-        return a / b
+        return _const(a, b) / _const(b, a)
 
 
 class Pow(nn.Module):
@@ -146,14 +157,27 @@ class ChannelScale(nn.Module):
     ``LayerScale`` calls it ``gamma``) of shape ``(C,)`` (``channels_last``: the last axis,
     any rank) or ``(C, 1, 1)`` (the channels of a ``(N, C, H, W)`` map)."""
 
-    def __init__(self, channels: int, channels_last: bool, param: str, init: float = 1e-6):
+    def __init__(
+        self,
+        channels: int,
+        channels_last: bool,
+        param: str,
+        init: float = 1e-6,
+        patched: bool = False,
+    ) -> None:
         super().__init__()
         shape = (channels,) if channels_last else (channels, 1, 1)
         self.param_name = param
+        self.channels_last = channels_last
+        self.patched = patched  # x.mul(w) with w of x's rank (timm's ConvNeXt), not x * w
         self.register_parameter(param, nn.Parameter(torch.full(shape, init)))
 
     def forward(self, x: Tensor) -> Tensor:
-        return x * getattr(self, self.param_name)
+        w = getattr(self, self.param_name)
+        if not self.patched:
+            return x * w
+        lead = (1,) * (x.dim() - (1 if self.channels_last else 3))
+        return x.mul(w.reshape(*lead, *w.shape))
 
 
 class Shift(nn.Module):
@@ -180,8 +204,14 @@ class MaskedScaledDotProductAttention(nn.Module):
         self.mask_grad = mask_grad
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
-        m = mask if self.mask_grad else mask.detach()
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=m)
+        mask = _const(mask, q)
+        if not self.mask_grad:
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.detach())
+        # a mask that requires grad runs CPU's math path; so does this build under no_grad
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        with sdpa_kernel(SDPBackend.MATH):
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
 class Unary(nn.Module):
@@ -215,4 +245,18 @@ class LinearBiasInput(nn.Module):
         nn.init.normal_(self.weight, std=in_features**-0.5)
 
     def forward(self, x: Tensor, bias: Tensor) -> Tensor:
-        return F.linear(x, self.weight, bias.reshape(-1))
+        b = bias[0] if bias.dim() > 1 else bias  # a constant broadcast over the batch
+        return F.linear(x, self.weight, b.reshape(-1))
+
+
+class Binary(nn.Module):
+    """``torch.add(a, b)`` or ``torch.mul(a, b)`` (the functions ptflops patches)."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+        self.patched = True  # (read back by the kind)
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        a, b = _const(a, b), _const(b, a)
+        return torch.add(a, b) if self.op == "add" else torch.mul(a, b)

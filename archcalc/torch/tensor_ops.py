@@ -89,7 +89,10 @@ class ParamSource(nn.Module):
             self.register_buffer("value", t)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.value.unsqueeze(0).expand(x.shape[0], *self.shape)
+        # (under no_grad a view of a parameter still requires grad but has no grad_fn, which
+        # FlopCounterMode's module tracker rejects: read the parameter detached then)
+        v = self.value if torch.is_grad_enabled() else self.value.detach()
+        return v.unsqueeze(0).expand(x.shape[0], *self.shape)
 
 
 class ConstantSource(nn.Module):

@@ -95,6 +95,18 @@ def _user_frame_obj() -> Any:
     return None
 
 
+def _operator_frame_obj() -> Any:
+    """The innermost frame outside torch, archcalc.torch's own modules included: the one
+    whose bytecode may run an operator (``out + t`` in archcalc's built ``Add``, which
+    :func:`_user_frame_obj` skips)."""
+    f: Any = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_TORCH_DIR):
+        if f.f_code is _RUN_CODE:
+            return None
+        f = f.f_back
+    return f
+
+
 def user_frame() -> tuple[str, int] | None:
     """(file, line) of the innermost caller outside torch and archcalc.torch (within the run)."""
     f = _user_frame_obj()
@@ -230,7 +242,7 @@ class _Mode(TorchFunctionMode):
             path, owner = r.context()
             f = _user_frame_obj()
             frame = (f.f_code.co_filename, f.f_lineno) if f is not None else None
-            display = operator_of(f) or op
+            display = operator_of(_operator_frame_obj()) or op
             r.events.append(
                 Event(
                     how,
