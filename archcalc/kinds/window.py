@@ -1046,6 +1046,14 @@ class TimmSwinBlock(MatmulCounts, Layer):
         ),
         short="N·(4LC² + 2LCM + 10LC) (+ N·2LNC unfused)",
     )
+    count_flopcounter = counts(
+        "2·MACs of every mm/addmm/bmm (flop_counter), q·kᵀ and attn·v included when fused "
+        "too: with grad enabled (the tools' usual call) scaled_dot_product_attention with "
+        "the bias table's gradient-requiring attn_mask runs its math path (bmm); under "
+        "torch.no_grad the CPU flash kernel runs, which has no flop formula (then 0 for it)",
+        lambda s, i, o, b: 2 * b * s.macs(i, o),
+        short="2N·MACs (grad enabled)",
+    )
     count_ptflops_hook = counts(
         "its children: nn.LayerNorm (bn_flops_counter_hook: input numel), nn.Linear "
         "(linear_flops_counter_hook: (in·out + bias)·rows), nn.GELU (relu_flops_counter_hook: "
@@ -1078,7 +1086,8 @@ class TimmSwinBlock(MatmulCounts, Layer):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(8, 2, 2, 1, 16), ((8, 4, 4),)
+        # written out: the fused form's FlopCounterMode count depends on the grad mode
+        return cls(8, 2, 2, 1, 16, fused=False), ((8, 4, 4),)
 
     torch_modules: ClassVar[tuple[str, ...]] = (
         "timm.models.swin_transformer.SwinTransformerBlock",
