@@ -261,3 +261,45 @@ def test_itemsize_lists_the_valid_dtypes() -> None:
         itemsize("float7")
     assert e.value.argument == "dtype" and e.value.value == "float7"
     assert set(e.value.valid) == {"float64", "float32", "float16", "bfloat16", "int8", "float8"}
+
+
+_MAP = sequential("c", [Conv2d(3, 4, 1)], input_shape=(3, 8, 8))
+_TOKENS = sequential("t", [LayerNorm(6)], input_shape=(5, 6))
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "want"),
+    [
+        (_MAP, None, (3, 8, 8)),  # the model's default
+        (_MAP, "3X7x6", (3, 7, 6)),  # x or X between sizes
+        (_MAP, " 3x7x6 ", (3, 7, 6)),
+        (_MAP, "7x6", (3, 7, 6)),  # a map's spatial sizes keep its channels
+        (_MAP, 7, (3, 7, 7)),  # one size is square
+        (_MAP, [3, 7, 6], (3, 7, 6)),
+        (_TOKENS, (9, 6), (9, 6)),
+    ],
+)
+def test_resolve_input_forms(model: Model, given: object, want: tuple) -> None:
+    assert resolve_input(model, given) == want  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "reason"),
+    [
+        (_MAP, "3xx8", "write the sizes separated by x, e.g. 3x224x224 (or 224x224 for a map)"),
+        (_MAP, 2.5, "must be a shape (a tuple of sizes), a string like '3x224x224' or an int"),
+        (_MAP, True, "must be a shape (a tuple of sizes), a string like '3x224x224' or an int"),
+        (
+            _MAP,
+            (1, 2, 3, 4),
+            "model 'c' takes a rank-3 input (3x8x8); give CxHxW, HxW or one size (got 4 sizes)",
+        ),
+        (_TOKENS, 9, "model 't' takes a rank-2 input (5x6); give every size (got 1 sizes)"),
+    ],
+)
+def test_resolve_input_refuses_a_bad_shape_by_name(
+    model: Model, given: object, reason: str
+) -> None:
+    with pytest.raises(OptionError) as e:
+        resolve_input(model, given)  # type: ignore[arg-type]
+    assert (e.value.argument, e.value.value, e.value.reason) == ("input", given, reason)
