@@ -237,6 +237,10 @@ def test_sdpa_by_hand():
     )
     with pytest.raises(archcalc.ShapeError, match="do not fit"):
         a.out_shape(((H, L, E), (H, S, E + 1), (H, S, E)))
+    # multi-query attention: one key/value head broadcast over the H query heads
+    mqa = ((H, L, E), (1, S, E), (1, S, E))
+    assert a.out_shape(mqa) == (H, L, E) and a.macs(mqa, ()) == 2 * H * L * S * E
+    assert a.fused(mqa)
 
 
 def test_masked_sdpa_by_hand():
@@ -670,6 +674,13 @@ SAVED = {
         F.scaled_dot_product_attention,
         # q, k, v, the output, a float32 log-sum-exp per query
         4 * N * (H * L * E + 2 * H * S * E + H * L * E + H * L),
+    ),
+    "sdpa_multi_query": (
+        ScaledDotProductAttention(),
+        ((H, L, E), (1, S, E), (1, S, E)),
+        F.scaled_dot_product_attention,
+        # fused: q, the one k and v head, the output, the log-sum-exp per query and head
+        4 * N * (H * L * E + 2 * S * E + H * L * E + H * L),
     ),
     "sdpa_math": (
         ScaledDotProductAttention(),

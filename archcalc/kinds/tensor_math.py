@@ -792,16 +792,16 @@ def _sdpa_shapes(kind: str, ins: Shapes) -> tuple[Shape, Any, Any, Any, Any]:
             f"{kind}: q, k, v of per-sample shapes {_fmt(q)}, {_fmt(k)}, {_fmt(v)}; archcalc "
             f"takes one rank >= 2 per sample: (..., L, E), (..., S, E), (..., S, Ev)"
         )
-    if (
-        any(_eq_known_false(x, y) for x, y in zip(q[:-2], k[:-2]))
-        or any(_eq_known_false(x, y) for x, y in zip(k[:-1], v[:-1]))
-        or _eq_known_false(q[-1], k[-1])
-    ):
+    if _eq_known_false(k[-2], v[-2]) or _eq_known_false(q[-1], k[-1]):
         raise ShapeError(
             f"{kind}: q {_fmt(q)}, k {_fmt(k)}, v {_fmt(v)} do not fit (..., L, E), "
-            f"(..., S, E), (..., S, Ev) with equal leading axes"
+            f"(..., S, E), (..., S, Ev)"
         )
-    return q[:-2], q[-2], k[-2], q[-1], v[-1]
+    # the leading axes broadcast (multi-query attention: one key/value head for all)
+    lead = broadcast(kind, (q[:-2], k[:-2], v[:-2]))
+    if len(lead) != len(q) - 2 or any(_eq_known_false(x, y) for x, y in zip(lead, q[:-2])):
+        raise ShapeError(f"{kind}: k {_fmt(k)} and v {_fmt(v)} broadcast q {_fmt(q)}")
+    return lead, q[-2], k[-2], q[-1], v[-1]
 
 
 @register
@@ -820,7 +820,8 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
     path (``bmm``s): which one decides what FlopCounterMode counts and what autograd keeps
     (measured): fused, q, k, v, the output and the log-sum-exp per query (``B·L``, float32);
     math, the scaled q (``B·L·E``), the scaled kᵀ (``B·S·E``), the attention weights
-    (``B·L·S``) and v.
+    (``B·L·S``) and v. k and v may broadcast over q's leading axes (multi-query attention:
+    one key/value head, MobileNetV5's ``(N, 1, S, E)``).
 
     >>> ScaledDotProductAttention().macs(((3, 5, 4), (3, 7, 4), (3, 7, 4)), (3, 5, 4))
     840
