@@ -954,3 +954,31 @@ def test_linear_with_a_computed_bias_by_hand_and_imported():
     macs = N * L * 12 * 36
     hand = {**ZERO, "fvcore": macs, "flopcounter": 2 * macs}
     assert tool_totals(net, x) == hand == _ours(imported)
+
+
+class _Clippable(nn.Module):
+    """Gemma 4's clippable input: torch.clamp by two 0-d buffers."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("input_min", torch.tensor(-1.0))
+        self.register_buffer("input_max", torch.tensor(1.0))
+
+    def forward(self, x):
+        return torch.clamp(x, self.input_min, self.input_max)
+
+
+def test_clamp_by_buffers_imports_exactly():
+    c = Clamp(tensor_bounds=2)
+    x = ((L, 12),)
+    assert c.buffers(x) == 2 and c.flops(x, (L, 12)) == 2 * L * 12  # two comparisons each
+    net = _Clippable().eval()
+    imported = at.from_torch(net, (L, 12))
+    assert [n.layer for n in imported.live_nodes()] == [c]
+    s = archcalc.summary(imported)
+    assert (s.params, s.buffers) == (0, 2)
+    assert tool_totals(net, torch.randn(N, L, 12)) == ZERO == _ours(imported)
+    # autograd keeps the input (and the two 0-d bounds, module buffers: no new memory)
+    xs = torch.randn(N, L, 12, requires_grad=True)
+    kept = at.saved_tensors(lambda: net(xs), exclude=list(net.buffers()))[1]
+    assert sum(nb for (_, nb) in kept) == 4 * N * L * 12

@@ -1208,8 +1208,11 @@ class Unary(Parameterless, Layer):
 @dataclass(frozen=True, slots=True)
 class Clamp(Parameterless, Layer):
     """``torch.clamp(x, min, max)`` with numbers (``x.clamp_min(c)``, ``x.clamp_max(c)``; a
-    bound ``None`` is absent): one comparison per bound and element. Saved for backward
-    (measured): the input (the mask of the elements inside the bounds is computed from it).
+    bound ``None`` is absent), or with ``tensor_bounds`` bounds given as 0-d buffers (Gemma
+    4's clippable linears; each counted as one buffer element, their values unknown to
+    archcalc): one comparison per bound and element. Saved for backward (measured): the
+    input (the mask of the elements inside the bounds is computed from it), and the bound
+    buffers themselves.
 
     >>> Clamp(max=4.6).flops(((3, 5),), (3, 5))
     15
@@ -1217,6 +1220,7 @@ class Clamp(Parameterless, Layer):
 
     min: Any = None
     max: Any = None
+    tensor_bounds: Any = 0
 
     head_role: ClassVar[str | None] = "keep"
 
@@ -1232,7 +1236,11 @@ class Clamp(Parameterless, Layer):
             v = getattr(self, name)
             if v is not None and (not _number(v) or not math.isfinite(v)):
                 raise invalid(self.kind, name, v, "must be a finite number or None")
-        if self.min is None and self.max is None:
+        if not (isinstance(self.tensor_bounds, int) and 0 <= self.tensor_bounds <= 2) or (
+            isinstance(self.tensor_bounds, bool)
+        ):
+            raise invalid(self.kind, "tensor_bounds", self.tensor_bounds, "must be 0, 1 or 2")
+        if self.min is None and self.max is None and not self.tensor_bounds:
             raise invalid(self.kind, "min", None, "must be a number when max is None")
 
     @classmethod
@@ -1243,12 +1251,18 @@ class Clamp(Parameterless, Layer):
         return ins[0]
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
-        return ((self.min is not None) + (self.max is not None)) * prod(out)
+        bounds = (self.min is not None) + (self.max is not None) + self.tensor_bounds
+        return bounds * prod(out)
+
+    def buffers(self, ins: Shapes) -> Num:
+        return self.tensor_bounds
 
     def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
         return _POINTWISE
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.tensor_bounds:
+            return ("in0", Extra(self.tensor_bounds, None, "the bound buffers", buffer=True))
         return ("in0",)
 
     torch_modules: ClassVar[tuple[str, ...]] = ("archcalc.torch.tensor_math.Clamp",)
@@ -1266,7 +1280,22 @@ class Clamp(Parameterless, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls(call.module.min, call.module.max)
+            m = call.module
+            return cls(m.min, m.max, int(getattr(m, "tensor_bounds", 0)))
+        bufs = call.params()
+        if bufs:
+            # bounds given as 0-d buffers (their values are not known: meta tensors)
+            if any(b.is_param or tuple(b.shape) != () for b in bufs) or len(call.inputs) != 1:
+                raise UnsupportedError("a clamp whose tensor bounds are not 0-d buffers")
+            first = dataclasses.replace(call, args=call.args[:1], kwargs={})
+            _traced(first, 1, "a clamp")
+            names = ("min", "max")
+            if any(
+                call.arg(i, n) is not None and not isinstance(call.arg(i, n), TensorArg)
+                for i, n in enumerate(names, 1)
+            ):
+                raise UnsupportedError("a clamp with a number and a tensor bound")
+            return cls(tensor_bounds=len(bufs))
         _traced(call, 1, "a clamp")
         name = call.op.rsplit(".", 1)[-1]
         if name in ("clamp_min", "clamp_max"):

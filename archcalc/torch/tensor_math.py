@@ -228,11 +228,18 @@ class Unary(nn.Module):
 class Clamp(nn.Module):
     """``torch.clamp(x, min, max)``."""
 
-    def __init__(self, min: float | None = None, max: float | None = None) -> None:
+    def __init__(
+        self, min: float | None = None, max: float | None = None, tensor_bounds: int = 0
+    ) -> None:
         super().__init__()
-        self.min, self.max = min, max
+        self.min, self.max, self.tensor_bounds = min, max, tensor_bounds
+        for i in range(tensor_bounds):  # 0-d buffers as bounds: -inf, then +inf
+            self.register_buffer(f"bound{i}", torch.tensor(float("inf") * (2 * i - 1)))
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.tensor_bounds:
+            bounds = [getattr(self, f"bound{i}") for i in range(self.tensor_bounds)]
+            return torch.clamp(x, *bounds)
         return torch.clamp(x, self.min, self.max)
 
 
