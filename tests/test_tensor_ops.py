@@ -586,3 +586,22 @@ def test_an_empty_slice_and_a_tiled_parameter() -> None:
     assert model.node("add").inputs == ("cat", "transpose.squeeze")  # (1, 16, 4) -> (16, 4)
     s = imported(Rope(), (16, 4))
     assert s.layer("window").params == 4 * 2 * 2
+
+
+class CumsumBias(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.p = nn.Parameter(torch.zeros(4))
+
+    def forward(self, x: Any) -> Any:
+        return self.fc(x) + torch.cumsum(self.p * 2, 0)
+
+
+def test_partial_an_unsupported_op_on_a_parameter_is_a_constant_gap() -> None:
+    r = import_torch(CumsumBias(), (5, 4), partial=True)
+    assert [(g.op, g.action) for g in r.gaps] == [
+        ("torch.cumsum", "constant"),
+        ("operator.add", "identity"),
+    ]
+    assert r.model.output != "p"  # the model still ends at the tokens, not at the parameter

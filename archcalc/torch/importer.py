@@ -157,7 +157,7 @@ class _Import:
                         f"pass partial=True to analyse the rest"
                     ) from None
                 vals = [conv.value(a) for a in (*ev.args, *ev.kwargs.values())]
-                ins = [v for v in _flat(vals) if isinstance(v, T)]
+                ins = [v for v in _flat(vals) if isinstance(v, T) and v.layout != "const"]
                 tshape = tuple(ev.out.shape) if isinstance(ev.out, Tensor) else ()
                 if not ins and ev.called_as != "failed":
                     conv.bind(ev, X(tshape))
