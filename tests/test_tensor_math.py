@@ -805,6 +805,9 @@ def test_products_with_parameters_import_exactly():
     imported = at.from_torch(net, (L, 12))
     matmuls = [n.layer for n in imported.live_nodes() if n.layer.kind == "Matmul"]
     assert len(matmuls) == 3
+    # x @ w_g: a per-token map (w_g the same for every sample): the field is kept
+    assert matmuls[0] == Matmul("@", const_second=True)
+    assert matmuls[0].geometry(((L, 12), (12, 1)), (L, 1)) == POINTWISE
     assert archcalc.summary(imported).params == 12 + L * L  # w_g and the biases, once each
     # fvcore: x @ w_g N·L·12·1, the scores N·L·12·L, softmax @ (x·g) N·L·L·12; the rest 0
     macs = N * L * 12 * 1 + N * L * 12 * L + N * L * L * 12

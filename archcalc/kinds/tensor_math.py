@@ -224,6 +224,10 @@ class Matmul(MatmulCounts, Layer):
     """
 
     op: str = field(default="matmul", metadata={"valid": _MATMUL_OPS})
+    #: ``b`` is a parameter or constant, the same for every sample (``x @ w``): each output
+    #: row depends on its own row of ``a`` only (a per-position map: the receptive field is
+    #: kept); otherwise every output unit sees every position (GLOBAL)
+    const_second: bool = False
 
     arity: ClassVar[int | None] = 2
 
@@ -264,8 +268,8 @@ class Matmul(MatmulCounts, Layer):
     def flops(self, ins: Shapes, out: Shape) -> Num:
         return 2 * self.macs(ins, out)
 
-    def geometry(self, ins: Shapes, out: Shape) -> _Global:
-        return GLOBAL
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        return _POINTWISE if self.const_second else GLOBAL
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
         lead = out[:-2]
@@ -290,7 +294,7 @@ class Matmul(MatmulCounts, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls(call.module.op)
+            return cls(call.module.op, bool(getattr(call.module, "const_second", False)))
         if len(call.layouts) == 2 and call.layouts[1] == "const" and call.layouts[0] != "const":
             # x @ W, W a parameter or constant (the same for every sample): its axes align
             # with the trailing axes of x's per-sample shape; never the batch axis
@@ -309,12 +313,13 @@ class Matmul(MatmulCounts, Layer):
                     f"and {len(call.inputs[1]) + 1}: torch aligns the batch of one with another axis"
                 )
         _batch_leads(call, "a matrix product")
+        const = call.layouts[1] == "const"
         if call.op == "operator.matmul":
-            return cls("@")
-        return cls("bmm" if call.op.endswith("bmm") else "matmul")
+            return cls("@", const)
+        return cls("bmm" if call.op.endswith("bmm") else "matmul", const)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.Matmul(self.op)
+        return tb.tensor_math.Matmul(self.op, self.const_second)
 
 
 def _einsum_terms(kind: str, equation: str) -> tuple[str, str, str]:

@@ -49,9 +49,9 @@ def torch_dim(axis: int) -> int:
 class Matmul(nn.Module):
     """``a @ b`` (op ``"@"``), ``torch.matmul(a, b)`` or ``torch.bmm(a, b)``."""
 
-    def __init__(self, op: str = "matmul") -> None:
+    def __init__(self, op: str = "matmul", const_second: bool = False) -> None:
         super().__init__()
-        self.op = op
+        self.op, self.const_second = op, const_second
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         b = _const(b, a)
