@@ -114,6 +114,10 @@ def test_einsum_by_hand():
     assert sam.out_shape(sam_ins) == (H, L, L, S)
     total = N * H * L * L * E * S
     assert sam.count_fvcore(sam_ins, (), N) == math.floor(float(f"{2 * total + 1:.3e}") / 2)
+    # a table of positions read per query position: the field kept; over tokens: global
+    assert sam.geometry(sam_ins, ()) == POINTWISE
+    assert Einsum("lc,lk->ck", second_batched=False).geometry(((L, E), (L, S)), ()) is GLOBAL
+    assert e.geometry(ins, (H, L, S)) is GLOBAL
     rel = Einsum("lc,kc->lk", second_batched=False)
     assert rel.out_shape(((L, E), (S, E))) == (L, S)
     cost = 2 * N * L * E * S + 1

@@ -439,7 +439,14 @@ class Einsum(MatmulCounts, Layer):
         cost = total * (2 if summed else 1) + 1  # numpy _flop_count, + 1 in einsum_path
         return int(math.floor(float(f"{cost:.3e}") / 2))
 
-    def geometry(self, ins: Shapes, out: Shape) -> _Global:
+    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
+        """A parameter or constant as the second operand, summed over the first operand's
+        last letter only and keeping its other letters (``yhwc,hkc->yhwk``): each output
+        position reads its own input position (the field kept); otherwise GLOBAL."""
+        a, b, out_term = _einsum_terms(self.kind, self.equation)
+        summed = set(a + b) - set(out_term)
+        if not self.second_batched and summed == {a[-1]} and set(a[:-1]) <= set(out_term):
+            return _POINTWISE
         return GLOBAL
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
