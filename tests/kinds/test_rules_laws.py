@@ -186,6 +186,11 @@ def test_conv_errors_name_the_kind_and_axis() -> None:
         Conv2d(1, 1, (1, 5)).out_shape(((1, 9, 4),))
     with pytest.raises(ShapeError, match=r"Conv2d needs a \(C, H, W\) feature map"):
         Conv2d(1, 1, 1).out_shape(((4,),))
+    # padding counts on both sides: a height of 4 padded by 1 is 6 rows, under a 7-tall kernel
+    with pytest.raises(
+        ShapeError, match="Conv2d: kernel extent 7 is larger than the padded input height 6"
+    ):
+        Conv2d(1, 1, (7, 1), padding=(1, 0)).out_shape(((1, 4, 9),))
 
 
 def test_grouped_conv_params_exact_and_symbolic() -> None:
