@@ -989,3 +989,15 @@ def test_clamp_by_buffers_imports_exactly():
     xs = torch.randn(N, L, 12, requires_grad=True)
     kept = at.saved_tensors(lambda: net(xs), exclude=list(net.buffers()))[1]
     assert sum(nb for (_, nb) in kept) == 4 * N * L * 12
+
+
+def test_sdpa_on_a_folded_batch_runs_the_fused_kernel():
+    # (N·2, H, L, E) in the model: torch rank 4, the fused CPU kernel (FlopCounterMode 0);
+    # the same per-sample shape (2, H, L, E) batch first is rank 5: the math path
+    a, shapes = ScaledDotProductAttention(folded=True), ((2, H, L, E),) * 3
+    assert a.fused(shapes) and not ScaledDotProductAttention().fused(shapes)
+    net = _Fn(lambda s, x: F.scaled_dot_product_attention(*(x.reshape(-1, H, L, E),) * 3))
+    x = torch.randn(N, 2, H, L, E)
+    imported = at.from_torch(net, (2, H, L, E))
+    assert a in [n.layer for n in imported.live_nodes()]
+    assert tool_totals(net, x) == ZERO == _ours(imported)

@@ -840,6 +840,9 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
     """
 
     is_causal: bool = False
+    #: the model's tensors hold the batch folded into axis 0 (torch's rank is the per-sample
+    #: rank, not one more): torch's rank decides the CPU kernel
+    folded: bool = False
 
     arity: ClassVar[int | None] = 3
 
@@ -862,7 +865,8 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
     def fused(self, ins: Shapes) -> bool:
         """Whether torch runs the fused CPU kernel (torch rank 3 or 4, ``Ev == E``)."""
         _, _, _, e, ev = _sdpa_shapes(self.kind, ins)
-        return len(ins[0]) in (2, 3) and not _eq_known_false(e, ev)
+        rank = len(ins[0]) + (0 if self.folded else 1)
+        return rank in (3, 4) and not _eq_known_false(e, ev)
 
     def out_shape(self, ins: Shapes) -> Shape:
         batch, n, _, _, ev = _sdpa_shapes(self.kind, ins)
@@ -901,7 +905,8 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls(bool(call.module.is_causal))
+            m = call.module
+            return cls(bool(m.is_causal), bool(getattr(m, "folded", False)))
         why = [
             what
             for what, bad in (
@@ -920,10 +925,10 @@ class ScaledDotProductAttention(MatmulCounts, Layer):
             raise UnsupportedError("scaled_dot_product_attention of q, k, v not all activations")
         _traced(call, 3, "scaled_dot_product_attention")
         _batch_leads(call, "scaled_dot_product_attention")
-        return cls(bool(call.arg(5, "is_causal", False)))
+        return cls(bool(call.arg(5, "is_causal", False)), call.layouts[0] == "fold")
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.ScaledDotProductAttention(self.is_causal)
+        return tb.tensor_math.ScaledDotProductAttention(self.is_causal, self.folded)
 
 
 @register
@@ -992,7 +997,8 @@ class MaskedScaledDotProductAttention(ScaledDotProductAttention):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         if call.module is not None:
-            return cls(bool(call.module.is_causal), bool(call.module.mask_grad))
+            m = call.module
+            return cls(folded=bool(getattr(m, "folded", False)), mask_grad=bool(m.mask_grad))
         mask = call.arg(3, "attn_mask")
         if getattr(mask, "index", None) is None or bool(call.arg(5, "is_causal", False)):
             raise UnsupportedError("scaled_dot_product_attention: no mask given as a tensor")
@@ -1005,10 +1011,10 @@ class MaskedScaledDotProductAttention(ScaledDotProductAttention):
         _traced(first, 3, "scaled_dot_product_attention")
         _batch_leads(first, "scaled_dot_product_attention")
         elementwise_operands(call, "an attention mask")
-        return cls()
+        return cls(folded=call.layouts[0] == "fold")
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.MaskedScaledDotProductAttention(self.mask_grad)
+        return tb.tensor_math.MaskedScaledDotProductAttention(self.mask_grad, self.folded)
 
 
 # ---------------------------------------------------------------- elementwise

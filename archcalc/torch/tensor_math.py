@@ -126,11 +126,16 @@ class Normalize(nn.Module):
 class ScaledDotProductAttention(nn.Module):
     """``F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)``."""
 
-    def __init__(self, is_causal: bool = False) -> None:
+    def __init__(self, is_causal: bool = False, folded: bool = False) -> None:
         super().__init__()
-        self.is_causal = is_causal
+        self.is_causal, self.folded = is_causal, folded
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        if self.folded:  # the model's batch folded into axis 0: its rank, its kernel
+            n = q.shape[0]
+            q, k, v = (t.flatten(0, 1) for t in (q, k, v))
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=self.is_causal)
+            return out.unflatten(0, (n, -1))
         return F.scaled_dot_product_attention(q, k, v, is_causal=self.is_causal)
 
 
@@ -199,9 +204,9 @@ class MaskedScaledDotProductAttention(nn.Module):
 
     is_causal = False
 
-    def __init__(self, mask_grad: bool = True) -> None:
+    def __init__(self, mask_grad: bool = True, folded: bool = False) -> None:
         super().__init__()
-        self.mask_grad = mask_grad
+        self.mask_grad, self.folded = mask_grad, folded
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
         mask = _const(mask, q)
