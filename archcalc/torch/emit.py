@@ -1,8 +1,11 @@
 """Turn the calls of a meta run into archcalc layers: each call is offered to the kinds
 that list it (their ``torch_modules`` / ``torch_functions``), the first whose ``from_torch``
 accepts gives the layer, and every layer is checked against torch (output shape,
-parameters, buffers). Views (reshape, permute, ...) are followed here: they make no layer,
-except a flatten to ``(N, C·H·W)``."""
+parameters, buffers). Every tensor is held batch-first in a layout (:class:`~.values.T`):
+views (reshape, permute, ...) are followed without a layer where a layout covers them, and
+become ``Permute``/``Reshape``/``Expand`` layers where an operation reads them; parameters and
+constants an operation reads directly become ``Param``/``Constant`` layers (:mod:`.sources`);
+kinds that list a call are tried specific first (``torch_fallback`` last)."""
 
 from __future__ import annotations
 

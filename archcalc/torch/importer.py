@@ -15,9 +15,12 @@ its operation inside the module that calls it: ``layer1.0.add`` for ``out += ide
 ``gamma * x`` is named after the parameter (``features.1.0.layer_scale``).
 
 What is mapped: whatever a kind lists (``archcalc.kinds``; docs/import.md has the table),
-views (``flatten``/``view``/``reshape``/``squeeze``/``unsqueeze``/``permute`` to and from
-channels-last/``transpose``/``contiguous``/``expand``: no layer, except a flatten to
-``(N, C·H·W)``), and containers and any module no kind lists, which are looked into.
+tensors of any rank (views of any axes: ``Permute``/``Reshape``/``Expand`` layers where no
+layout covers them; split, chunk, unbind, indexing, cat, stack, pad, roll, repeat on any
+axis; a batch folded into an axis, ``(N·k, ...)``, or moved), parameters and buffers an
+operation reads directly (``Param``, counted once) and constants built in ``forward``
+(``Constant``), and containers and any module no kind lists, which are looked into. A
+module with parameters called again counts them once (``Shared``).
 
 What is not. Anything else raises :class:`~archcalc.UnsupportedError` naming the operation
 and where it was called (module path, call, file and line). With ``partial=True`` such an

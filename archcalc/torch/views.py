@@ -1,6 +1,8 @@
-"""Views and aliases (reshape, flatten, permute, transpose, contiguous, expand, casts): they
-make no layer, except a flatten to ``(N, C·H·W)``; the converter follows which archcalc tensor
-they show and in which layout."""
+"""Views and aliases (reshape, flatten, permute, transpose, contiguous, expand, repeat, casts):
+the converter follows which archcalc tensor they show and in which layout (channels-last,
+channel shuffle, a lazy view, the batch folded or moved); a flatten to ``(N, C·H·W)`` is a
+Flatten layer, a permute no layout covers a ``Permute`` layer, and a lazy view becomes a
+``Reshape`` layer when an operation reads it (:func:`materialize`)."""
 
 from __future__ import annotations
 
