@@ -1350,6 +1350,12 @@ class TimmSwinV2CrBlock(TimmSwinBlock):
     extra_norm: bool = False
     fused: bool = False
 
+    def __post_init__(self) -> None:
+        TimmSwinBlock.__post_init__(self)
+        _check_int(self.kind, "meta_hidden", self.meta_hidden, 1)
+        if not 0 <= self.meta_dropout < 1:
+            raise invalid(self.kind, "meta_dropout", self.meta_dropout, "must be in [0, 1)")
+
     def _pairs(self) -> Any:
         wh, ww = self.window_size
         return (wh * ww) ** 2
