@@ -76,16 +76,9 @@ def survey_one(
         return rec
     if numel <= limit:
         try:
-            import torch
-
             if any(p.is_meta for p in model.parameters()):
-                model = model.to_empty(device="cpu")
-                with torch.no_grad():
-                    for p in model.parameters():
-                        p.normal_(0, 0.02)
-                    for b in model.buffers():
-                        if b.is_floating_point():
-                            b.fill_(1.0)
+                # a real build: index buffers (relative positions) are set by the initialiser
+                model = make().eval()
             rec["fvcore"] = _fvcore_total(model, tuple(rec["shape"]))
         except Exception as e:
             rec["fvcore_error"] = f"{type(e).__name__}: {e}"[:300]
