@@ -100,7 +100,13 @@ def model_page(s: Summary) -> str:
         "global"
         if rf is None or rf.is_global
         else f"size {_pair(rf.size)}, stride {_pair(rf.stride)}, offset {_pair(rf.offset)} "
-        f"at `{s.rf_layer}`" + (" (plus global context from SE gates)" if rf.global_context else "")
+        f"at `{s.rf_layer}`"
+        + (" (plus global context from SE gates)" if rf.global_context else "")
+        + (
+            f" ({_pair(rf.phases)} window phases: offset of phase 0, largest size)"
+            if rf is not None and not rf.is_global and rf.per_phase is not None
+            else ""
+        )
     )
     doc = (m.description or "").strip()
     return (

@@ -73,6 +73,12 @@ def totals(s: Summary, command: str) -> list[tuple[str, Any]]:
             f" at '{s.rf_layer}'"
             + ("" if rf.aligned else " (branches misaligned)")
             + (" + global context (SE)" if rf.global_context else "")
+            + (
+                f" ({_pair(rf.phases)} window phases: offset of phase 0, largest size; "
+                f"every phase in the JSON's per_phase)"
+                if rf.per_phase is not None
+                else ""
+            )
         )
     flops = (f"FLOPs ({convention_label(s.convention)})", s.flops)
     sizes = size_block(s)
