@@ -1001,3 +1001,16 @@ def test_sdpa_on_a_folded_batch_runs_the_fused_kernel():
     imported = at.from_torch(net, (2, H, L, E))
     assert a in [n.layer for n in imported.live_nodes()]
     assert tool_totals(net, x) == ZERO == _ours(imported)
+
+
+def test_patched_product_with_a_parameter_is_an_explicit_ptflops_gap():
+    # x.mul(buffer): ptflops broadcasts the full shapes aligning their leading axes, which
+    # depends on the buffer's rank before the import dropped its leading 1s: unknown
+    net = _Fn(lambda s, x: x.mul(s.std))
+    net.register_buffer("std", torch.ones(1, 6, 1, 1))  # (a parameter is a LayerScale)
+    imported = at.from_torch(net, (6, L, L))
+    assert Mul(patched=None) in [n.layer for n in imported.live_nodes()]
+    with pytest.raises(archcalc.UnsupportedError, match="rank before broadcasting"):
+        _ours(imported)
+    shapes = infer_shapes(imported)
+    assert sum(count(imported, shapes, N, "fvcore").values()) == 0  # the others still count

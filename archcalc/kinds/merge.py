@@ -15,6 +15,7 @@ from ._base import (
     TorchCall,
     _eq_known_false,
     _fmt,
+    invalid,
     register,
 )
 from ._operands import broadcast, elementwise_operands
@@ -28,6 +29,31 @@ from ._rules import (
     thop_no_hook,
 )
 
+
+def _patched(call: TorchCall, names: tuple[str, ...]) -> bool | None:
+    """Whether ``call`` is one ptflops patches (``names``: a method or function, not an
+    operator); ``None`` when it is, with a parameter or constant operand: ptflops then
+    broadcasts the full shapes aligning their leading axes, which depends on the operand's
+    rank before the importer dropped its leading 1s (not kept): unknown."""
+    if call.op not in names:
+        return False
+    return None if "const" in call.layouts else True
+
+
+def _patched_count(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    if layer.patched is None:
+        raise UnsupportedError(
+            f"{layer.kind}: ptflops' count of a patched call with a parameter or constant "
+            f"operand depends on the operand's rank before broadcasting (not known)"
+        )
+    return b * prod(out) if layer.patched else 0
+
+
+def _check_patched(layer: Any) -> None:
+    if layer.patched not in (False, True, None):
+        raise invalid(layer.kind, "patched", layer.patched, "must be true, false or null")
+
+
 # ---------------------------------------------------------------- merges
 
 
@@ -37,9 +63,11 @@ class Add(Parameterless, Layer):
     """Elementwise sum of two or more tensors (a residual connection), broadcast as torch
     broadcasts them, the trailing axes aligned (a ``(1, L, L)`` mask added to ``(h, L, L)``
     scores): one add per output element and summand after the first. ``patched``: called
-    as ``x.add(y)`` / ``torch.add(x, y)``, which ptflops patches (not the ``+`` operator)."""
+    as ``x.add(y)`` / ``torch.add(x, y)``, which ptflops patches (not the ``+`` operator);
+    ``None``: so called with a parameter or constant operand, whose count by ptflops is not
+    known (that convention raises)."""
 
-    patched: bool = False
+    patched: Any = False
 
     arity: ClassVar[int | None] = None
     grad_shared: ClassVar[bool] = True
@@ -50,10 +78,13 @@ class Add(Parameterless, Layer):
         "the output numel for x.add(y) / torch.add(x, y) (ptflops "
         "_elementwise_tensor_flops_hook, not divided by the batch); 0 for the + operator "
         "(not patched)",
-        lambda s, i, o, b: b * prod(o) if s.patched else 0,
+        _patched_count,
         short="N·out (patched add), else 0",
     )
     count_thop = thop_no_hook("archcalc.torch's Add")
+
+    def __post_init__(self) -> None:
+        _check_patched(self)
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
@@ -84,7 +115,7 @@ class Add(Parameterless, Layer):
         if call.module is not None:
             if getattr(call.module, "op", "add") != "add":
                 raise UnsupportedError("not an addition")
-            return cls(patched=bool(getattr(call.module, "patched", False)))
+            return cls(patched=getattr(call.module, "patched", False))
         alpha = call.arg(2, "alpha", 1)
         if alpha != 1:
             raise UnsupportedError(f"add with alpha={alpha!r}")
@@ -97,7 +128,7 @@ class Add(Parameterless, Layer):
         return cls(patched=_patched(call, ("Tensor.add", "torch.add")))
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.Binary("add") if self.patched else tb.Add()
+        return tb.tensor_math.Binary("add") if self.patched is not False else tb.Add()
 
 
 @register
@@ -105,9 +136,10 @@ class Add(Parameterless, Layer):
 class Mul(Parameterless, Layer):
     """Elementwise product of two or more tensors, broadcast as torch broadcasts them (a
     ``(C, 1, 1)`` squeeze-excitation gate, ``x * sigmoid(gate)`` of any rank). ``patched``:
-    called as ``x.mul(y)`` / ``torch.mul(x, y)``, which ptflops patches (not ``*``)."""
+    called as ``x.mul(y)`` / ``torch.mul(x, y)``, which ptflops patches (not ``*``);
+    ``None``: so called with a parameter or constant operand (ptflops' count unknown)."""
 
-    patched: bool = False
+    patched: Any = False
 
     arity: ClassVar[int | None] = None
     operands_for_each_other: ClassVar[bool] = True
@@ -118,10 +150,13 @@ class Mul(Parameterless, Layer):
         "the output numel for x.mul(y) / torch.mul(x, y) (ptflops "
         "_elementwise_tensor_flops_hook, not divided by the batch); 0 for the * operator "
         "(not patched)",
-        lambda s, i, o, b: b * prod(o) if s.patched else 0,
+        _patched_count,
         short="N·out (patched mul), else 0",
     )
     count_thop = thop_no_hook("archcalc.torch's Mul")
+
+    def __post_init__(self) -> None:
+        _check_patched(self)
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
@@ -157,7 +192,7 @@ class Mul(Parameterless, Layer):
         if call.module is not None:
             if getattr(call.module, "op", "mul") != "mul":
                 raise UnsupportedError("not a product")
-            return cls(patched=bool(getattr(call.module, "patched", False)))
+            return cls(patched=getattr(call.module, "patched", False))
         if len(call.inputs) == 2:
             elementwise_operands(call, "a product")
             names = ("Tensor.mul", "torch.mul", "Tensor.multiply", "torch.multiply")
@@ -168,7 +203,7 @@ class Mul(Parameterless, Layer):
         raise UnsupportedError(f"a product with {_describe(other)}; archcalc multiplies tensors")
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.tensor_math.Binary("mul") if self.patched else tb.Mul()
+        return tb.tensor_math.Binary("mul") if self.patched is not False else tb.Mul()
 
 
 @register
@@ -230,20 +265,6 @@ class Concat(Parameterless, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.Concat()
-
-
-def _patched(call: TorchCall, names: tuple[str, ...]) -> bool:
-    """Whether ``call`` is one ptflops patches (``names``: a method or function, not an
-    operator); with a parameter or constant operand ptflops' broadcast of the full shapes
-    aligns the leading axes, which archcalc does not model: an error then."""
-    if call.op not in names:
-        return False
-    if "const" in call.layouts:
-        raise UnsupportedError(
-            f"{call.op} with a parameter or constant operand: ptflops counts it with a "
-            f"broadcast that aligns the leading axes, which archcalc does not model"
-        )
-    return True
 
 
 def _other_operand(call: TorchCall) -> Any:
