@@ -7,6 +7,9 @@ testing"); every expected value is derived in a comment, not taken from archcalc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import pytest
 import sympy
 
@@ -303,3 +306,30 @@ def test_resolve_input_refuses_a_bad_shape_by_name(
     with pytest.raises(OptionError) as e:
         resolve_input(model, given)  # type: ignore[arg-type]
     assert (e.value.argument, e.value.value, e.value.reason) == ("input", given, reason)
+
+
+@dataclass(frozen=True)
+class _CountingReLU(ReLU):
+    """A ReLU that counts how often the walk asks for its geometry and saved tensors."""
+
+    calls: ClassVar[dict[str, int]] = {}
+
+    def geometry(self, ins: Any, out: Any) -> Any:
+        self.calls["geometry"] = self.calls.get("geometry", 0) + 1
+        return ReLU.geometry(self, ins, out)
+
+    def saved(self, ins: Any, out: Any, batch: Any) -> Any:
+        self.calls["saved"] = self.calls.get("saved", 0) + 1
+        return ReLU.saved(self, ins, out, batch)
+
+
+def test_the_walk_asks_once_per_spec_and_shapes() -> None:
+    # one ReLU object used three times at the same (2, 4, 4) shape: the walk computes its
+    # receptive-field step and its saved tensors once and reuses them (its memo)
+    r = _CountingReLU()
+    _CountingReLU.calls.clear()
+    layers = [Conv2d(2, 2, 1), r, Conv2d(2, 2, 1), r, Conv2d(2, 2, 1), r]
+    w = walk(sequential("memo", layers, input_shape=(2, 4, 4)))
+    assert _CountingReLU.calls == {"geometry": 1, "saved": 1}
+    # and the figures are the ReLU's own: 2·4·4 comparisons each
+    assert [w.figures[n].flops for n in ("1", "3", "5")] == [2 * 4 * 4] * 3
