@@ -399,6 +399,20 @@ class PerHead(nn.Module):
         return y
 
 
+class SharedConv(nn.Module):
+    """CoaT's position encoding: one depthwise convolution applied in two blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpe = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.mix = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        x = x + self.cpe(x)
+        x = self.mix(x)
+        return x + self.cpe(x)
+
+
 @pytest.mark.parametrize(
     "net, shape",
     [
@@ -410,6 +424,7 @@ class PerHead(nn.Module):
         (Sliced(), (3, 8, 6)),
         (PadTokens(), (3, 5, 5)),
         (PerHead(), (8, 5, 5)),
+        (SharedConv(), (4, 6, 6)),  # the second call's copy is not registered: numel once
     ],
 )
 def test_built_back_in_torch(net: nn.Module, shape: tuple[int, ...]) -> None:
@@ -479,20 +494,6 @@ def test_a_module_per_folded_row_and_an_assignment() -> None:
     # fvcore: the depthwise 3x3 conv on N·2 maps of 4 channels: 2·(4·9)·25 per sample
     assert s.flops == 2 * 4 * 9 * 25
     assert s.layer("pool").params == 4 * 9 + 4
-
-
-class SharedConv(nn.Module):
-    """CoaT's position encoding: one depthwise convolution applied in two blocks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cpe = nn.Conv2d(4, 4, 3, padding=1, groups=4)
-        self.mix = nn.Conv2d(4, 4, 1)
-
-    def forward(self, x: Any) -> Any:
-        x = x + self.cpe(x)
-        x = self.mix(x)
-        return x + self.cpe(x)
 
 
 def test_a_module_called_twice_counts_its_parameters_once() -> None:

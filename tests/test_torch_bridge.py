@@ -579,9 +579,64 @@ CASES: list[tuple[str, Model, set[str]]] = [
 ]
 
 
+def _tensor_views() -> Model:
+    """archcalc/kinds/tensor.py's views and copies of a map along its channels, and a pad of
+    its height and width (the fields followed: checked by gradient support)."""
+    import archcalc.kinds.tensor as KT
+
+    b = Builder("tensor_views", (4, 6, 6))
+    b.add("conv", Conv2d(4, 4, 3, padding=1))
+    b.add("half", KT.Narrow(0, 0, 2))
+    b.add("rolled", KT.Roll((1,), (0,)))
+    b.add("wide", KT.Repeat((2, 1, 1)))
+    b.add("pad", KT.PadAxes((1, 2), (1, 0), (0, 1)))
+    b.add("conv2", Conv2d(4, 4, 3))
+    return b.build()
+
+
+def _tensor_sources() -> Model:
+    """Reshape, Permute, Select, Cat, Stack, Expand, Index, Assign, PerRow and the sources
+    Param/Constant on token sequences (a Param sees no input: no receptive field)."""
+    import archcalc.kinds.tensor as KT
+
+    b = Builder("tensor_sources", (6, 8))
+    b.add("a", Linear(8, 8))
+    b.add("b", Linear(8, 8), INPUT)
+    b.add("cat", KT.Cat(0), "a", "b")
+    b.add("stack", KT.Stack(0), "a", "b")
+    b.add("flat", KT.Reshape((12, 8)), "stack")
+    b.add("p", KT.Param((12, 8)), INPUT)
+    b.add("k", KT.Constant((12, 8)), INPUT)
+    b.add("sum", Add(), "cat", "flat", "p", "k")
+    b.add("table", KT.Param((5, 8), trainable=False), INPUT)
+    b.add("idx", KT.Constant((12,)), INPUT)
+    b.add("gather", KT.Index(0), "table", "idx")
+    b.add("plus", Add(), "sum", "gather")
+    b.add("e", KT.Expand((12, 8)), "plus")
+    b.add("rows", KT.Reshape((3, 4, 8)), "e")
+    b.add("per_row", KT.PerRow(Linear(8, 8)), "rows")
+    b.add("back", KT.Reshape((12, 8)), "per_row")
+    b.add("heads", KT.Reshape((6, 2, 4)), "a")
+    b.add("swap", KT.Permute((1, 0, 2)), "heads")
+    b.add("head1", KT.Select(0, 1), "swap")
+    b.add("lin", Linear(4, 8), "head1")
+    b.add("set", KT.Assign((0,), (0,), (6,), (1,)), "back", "lin")
+    return b.build()
+
+
+CASES += [
+    ("tensor_views", _tensor_views(), set()),
+    ("tensor_sources", _tensor_sources(), set()),
+]
+
+#: kinds no standalone build can show: Shared's parameters belong to its first call's module
+#: (its import and build are checked in tests/test_tensor_ops.py)
+NOT_BUILT_ALONE = {"Shared"}
+
+
 def test_cases_cover_every_kind():
     covered = {n.layer.kind for _, m, _ in CASES for n in m.nodes}
-    assert covered == set(LAYER_KINDS)
+    assert covered | NOT_BUILT_ALONE == set(LAYER_KINDS)
 
 
 @pytest.mark.parametrize(("model", "flags"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -1117,7 +1117,7 @@ class Shared(Layer):
     of a stage): ``inner``'s computation, whose parameters and buffers the call named
     ``first`` already counts (0 here: torch's ``numel`` counts them once). Every other
     figure, foreign counts included, is ``inner``'s (each tool counts each call).
-    ``to_torch`` builds a module of its own (parameters not tied).
+    ``to_torch`` runs a copy of ``inner`` whose parameters are not registered (not tied).
 
     >>> from archcalc.kinds import Conv2d
     >>> Shared(Conv2d(8, 8, 3, padding=1, groups=8), "cpe").params(((8, 14, 14),))
@@ -1173,7 +1173,7 @@ class Shared(Layer):
         return {"kind": self.kind, "inner": self.inner.to_dict(), "first": self.first}
 
     def to_torch(self, tb: Any) -> Any:
-        return self.inner.to_torch(tb)
+        return tb.SharedModule(self.inner.to_torch(tb))
 
 
 # ---------------------------------------------------------------- sources

@@ -61,7 +61,7 @@ from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
 from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
-from .tensor_ops import ConstantSource, ParamSource, PerRowModule, TensorOp
+from .tensor_ops import ConstantSource, ParamSource, PerRowModule, SharedModule, TensorOp
 from .timm_layers import Folded, Interpolate, rms_norm2d, std_conv2d, timm_layer
 from .tokens import (
     ClassToken,
@@ -110,6 +110,7 @@ __all__ = [
     "ParamSource",
     "ConstantSource",
     "PerRowModule",
+    "SharedModule",
 ]
 
 #: archcalc dtype names that torch can run a forward pass in

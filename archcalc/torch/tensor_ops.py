@@ -9,7 +9,21 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TensorOp", "ParamSource", "ConstantSource", "PerRowModule"]
+__all__ = ["TensorOp", "ParamSource", "ConstantSource", "PerRowModule", "SharedModule"]
+
+
+class SharedModule(nn.Module):
+    """A later call of a module whose parameters another call owns: ``inner`` runs here but
+    is not registered (its parameters are not this module's: archcalc's ``Shared`` counts
+    none). In a build of a model alone its weights are a copy, not tied to the first call's,
+    and ``.to(device)`` does not move them."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.__dict__["inner"] = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.__dict__["inner"](x)
 
 
 class PerRowModule(nn.Module):
