@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
+from foreign_tools import tool_totals  # noqa: E402
 from torch import nn  # noqa: E402
 
 import archcalc  # noqa: E402
@@ -606,3 +607,25 @@ def test_partial_an_unsupported_op_on_a_parameter_is_a_constant_gap() -> None:
         ("operator.add", "identity"),
     ]
     assert r.model.output != "p"  # the model still ends at the tokens, not at the parameter
+
+
+@pytest.mark.parametrize(
+    "net, shape",
+    [
+        (Heads(), (5, 8)),
+        (Stacked(), (3, 6, 6)),
+        (Tokens2(), (5, 8)),
+        (PerHead(), (8, 5, 5)),
+        (SplitLast(), (7, 6)),
+        (PadTokens(), (3, 5, 5)),
+        (SharedConv(), (4, 6, 6)),
+        (TokenMixer(), (3, 16, 16)),
+    ],
+)
+def test_every_foreign_tool_on_the_real_module(net: nn.Module, shape: tuple[int, ...]) -> None:
+    """fvcore, FlopCounterMode, ptflops, thop and torchinfo run on the torch module (batch 2)
+    equal archcalc's count of its import under each one's convention."""
+    tools = tool_totals(net.eval(), torch.randn(2, *shape))
+    model = from_torch(net, shape)
+    ours = {c: archcalc.summary(model, batch=2, convention=c).flops for c in tools}
+    assert ours == tools
