@@ -50,7 +50,24 @@ from .pool import (
 from .regularize import Dropout, LayerScale, StochasticDepth
 from .resample import Resize, Upsample
 from .reshape import Flatten
-from .tensor import Cat, Constant, Index, Narrow, Param, Permute, Reshape, Roll, Select, Stack
+from .tensor import (
+    Assign,
+    Cat,
+    Constant,
+    Expand,
+    Index,
+    Narrow,
+    PadAxes,
+    Param,
+    PerRow,
+    Permute,
+    Repeat,
+    Reshape,
+    Roll,
+    Select,
+    Shared,
+    Stack,
+)
 from .tensor_math import (
     Clamp,
     Div,
@@ -165,6 +182,12 @@ __all__ = [
     "Roll",
     "Param",
     "Constant",
+    "Expand",
+    "Repeat",
+    "PadAxes",
+    "Assign",
+    "PerRow",
+    "Shared",
     "PartitionAttention",
     "TimmSwinBlock",
     "TimmSwinV2Block",
