@@ -34,18 +34,9 @@ EXTENDED = os.environ.get("ARCHCALC_REAL_MODELS") == "1"
 #: fvcore runs the model for real: only below this many parameters
 FVCORE_LIMIT = 30_000_000
 
-#: models archcalc cannot import yet, and the named error each one raises (a regex)
-EXPECTED: dict[str, str] = {
-    **dict.fromkeys(
-        ("swin_t", "swin_s", "swin_b"),
-        r"cannot map (operator\.getitem|Tensor\.permute|torch\.nn\.functional\.pad)",
-    ),
-    **dict.fromkeys(
-        ("swin_v2_t", "swin_v2_s", "swin_v2_b"),
-        r"cannot map (nn\.Linear|operator\.getitem|torch\.nn\.functional\.pad)",
-    ),
-    "maxvit_t": r"cannot map Tensor\.permute \(call 'permute', in module 'blocks\.0\.layers",
-}
+#: models archcalc cannot import yet, and the named error each one raises (a regex): every
+#: torchvision model imports; the timm families that do not are in TIMM_EXPECTED
+EXPECTED: dict[str, str] = {}
 
 #: imports whose params are exact but whose fvcore-convention FLOPs are not (the reason)
 FLOPS_DIFFER: dict[str, str] = {}
@@ -103,22 +94,31 @@ def fvcore_total(net: nn.Module, shape: tuple[int, ...]) -> int:
         return int(f.total())
 
 
-def check_model(name: str, make: Callable[[], nn.Module], shape: tuple[int, ...]) -> None:
-    """Import ``name`` at ``shape``: exact, or the expected named error."""
+def check_model(
+    name: str,
+    make: Callable[[], nn.Module],
+    shape: tuple[int, ...],
+    *more: tuple[int, ...],
+    expected: dict[str, str] = EXPECTED,
+) -> None:
+    """Import ``name`` at ``shape`` (or, if the model refuses that input, at each of
+    ``more`` in turn): exact, or the expected named error."""
     net = build(make, meta=True)
-    if name in EXPECTED:
-        with pytest.raises(archcalc.UnsupportedError, match=EXPECTED[name]):
+    if name in expected:
+        with pytest.raises(archcalc.UnsupportedError, match=expected[name]):
             from_torch(net, shape)
         return
+    for other in more:
+        try:
+            from_torch(net, shape)
+            break
+        except archcalc.ArchcalcError:  # a fixed input size (an assert in the model's forward)
+            shape = other
     s = archcalc.summary(from_torch(net, shape), convention="fvcore")
     assert s.params == sum(p.numel() for p in net.parameters())
     if sum(p.numel() for p in net.parameters()) > FVCORE_LIMIT:
         return
-    if next(net.parameters()).is_meta:
-        net = net.to_empty(device="cpu")
-        for b in net.buffers():
-            if b.is_floating_point():
-                b.fill_(1.0)
+    net = build(make, meta=False)  # real buffers: relative-position indices are set at init
     got, want = int(s.flops), fvcore_total(net, shape)
     if name in FLOPS_DIFFER:
         assert got != want, f"{name} is exact now: take it out of FLOPS_DIFFER"
@@ -157,14 +157,27 @@ def test_torchvision_all(name: str) -> None:
     check_model(name, torchvision_builder(name), shape)
 
 
+class _Spectral(nn.Module):
+    """A block calling an op no archcalc kind maps (a 2-D FFT)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: Any) -> Any:
+        return torch.fft.rfft2(self.conv(x)).abs()
+
+
 def test_expected_errors_name_op_and_place() -> None:
-    """A model that does not import says what and where (MaxViT's window partition)."""
-    net = build(torchvision_builder("maxvit_t"), meta=True)
+    """A model that does not import says what, in which module and on which source line."""
+    net = nn.Sequential(nn.Conv2d(3, 3, 1), _Spectral())
     with pytest.raises(archcalc.UnsupportedError) as e:
-        from_torch(net, (3, 224, 224))
+        from_torch(net, (3, 16, 16))
     msg = str(e.value)
-    assert re.search(EXPECTED["maxvit_t"], msg)
-    assert "torchvision/models/maxvit.py:" in msg and "partial=True" in msg
+    assert "cannot map torch.fft.rfft2" in msg
+    assert "in module '1' (_Spectral)" in msg
+    assert "tests/test_import_real.py:" in msg and "torch.fft.rfft2(self.conv(x))" in msg
+    assert "partial=True" in msg
 
 
 # ---------------------------------------------------------------- timm
@@ -184,52 +197,33 @@ TIMM_SAMPLE: dict[str, int] = {
 #: ``FlopCountAnalysis(model, torch.randn(1, 3, 224, 224)).total()`` on these timm 1.0.31
 #: builds (random weights, CPU, fvcore 0.1.5); vit_base_patch16_224, deit_base_patch16_224
 #: and vit_base_mci_224 were checked the same way (16,867,412,736; 16,867,412,736;
-#: 17,013,050,112) and are in TIMM_EXACT
+#: 17,013,050,112) and the extended set checks them against fvcore run here
 TIMM_SAMPLE_224: dict[str, int] = {
     "vit_tiny_patch16_224": 1_079_579_328,
     "deit_tiny_patch16_224": 1_079_579_328,
+    # LayerScale on tokens (x * gamma); EVA-02's SwiGLU, rotary embedding (x * cos + rot(x) * sin)
+    # and written-out attention: recorded the same way on 2 December 2026
+    "deit3_small_patch16_224": 4_250_674_560,
+    "eva02_tiny_patch14_224": 1_399_086_528,
 }
 
-#: every timm family that imports exactly (one model each; docs/import.md lists the others
-#: and why they do not import)
-TIMM_EXACT = [
-    "convmixer_768_32",
-    "convnext_atto",
-    "cs3darknet_focus_l",
-    "cspnext_l",
-    "densenet121",
-    "dla34",
-    "dpn48b",
-    "efficientnet_b0",
-    "fbnetv3_b",
-    "ghostnet_050",
-    "hardcorenas_a",
-    "hrnet_w18",
-    "inception_next_atto",
-    "lcnetv2_base",
-    "legacy_xception",
-    "regnetv_040",
-    "repghostnet_050",
-    "res2net50_14w_8s",
-    "resnetv2_18",
-    "rexnet_100",
-    "starnet_s1",
-    "xception41",
-    "fasternet_l",
-    "hgnet_base",
-    "legacy_senet154",
-    "rdnet_base",
-    "selecsls42",
-    "vgg11",
-    "nasnetalarge",
-    "pnasnet5large",
-    "inception_v3",
-    "inception_v4",
-    "inception_resnet_v2",
-    "vit_base_patch16_224",
-    "deit_base_patch16_224",
-    "vit_base_mci_224",
-]
+
+def timm_families() -> list[str]:
+    """One model per timm architecture family: the first model, alphabetically, of each
+    module of ``timm.models`` (benchmarks/survey_models.py surveys the same set)."""
+    timm = pytest.importorskip("timm")
+    seen: set[Any] = set()
+    names = []
+    for n in timm.list_models():
+        module = timm.models._registry._model_to_module.get(n)
+        if module not in seen:
+            seen.add(module)
+            names.append(n)
+    return names
+
+
+#: timm families that do not import, with the named error each one raises (a regex)
+TIMM_EXPECTED: dict[str, str] = {}
 
 
 def timm_builder(name: str) -> Callable[[], nn.Module]:
@@ -254,21 +248,22 @@ def test_timm_vit_sample(name: str) -> None:
 
 
 @pytest.mark.skipif(not EXTENDED, reason="extended set: ARCHCALC_REAL_MODELS=1")
-@pytest.mark.parametrize("name", TIMM_EXACT if EXTENDED else [])
+@pytest.mark.parametrize("name", timm_families() if EXTENDED else [])
 def test_timm_families(name: str) -> None:
-    big = ("inception_v3", "inception_v4", "inception_resnet_v2", "nasnetalarge", "pnasnet5large")
-    shape = (3, 299, 299) if name in big else (3, 64, 64)
-    if "vit" in name or name.startswith("deit"):
-        shape = (3, 224, 224)  # fixed image size
-    check_model(name, timm_builder(name), shape)
+    timm = pytest.importorskip("timm")
+    size = tuple(timm.models.get_pretrained_cfg(name).input_size)
+    check_model(name, timm_builder(name), (3, 64, 64), size, expected=TIMM_EXPECTED)
 
 
+@pytest.mark.skipif(not TIMM_EXPECTED, reason="every timm family imports")
 def test_timm_unsupported_is_named() -> None:
-    """A timm family that does not import names the op and where (its patch tokens and
-    attention import; DeiT III's LayerScale on tokens, ``x * gamma``, does not yet)."""
-    net = build(timm_builder("deit3_base_patch16_224"), meta=True)
+    """A timm family that does not import names the op, the module and the source line."""
+    name = min(TIMM_EXPECTED)
+    timm = pytest.importorskip("timm")
+    net = build(timm_builder(name), meta=True)
+    size = tuple(timm.models.get_pretrained_cfg(name).input_size)
     with pytest.raises(archcalc.UnsupportedError) as e:
-        from_torch(net, (3, 224, 224))
+        from_torch(net, size)
     msg = str(e.value)
-    assert "cannot map operator.mul (call 'mul', in module 'blocks.0.ls1'" in msg
-    assert "timm/layers/layer_scale.py:" in msg and "x * self.gamma" in msg
+    assert re.search(TIMM_EXPECTED[name], msg)
+    assert re.search(r"in module '[\w.]+' \(\w+\), at \S+/timm/\S+\.py:\d+: `", msg), msg
