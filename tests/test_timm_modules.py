@@ -267,14 +267,16 @@ def test_metaformer_norms_every_tool():
         ),
         (
             GroupNorm1NoBias(8),
-            GroupNorm(1, 8, 1e-6, True, False),
+            GroupNorm(1, 8, 1e-6, True, False, exact_type=False),
             (8, 5, 7),
-            # group_norm with a weight 5·numel; the subclass is no hooked type in either
+            # group_norm with a weight 5·numel; the subclass is no hooked type in either;
+            # torchinfo counts the module (its own forward calls F.group_norm)
             {"fvcore": 5 * numel, "ptflops": 0, "thop": 0, "torchinfo": 8 * N},
         ),
         (
             LayerNormNoBias(7),
-            LayerNorm(7, 1e-6, True, False),
+            # an nn.LayerNorm subclass: ptflops and thop (exact-type lookups) skip it
+            LayerNorm(7, 1e-6, True, False, exact_type=False),
             (40, 7),
             {"fvcore": 5 * N * 40 * 7, "ptflops": 0, "thop": 0, "torchinfo": 7 * N},
         ),
@@ -282,10 +284,12 @@ def test_metaformer_norms_every_tool():
     for module, kind, shape, hand in cases:
         net = nn.Sequential(module).eval()
         m, measured = _imported_then_counted(net, shape)
-        assert {k: measured[k] for k in hand} == hand, type(module).__name__
+        hand = {**hand, "flopcounter": 0}
+        assert measured == hand, type(module).__name__
         assert [n.layer for n in m.live_nodes()] == [kind]
         assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
-        assert archcalc.summary(m, batch=N, convention="fvcore").flops == hand["fvcore"]
+        assert _conventions(m) == hand
+        assert tool_totals(at.to_torch(m).eval(), _x(*shape)) == hand  # archcalc's build
 
 
 def test_torch_norms_without_bias_every_tool():
@@ -994,3 +998,31 @@ class _Call(nn.Module):
 def test_unsupported_cases_are_named(net, shape, message):
     with pytest.raises(archcalc.UnsupportedError, match=message):
         at.from_torch(net, shape)
+
+
+def test_channels_last_torch_layer_norm_is_hooked():
+    """torchvision's ConvNeXt block runs torch's own nn.LayerNorm on a channels-last map:
+    ptflops and thop hook it (timm's LayerNorm2d, a subclass, they do not)."""
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 8, 1)
+            self.norm = nn.LayerNorm(8, eps=1e-6)
+
+        def forward(self, x):
+            return self.norm(self.c(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    m, measured = _imported_then_counted(Block(), (4, 5, 7))
+    assert [n.layer for n in m.live_nodes()][-1] == LayerNorm2d(8, exact_type=True)
+    conv, numel = N * 8 * 4 * 35, N * 8 * 35
+    hand = {
+        "fvcore": conv + 5 * numel,  # layer_norm with a weight: 5 per element
+        "flopcounter": 2 * conv,
+        # hooks ÷ batch: conv MACs + bias; nn.LayerNorm: input numel (no 'affine': ×1)
+        "ptflops": (conv + N * 8 * 35 + numel) // N,
+        "thop": conv + 4 * numel,  # calculate_norm 2·numel, doubled for elementwise_affine
+        "torchinfo": (32 + 8) * N * 35 + 2 * 8 * N,
+    }
+    assert measured == hand and _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 5, 7)) == hand  # archcalc's build

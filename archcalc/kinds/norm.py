@@ -54,6 +54,41 @@ def _norm_flops(layer: Any, out: Shape) -> Num:
     return (6 + (1 if layer.affine else 0) + (1 if layer.bias else 0)) * prod(out)
 
 
+#: torch's own nn.LayerNorm (ptflops and thop look modules up by exact type: a subclass,
+#: such as timm's LayerNorm or LayerNormNoBias, is not hooked)
+_TORCH_LAYER_NORM = "torch.nn.modules.normalization.LayerNorm"
+_TORCH_GROUP_NORM = "torch.nn.modules.normalization.GroupNorm"
+
+
+def _exact_layer_norm(call: TorchCall) -> bool:
+    """Whether the call is torch's ``nn.LayerNorm`` module itself (not a subclass)."""
+    m = call.module
+    return m is not None and f"{type(m).__module__}.{type(m).__qualname__}" == _TORCH_LAYER_NORM
+
+
+def _ln_ptflops_hook(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    # bn_flops_counter_hook: input numel (nn.LayerNorm has no 'affine': no ×2)
+    return b * prod(ins[0]) if layer.exact_type else 0
+
+
+def _ln_thop(layer: Any, ins: Shapes, out: Shape, b: Any) -> Any:
+    # count_normalization: calculate_norm 2·numel, doubled for elementwise_affine
+    return (4 if layer.affine else 2) * b * prod(ins[0]) if layer.exact_type else 0
+
+
+_LN_PTFLOPS_DOC = (
+    "input numel when torch runs nn.LayerNorm itself (exact_type; ptflops "
+    "bn_flops_counter_hook: nn.LayerNorm has no 'affine' attribute, so no ×2); 0 for a "
+    "subclass (timm's LayerNorm/LayerNorm2d/LayerNormNoBias, torchvision's LayerNorm2d): "
+    "MODULES_MAPPING is looked up by exact type"
+)
+_LN_THOP_DOC = (
+    "4·numel, 2·numel without affine, when torch runs nn.LayerNorm itself (thop "
+    "count_normalization -> calculate_norm: 2·numel, doubled for elementwise_affine); 0 for a "
+    "subclass (register_hooks is looked up by exact type)"
+)
+
+
 def _affine_of(call: TorchCall) -> tuple[bool, bool]:
     """(weight, bias) present in a norm's torch call: the module's attributes, or the
     ``weight``/``bias`` arguments of ``F.layer_norm``/``F.group_norm``/``F.rms_norm``
@@ -265,11 +300,16 @@ class LayerNorm2d(NoMatmul, Layer):
     ``LayerNorm2dNoBias``); 0 without ``affine``. FLOPs per element: mean (1), centre (1),
     square (1), variance sum (1), normalise (2), scale (1, with ``affine``), shift (1, with
     ``bias``).
+
+    ``exact_type``: torch runs ``nn.LayerNorm`` itself on the channels-last map
+    (torchvision's ConvNeXt blocks), which ptflops and thop hook; a subclass (timm's and
+    torchvision's ``LayerNorm2d``, timm's ``LayerNorm``) they do not.
     """
 
     num_channels: Any
     affine: bool = True
     bias: bool = True
+    exact_type: bool = False
 
     head_role: ClassVar[str | None] = "keep"
 
@@ -280,9 +320,11 @@ class LayerNorm2d(NoMatmul, Layer):
         lambda s, i, o, b: (5 if s.affine else 4) * b * prod(o),
         short="5N·out; 4N·out without affine",
     )
-    count_ptflops_hook = ptflops_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
+    count_ptflops_hook = counts(
+        _LN_PTFLOPS_DOC, _ln_ptflops_hook, short="N·in for nn.LayerNorm itself, else 0"
+    )
     count_ptflops_functional = ptflops_no_patch("F.layer_norm")
-    count_thop = thop_no_hook("archcalc.torch's LayerNorm2d (an nn.LayerNorm subclass)")
+    count_thop = counts(_LN_THOP_DOC, _ln_thop, short="4N·in for nn.LayerNorm itself, else 0")
     count_torchinfo = counts(
         "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
     )
@@ -339,16 +381,16 @@ class LayerNorm2d(NoMatmul, Layer):
             )
         x, layout = call.inputs[0], call.layouts[0]
         if layout == "nhwc" or (layout == "std" and len(x) == 1):
-            return cls(normalized[0], affine, bias)
+            return cls(normalized[0], affine, bias, _exact_layer_norm(call))
         raise UnsupportedError(
             f"LayerNorm over the last axis of a tensor of per-sample shape {x}: archcalc "
             f"normalises over the channels of a channels-last map or of a vector"
         )
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.LayerNorm2d(
-            self.num_channels, eps=1e-6, elementwise_affine=self.affine, bias=self.bias
-        )
+        s = self
+        cls = tb.ChannelsLastLayerNorm if s.exact_type else tb.LayerNorm2d
+        return cls(s.num_channels, eps=1e-6, elementwise_affine=s.affine, bias=s.bias)
 
 
 @register
@@ -371,6 +413,9 @@ class LayerNorm(NoMatmul, Layer):
     eps: float = 1e-5
     affine: bool = True
     bias: bool = True
+    #: torch runs nn.LayerNorm itself (hooked by ptflops and thop), not a subclass (timm's
+    #: LayerNorm, LayerNormNoBias: not hooked, their lookups being by exact type)
+    exact_type: bool = True
 
     head_role: ClassVar[str | None] = "keep"
 
@@ -380,17 +425,11 @@ class LayerNorm(NoMatmul, Layer):
         short="5N·out; 4N·out without affine",
     )
     count_ptflops_hook = counts(
-        "input numel (ptflops bn_flops_counter_hook: nn.LayerNorm has no 'affine' "
-        "attribute, so the ×2 is not applied)",
-        lambda s, i, o, b: b * prod(i[0]),
-        short="N·in",
+        _LN_PTFLOPS_DOC, _ln_ptflops_hook, short="N·in for nn.LayerNorm itself, else 0"
     )
     count_ptflops_functional = ptflops_no_patch("F.layer_norm")
     count_thop = counts(
-        "4·numel, 2·numel without affine (thop count_normalization -> calculate_norm: "
-        "2·numel, doubled for elementwise_affine)",
-        lambda s, i, o, b: (4 if s.affine else 2) * b * prod(i[0]),
-        short="4N·in; 2N·in without affine",
+        _LN_THOP_DOC, _ln_thop, short="4N·in (2N·in without affine) for nn.LayerNorm, else 0"
     )
     count_torchinfo = counts(
         "(weight + bias numel)·N (torchinfo calculate_macs)", params_per_sample, short="N·params"
@@ -448,12 +487,13 @@ class LayerNorm(NoMatmul, Layer):
                 f"archcalc's LayerNorm normalises the last axis of a batch-first tensor "
                 f"(N, ..., C)"
             )
-        return cls(int(normalized[0]), eps, affine, bias)
+        exact = m is None or _exact_layer_norm(call)
+        return cls(int(normalized[0]), eps, affine, bias, exact)
 
     def to_torch(self, tb: Any) -> Any:
-        return tb.nn.LayerNorm(
-            self.normalized_shape, eps=self.eps, elementwise_affine=self.affine, bias=self.bias
-        )
+        s = self
+        cls = tb.nn.LayerNorm if s.exact_type else tb.LayerNormSubclass
+        return cls(s.normalized_shape, eps=s.eps, elementwise_affine=s.affine, bias=s.bias)
 
 
 @register
@@ -478,6 +518,9 @@ class GroupNorm(NoMatmul, Layer):
     eps: float = 1e-5
     affine: bool = True
     bias: bool = True
+    #: torch runs nn.GroupNorm itself (ptflops hooks it), not a subclass (timm's GroupNorm,
+    #: GroupNorm1, GroupNorm1NoBias: ptflops looks modules up by exact type)
+    exact_type: bool = True
 
     count_fvcore = counts(
         "5·numel with affine, 4·numel without (fvcore norm_flop_counter(2) on aten::group_norm)",
@@ -485,10 +528,10 @@ class GroupNorm(NoMatmul, Layer):
         short="5N·out; 4N·out without affine",
     )
     count_ptflops_hook = counts(
-        "input numel, ×2 when affine (ptflops bn_flops_counter_hook: nn.GroupNorm is in "
-        "MODULES_MAPPING)",
-        lambda s, i, o, b: (2 if s.affine else 1) * b * prod(i[0]),
-        short="2N·in; N·in without affine",
+        "input numel, ×2 when affine, when torch runs nn.GroupNorm itself (ptflops "
+        "bn_flops_counter_hook; MODULES_MAPPING is looked up by exact type: 0 for a subclass)",
+        lambda s, i, o, b: (2 if s.affine else 1) * b * prod(i[0]) if s.exact_type else 0,
+        short="2N·in (N·in without affine) for nn.GroupNorm itself, else 0",
     )
     count_ptflops_functional = ptflops_no_patch("F.group_norm")
     count_thop = thop_no_hook("nn.GroupNorm")
@@ -499,7 +542,9 @@ class GroupNorm(NoMatmul, Layer):
     )
     ptflops_hooked: ClassVar[bool] = True
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.GroupNorm",)
+    #: timm's GroupNorm and GroupNorm1 (its metaformer GroupNorm1NoBias) run F.group_norm in
+    #: a forward of their own: one leaf each, as torchinfo counts them
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.GroupNorm", "GroupNorm", "GroupNorm1")
     torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.group_norm",)
     #: the statistics mix every position of a group: not an identity in the RF probe
     probe_identity: ClassVar[bool] = False
@@ -547,16 +592,17 @@ class GroupNorm(NoMatmul, Layer):
         m = call.module
         affine, bias = _affine_of(call)
         if m is not None:
-            return cls(int(m.num_groups), int(m.num_channels), float(m.eps), affine, bias)
+            g, c, eps = int(m.num_groups), int(m.num_channels), float(m.eps)
+            exact = f"{type(m).__module__}.{type(m).__qualname__}" == _TORCH_GROUP_NORM
+            return cls(g, c, eps, affine, bias, exact)
         groups = call.arg(1, "num_groups")
         eps = float(call.arg(4, "eps", 1e-5))
         return cls(int(groups), call.inputs[0][0], eps, affine, bias)
 
     def to_torch(self, tb: Any) -> Any:
         s = self
-        return tb.nn.GroupNorm(
-            s.num_groups, s.num_channels, eps=s.eps, affine=s.affine, bias=s.bias
-        )
+        cls = tb.nn.GroupNorm if s.exact_type else tb.GroupNormSubclass
+        return cls(s.num_groups, s.num_channels, eps=s.eps, affine=s.affine, bias=s.bias)
 
 
 class _RmsRules(NoMatmul):

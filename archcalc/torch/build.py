@@ -62,7 +62,16 @@ from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
 from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
 from .tensor_ops import ConstantSource, ParamSource, PerRowModule, SharedModule, TensorOp
-from .timm_layers import Folded, Interpolate, rms_norm2d, std_conv2d, timm_layer
+from .timm_layers import (
+    ChannelsLastLayerNorm,
+    Folded,
+    GroupNormSubclass,
+    Interpolate,
+    LayerNormSubclass,
+    rms_norm2d,
+    std_conv2d,
+    timm_layer,
+)
 from .tokens import (
     ClassToken,
     PositionEmbedding,
@@ -105,6 +114,9 @@ __all__ = [
     "Folded",
     "Interpolate",
     "timm_layer",
+    "LayerNormSubclass",
+    "ChannelsLastLayerNorm",
+    "GroupNormSubclass",
     # archcalc/torch/tensor_ops.py (the kinds of kinds/tensor.py)
     "TensorOp",
     "ParamSource",

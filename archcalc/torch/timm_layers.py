@@ -13,7 +13,17 @@ from torch import Tensor, nn
 
 from .._errors import MissingDependencyError
 
-__all__ = ["std_conv2d", "SamePadConv2d", "rms_norm2d", "Folded", "Interpolate", "timm_layer"]
+__all__ = [
+    "std_conv2d",
+    "SamePadConv2d",
+    "rms_norm2d",
+    "Folded",
+    "Interpolate",
+    "timm_layer",
+    "LayerNormSubclass",
+    "ChannelsLastLayerNorm",
+    "GroupNormSubclass",
+]
 
 
 def _timm_layers(module: str, needed_for: str) -> Any:
@@ -102,3 +112,28 @@ class Interpolate(nn.Module):
         return F.interpolate(
             x, self.size, self.scale_factor, mode=self.mode, align_corners=self.align_corners
         )
+
+
+class LayerNormSubclass(nn.LayerNorm):
+    """``nn.LayerNorm`` under another type, as timm's ``LayerNorm`` / ``LayerNormNoBias``
+    are: ptflops and thop, which look modules up by exact type, do not hook it."""
+
+
+class ChannelsLastLayerNorm(nn.Module):
+    """torch's own ``nn.LayerNorm`` over the channels of an ``(N, C, H, W)`` map (permuted
+    channels-last and back, as torchvision's ConvNeXt blocks run it) or of ``(N, C)``: the
+    counting tools hook the inner ``nn.LayerNorm``."""
+
+    def __init__(self, channels: int, **kwargs: Any) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, **kwargs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 2:
+            return self.norm(x)
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class GroupNormSubclass(nn.GroupNorm):
+    """``nn.GroupNorm`` under another type, as timm's ``GroupNorm`` / ``GroupNorm1`` are:
+    ptflops, which looks modules up by exact type, does not hook it."""
