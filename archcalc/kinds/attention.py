@@ -152,10 +152,10 @@ class MultiheadAttention(MatmulCounts, Layer):
         s = ins[0]
         if len(s) < 2:
             raise ShapeError(f"MultiheadAttention needs tokens (..., L, E), got shape {_fmt(s)}")
-        if _eq_known_false(s[1], self.embed_dim):
+        if _eq_known_false(s[-1], self.embed_dim):
             raise ShapeError(
                 f"MultiheadAttention.embed_dim = {self.embed_dim} but the tokens have "
-                f"{s[1]} channels"
+                f"{s[-1]} channels"
             )
         return s
 
@@ -330,8 +330,8 @@ class TimmAttention(MatmulCounts, Layer):
         s = ins[0]
         if len(s) < 2:
             raise ShapeError(f"TimmAttention needs tokens (..., L, E), got shape {_fmt(s)}")
-        if _eq_known_false(s[1], self.dim):
-            raise ShapeError(f"TimmAttention.dim = {self.dim} but the tokens have {s[1]} channels")
+        if _eq_known_false(s[-1], self.dim):
+            raise ShapeError(f"TimmAttention.dim = {self.dim} but the tokens have {s[-1]} channels")
         return s
 
     def params(self, ins: Shapes) -> Num:

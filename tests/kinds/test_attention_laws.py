@@ -78,8 +78,9 @@ def test_multihead_attention_saved() -> None:
 
 def test_multihead_attention_shape_errors() -> None:
     a = MultiheadAttention(E, H)
-    with pytest.raises(ShapeError, match=r"needs tokens \(L, E\), got shape 5x6x1"):
-        a.out_shape(((5, 6, 1),))
+    # a single vector is no token sequence (the (..., ) fold of sequences came later)
+    with pytest.raises(ShapeError, match=r"needs tokens \((\.\.\., )?L, E\), got shape 5$"):
+        a.out_shape(((5,),))
     with pytest.raises(ShapeError, match="embed_dim = 6 but the tokens have 7 channels"):
         a.out_shape(((5, 7),))
 
@@ -123,8 +124,9 @@ def test_timm_attention_saved() -> None:
 
 def test_timm_attention_shape_errors() -> None:
     a = TimmAttention(E, H)
-    with pytest.raises(ShapeError, match=r"needs tokens \(L, E\), got shape 5x6x1"):
-        a.out_shape(((5, 6, 1),))
+    # a single vector is no token sequence (the (..., ) fold of sequences came later)
+    with pytest.raises(ShapeError, match=r"needs tokens \((\.\.\., )?L, E\), got shape 5$"):
+        a.out_shape(((5,),))
     with pytest.raises(ShapeError, match="dim = 6 but the tokens have 7 channels"):
         a.out_shape(((5, 7),))
 
