@@ -1014,3 +1014,12 @@ def test_patched_product_with_a_parameter_is_an_explicit_ptflops_gap():
         _ours(imported)
     shapes = infer_shapes(imported)
     assert sum(count(imported, shapes, N, "fvcore").values()) == 0  # the others still count
+
+
+def test_linalg_norm_imports_as_the_two_norm():
+    net = _Fn(lambda s, x: x / torch.linalg.norm(x, dim=-1, keepdim=True))
+    imported = at.from_torch(net, (L, 12))
+    assert [n.layer for n in imported.live_nodes()] == [Reduce("norm", (-1,), True), Div()]
+    assert tool_totals(net, torch.randn(N, L, 12)) == ZERO == _ours(imported)
+    with pytest.raises(archcalc.UnsupportedError, match="1-norm"):
+        at.from_torch(_Fn(lambda s, x: torch.linalg.norm(x, ord=1, dim=-1)), (L, 12))

@@ -687,6 +687,7 @@ class Reduce(Parameterless, Layer):
         "Tensor.norm",
         "torch.norm",
         "torch.linalg.vector_norm",
+        "torch.linalg.norm",
         "Tensor.max",
         "torch.max",
         "Tensor.min",
@@ -707,7 +708,9 @@ class Reduce(Parameterless, Layer):
             p = call.arg(
                 1, "ord" if name == "vector_norm" else "p", 2 if name == "vector_norm" else "fro"
             )
-            if p not in (2, 2.0, "fro"):
+            if call.op.endswith("linalg.norm") and "ord" in call.kwargs:
+                p = call.kwargs["ord"]
+            if p not in (2, 2.0, "fro", None):  # (linalg.norm's None: the 2-norm of the values)
                 raise UnsupportedError(f"a {p!r}-norm; archcalc's Reduce takes the 2-norm")
             if call.arg(4, "dtype") is not None:
                 raise UnsupportedError("a norm with a dtype")
