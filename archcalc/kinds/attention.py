@@ -306,9 +306,10 @@ class TimmAttention(MatmulCounts, Layer):
     )
     count_torchinfo = counts(
         "the leaves qkv and proj: (weight + bias numel) × batch each (torchinfo "
-        "LayerInfo.calculate_macs for a Linear: × output_size[0] only)",
-        lambda s, i, o, b: b * s.params(i),
-        short="N·params",
+        "LayerInfo.calculate_macs for a Linear: × output_size[0] only, N·k for k sequences "
+        "folded into the batch)",
+        lambda s, i, o, b: b * _groups(i) * s.params(i),
+        short="N·params (× sequences)",
     )
     ptflops_hooked: ClassVar[bool] = True
 
