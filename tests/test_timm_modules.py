@@ -1026,3 +1026,126 @@ def test_channels_last_torch_layer_norm_is_hooked():
     }
     assert measured == hand and _conventions(m) == hand
     assert tool_totals(at.to_torch(m).eval(), _x(4, 5, 7)) == hand  # archcalc's build
+
+
+# ---------------------------------------------------------------- 1-D pooling (Next-ViT)
+
+
+def test_pool1d_by_hand():
+    from archcalc.kinds import AvgPool1d, MaxPool1d
+
+    a = AvgPool1d(3, 2, padding=1, ceil_mode=True)
+    ins = ((4, 11),)
+    # span 11 + 2·1 − 3 = 10; ceil(10 / 2) + 1 = 6, and the last window starts at 5·2 = 10
+    # < 11 + 1 (inside the input or the left padding): kept, L_out = 6
+    assert a.out_shape(ins) == (4, 6)
+    assert a.flops(ins, (4, 6)) == 4 * 6 * 3  # k per output: k − 1 adds, one divide
+    assert a.params(ins) == 0 and a.buffers(ins) == 0
+    assert a.geometry(ins, (4, 6)) == ((3, 2, -1),)  # one axis, unit 0 one step into the pad
+    assert a.saved(ins, (4, 6), N) == ("in0",)
+    assert AvgPool1d(4).stride == 4  # the stride defaults to the kernel, as in torch
+    m = MaxPool1d(3, 2, padding=1, dilation=2)
+    # extent 2·(3 − 1) + 1 = 5: floor((11 + 2 − 5) / 2) + 1 = 5 outputs
+    assert m.out_shape(ins) == (4, 5)
+    assert m.flops(ins, (4, 5)) == 4 * 5 * (3 - 1)  # k − 1 comparisons per output
+    assert m.geometry(ins, (4, 5)) == ((5, 2, -1),)
+    assert m.saved(ins, (4, 5), N) == ("in0", Extra(N * 4 * 5, 8, "argmax indices"))
+    with pytest.raises(SpecError, match=r"AvgPool1d.padding = 2: must be at most half"):
+        AvgPool1d(3, padding=2)
+    with pytest.raises(archcalc.ShapeError, match=r"MaxPool1d needs a \(C, L\) sequence"):
+        MaxPool1d(2).out_shape(((4, 9, 11),))
+
+
+@pytest.mark.parametrize("which", ["avg", "max"])
+def test_pool1d_every_tool(which):
+    from archcalc.kinds import AvgPool1d, MaxPool1d
+
+    if which == "avg":
+        net = nn.Sequential(nn.AvgPool1d(3, 2, 1, ceil_mode=True)).eval()
+        layer, out_numel = AvgPool1d(3, 2, 1, ceil_mode=True), N * 4 * 6
+    else:
+        net = nn.Sequential(nn.MaxPool1d(3, 2, 1, dilation=2)).eval()
+        layer, out_numel = MaxPool1d(3, 2, 1, dilation=2), N * 4 * 5
+    numel = N * 4 * 11
+    hand = {
+        "fvcore": 0,  # aten::avg_pool1d / aten::max_pool1d have no fvcore handle
+        "flopcounter": 0,  # no mm/conv op
+        # pool_flops_counter_hook's input numel (÷ batch) + the patched F.*_pool1d it calls
+        "ptflops": numel // N + numel,
+        # count_avgpool: output numel; nn.MaxPool1d is zero_ops
+        "thop": out_numel if which == "avg" else 0,
+        "torchinfo": 0,  # no parameters
+    }
+    m, measured = _imported_then_counted(net, (4, 11))
+    assert [n.layer for n in m.live_nodes()] == [layer]
+    assert measured == hand and _conventions(m) == hand
+    assert tool_totals(at.to_torch(m).eval(), _x(4, 11)) == hand  # archcalc's build
+
+
+def test_pool1d_functions_on_transposed_tokens():
+    from archcalc.kinds import AvgPool1d, MaxPool1d
+
+    class Reduce(nn.Module):  # Next-ViT's E-MHSA: tokens (N, L, C) pooled along L
+        def forward(self, x):
+            y = nn.functional.avg_pool1d(x.transpose(1, 2), 4)
+            return nn.functional.max_pool1d(y, 2, 1, 1)
+
+    m, measured = _imported_then_counted(Reduce(), (16, 6))
+    layers = [n.layer for n in m.live_nodes()]
+    assert layers[-2:] == [AvgPool1d(4, 4), MaxPool1d(2, 1, 1)]
+    # L: 16 → 16 / 4 = 4 → (4 + 2 − 2) / 1 + 1 = 5; every tool but ptflops counts 0
+    assert archcalc.summary(m).output_shape == (6, 5)
+    # ptflops patches F.avg_pool1d and F.max_pool1d: their input numels, not divided
+    ptflops = N * 6 * 16 + N * 6 * 4
+    hand = {"fvcore": 0, "flopcounter": 0, "ptflops": ptflops, "thop": 0, "torchinfo": 0}
+    assert measured == hand and _conventions(m) == hand
+    # the indices are a second output: named, not counted
+    with pytest.raises(archcalc.UnsupportedError, match="nn.MaxPool1d .*several tensors"):
+        at.from_torch(nn.Sequential(nn.MaxPool1d(2, return_indices=True)), (4, 8))
+
+
+def test_pool1d_saved_and_receptive_field():
+    from archcalc.engine.receptive import receptive_fields
+    from archcalc.engine.shapes import infer_shapes
+    from archcalc.kinds import AvgPool1d, MaxPool1d
+
+    b = Builder("seq", (4, 11))
+    b.add("c", Conv1d(4, 6, 3, padding=1))
+    b.add("a", AvgPool1d(3, 2, 1))
+    b.add("m", MaxPool1d(3, 1, 1))
+    m = b.build()
+    got = at.measure(m, batch=N)
+    # conv: its input N·4·11; avg pool (L 11 → 6): its input N·6·11; max pool (6 → 6): its
+    # input N·6·6 (float32) and the int64 index of each maximum N·6·6
+    hand = 4 * (N * 4 * 11 + N * 6 * 11 + N * 6 * 6) + 8 * N * 6 * 6
+    assert got["saved_bytes"] == hand
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand
+    # unit u of the max pool reads avg units u − 1 .. u + 1, which read inputs
+    # 2(u − 1) − 1 .. 2(u + 1) + 1 of the conv's map (which reads one more on each side)
+    rf = receptive_fields(m, infer_shapes(m))[m.output]
+    assert rf.size == (9,) and rf.stride == (2,) and rf.offset == (-4,)
+    net = at.build.probe_module(m).eval()
+    for u in range(6):
+        x = torch.ones(1, 4, 11, dtype=torch.float64, requires_grad=True)
+        net(x)[0, 0, u].backward()
+        hit = x.grad[0].abs().sum(0).nonzero().flatten().tolist()
+        assert (hit[0], hit[-1]) == (max(2 * u - 4, 0), min(2 * u + 4, 10)), u
+
+
+def test_nextvit_imports_exactly():
+    """nextvit_small made shallow (one E-MHSA block in stages 1 and 2, each reducing its
+    keys and values with nn.AvgPool1d) at 64×64: params = numel, fvcore's total."""
+    timm = pytest.importorskip("timm")
+    import fvcore.nn as fv
+
+    from archcalc.kinds import AvgPool1d
+
+    torch.manual_seed(0)
+    net = timm.create_model("nextvit_small", pretrained=False, depths=(1, 1, 5, 1)).eval()
+    m = at.from_torch(net, (3, 64, 64))
+    assert sum(isinstance(n.layer, AvgPool1d) for n in m.live_nodes()) == 2
+    assert archcalc.summary(m).params == sum(p.numel() for p in net.parameters())
+    a = fv.FlopCountAnalysis(net, (torch.randn(1, 3, 64, 64),))
+    a.unsupported_ops_warnings(False)
+    a.uncalled_modules_warnings(False)
+    assert archcalc.summary(m, batch=1, convention="fvcore").flops == a.total()

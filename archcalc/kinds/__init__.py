@@ -42,9 +42,11 @@ from .pad import Pad
 from .pool import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
+    AvgPool1d,
     AvgPool2d,
     BlurPool2d,
     GlobalAvgPool,
+    MaxPool1d,
     MaxPool2d,
 )
 from .regularize import Dropout, LayerScale, StochasticDepth
@@ -153,6 +155,8 @@ __all__ = [
     "Fold",
     "Resize",
     "BlurPool2d",
+    "AvgPool1d",
+    "MaxPool1d",
     "Conv2dSame",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",

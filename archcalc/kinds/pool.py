@@ -641,3 +641,239 @@ class GlobalAvgPool(Parameterless, Layer):
 
     def to_torch(self, tb: Any) -> Any:
         return tb.GlobalAvgPool(self.op)
+
+
+# ---------------------------------------------------------------- 1-D pooling (C, L)
+
+
+def _one_size(v: Any, what: str) -> Any:
+    """An int read from a 1-D pool's size argument (``3``, ``(3,)``, ``[3]``)."""
+    v = v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise UnsupportedError(f"1-D pooling {what} = {v!r} is not an integer")
+    return v
+
+
+def _need_seq(call: TorchCall, kind: str) -> None:
+    x = call.inputs[0] if call.inputs else ()
+    if not call.inputs or call.layouts[0] != "std" or len(x) != 2:
+        raise UnsupportedError(f"{kind} needs an (N, C, L) tensor, got per-sample shape {tuple(x)}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool1d(Parameterless, Layer):
+    """A pooling window sliding over the last axis of a ``(C, L)`` tensor (torch's
+    ``(N, C, L)``); the receptive field has one axis, as for :class:`~.conv.Conv1d` (a field
+    on a map flattened to a sequence is a reported gap of the receptive-field engine)."""
+
+    kernel_size: Any = 2
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+
+    count_ptflops_hook = counts(
+        "input numel (ptflops pool_flops_counter_hook: nn.AvgPool1d / nn.MaxPool1d are in "
+        "MODULES_MAPPING)",
+        lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
+    )
+    ptflops_hooked: ClassVar[bool] = True
+    thop_hooked: ClassVar[bool] = True
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shapes]:
+        return cls(3, 2, padding=1, ceil_mode=True), ((4, 11),)
+
+    def _dil(self) -> Any:
+        return 1
+
+    def _validate(self) -> None:
+        k = self.kind
+        if self.stride is None:
+            _set(self, "stride", self.kernel_size)
+        _check_int(k, "kernel_size", self.kernel_size, 1)
+        _check_int(k, "stride", self.stride, 1)
+        _check_int(k, "padding", self.padding, 0)
+        p, kk = self.padding, self.kernel_size
+        if not any(is_symbolic(v) for v in (p, kk)) and 2 * p > kk:
+            raise SpecError(
+                f"{k}.padding = {p}: must be at most half the kernel size {kk} "
+                f"(padding <= {kk // 2}), as torch requires"
+            )
+
+    def out_shape(self, ins: Shapes) -> Shape:
+        s = ins[0]
+        if len(s) != 2:
+            raise ShapeError(
+                f"{self.kind} needs a (C, L) sequence (torch's (N, C, L)), got shape "
+                f"{'x'.join(map(str, s))}"
+            )
+        c, n = s
+        p = self.padding
+        k, st, d = self.kernel_size, self.stride, self._dil()
+        return (c, _window_out(self.kind, "length", n, k, st, p, p, d, self.ceil_mode))
+
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        # one axis (L): the window's extent, the stride, unit 0 starting `padding` early
+        return ((self._dil() * (self.kernel_size - 1) + 1, self.stride, -self.padding),)
+
+    def taps(self) -> Pair:
+        return (self._dil(), self._dil())
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class AvgPool1d(_Pool1d):
+    """Average pooling over the last axis of a ``(C, L)`` tensor, as ``torch.nn.AvgPool1d``
+    (Next-ViT's spatial reduction of the keys and values: ``sr(x.transpose(1, 2))``).
+
+    FLOPs: ``k`` per output (k − 1 adds and one divide, the nominal window). Training keeps
+    the input. ``count_include_pad=False`` divides by the unpadded window size: the same
+    shapes, costs and field.
+
+    >>> AvgPool1d(4).out_shape(((96, 196),))
+    (96, 49)
+    """
+
+    count_include_pad: bool = True
+
+    count_fvcore = fvcore_unhandled("avg_pool1d")
+    count_ptflops_functional = counts(
+        "input numel again: nn.AvgPool1d calls the patched F.avg_pool1d (ptflops "
+        "_numel_functional_flops_hook)",
+        lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
+    )
+    count_thop = counts(
+        "output numel (thop count_avgpool -> calculate_avgpool)",
+        lambda s, i, o, b: b * numel(o),
+        short="N·out",
+    )
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out) * self.kernel_size
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0",)
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.AvgPool1d",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.avg_pool1d",
+        "torch.avg_pool1d",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        _need_seq(call, "AvgPool1d")
+        m = call.module
+        if m is not None:
+            k, s, p, ceil, inc = (
+                m.kernel_size,
+                m.stride,
+                m.padding,
+                m.ceil_mode,
+                m.count_include_pad,
+            )
+        else:
+            k = call.arg(1, "kernel_size")
+            s = call.arg(2, "stride") or k
+            p, ceil = call.arg(3, "padding", 0), call.arg(4, "ceil_mode", False)
+            inc = call.arg(5, "count_include_pad", True)
+        p = _one_size(p, "padding")
+        return cls(
+            _one_size(k, "kernel_size"),
+            _one_size(s, "stride"),
+            p,
+            ceil_mode=bool(ceil),
+            count_include_pad=bool(inc) or p == 0,
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.AvgPool1d(
+            s.kernel_size,
+            s.stride,
+            s.padding,
+            ceil_mode=s.ceil_mode,
+            count_include_pad=s.count_include_pad,
+        )
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class MaxPool1d(_Pool1d):
+    """Max pooling over the last axis of a ``(C, L)`` tensor, as ``torch.nn.MaxPool1d``.
+
+    FLOPs: ``k − 1`` comparisons per output (the nominal window). Training keeps the input
+    and the int64 index of every maximum.
+
+    >>> MaxPool1d(3, 2, padding=1).out_shape(((8, 10),))
+    (8, 5)
+    """
+
+    dilation: Any = 1
+
+    count_fvcore = fvcore_unhandled("max_pool1d")
+    count_ptflops_functional = counts(
+        "input numel again: nn.MaxPool1d calls the patched F.max_pool1d (ptflops "
+        "_numel_functional_flops_hook)",
+        lambda s, i, o, b: b * numel(i[0]),
+        short="N·in",
+    )
+    count_thop = counts_zero("nn.MaxPool1d is in thop's register_hooks as zero_ops")
+
+    def __post_init__(self) -> None:
+        _check_int(self.kind, "dilation", self.dilation, 1)
+        self._validate()
+
+    def _dil(self) -> Any:
+        return self.dilation
+
+    def flops(self, ins: Shapes, out: Shape) -> Num:
+        return prod(out) * (self.kernel_size - 1)
+
+    def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        return ("in0", Extra(batch * prod(out), 8, "argmax indices"))
+
+    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.MaxPool1d",)
+    torch_functions: ClassVar[tuple[str, ...]] = (
+        "torch.nn.functional.max_pool1d",
+        "torch.max_pool1d",
+    )
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> Any:
+        _need_seq(call, "MaxPool1d")
+        m = call.module
+        if m is not None:
+            k, s, p, d = m.kernel_size, m.stride, m.padding, m.dilation
+            ceil, ri = m.ceil_mode, m.return_indices
+        else:
+            k = call.arg(1, "kernel_size")
+            s = call.arg(2, "stride") or k
+            p, d = call.arg(3, "padding", 0), call.arg(4, "dilation", 1)
+            ceil, ri = call.arg(5, "ceil_mode", False), call.arg(6, "return_indices", False)
+        if ri:
+            raise UnsupportedError("max pooling with return_indices")
+        return cls(
+            _one_size(k, "kernel_size"),
+            _one_size(s, "stride"),
+            _one_size(p, "padding"),
+            ceil_mode=bool(ceil),
+            dilation=_one_size(d, "dilation"),
+        )
+
+    def to_torch(self, tb: Any) -> Any:
+        s = self
+        return tb.nn.MaxPool1d(
+            s.kernel_size, s.stride, s.padding, dilation=s.dilation, ceil_mode=s.ceil_mode
+        )
+
+    def to_torch_probe(self, tb: Any) -> Any:
+        # the windows summed (linear, positive): every input of a window reaches its unit
+        if self.dilation != 1:
+            raise UnsupportedError("the receptive-field probe of a dilated MaxPool1d")
+        return tb.nn.AvgPool1d(self.kernel_size, self.stride, self.padding, self.ceil_mode)
