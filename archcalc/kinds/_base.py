@@ -409,6 +409,18 @@ class Layer(KindRules):
 # ---------------------------------------------------------------- from plain data
 
 
+def _kind_list(limit: int = 600) -> str:
+    """The registered kinds' names, cut to about ``limit`` characters (a message stays short
+    however many kinds there are)."""
+    names = sorted(LAYER_KINDS)
+    text = ", ".join(names)
+    if len(text) <= limit:
+        return text
+    shown = text[:limit].rsplit(", ", 1)[0]
+    rest = len(names) - shown.count(", ") - 1
+    return f"{shown}, and {rest} more (archcalc.kinds.LAYER_KINDS)"
+
+
 def layer_from_dict(d: dict[str, Any]) -> Layer:
     """Build a layer from ``{"kind": "Conv2d", "in_channels": 3, ...}``.
 
@@ -423,7 +435,7 @@ def layer_from_dict(d: dict[str, Any]) -> Layer:
         raise SpecError(
             field="kind",
             value=kind,
-            reason=f"unknown layer kind; valid kinds: {', '.join(sorted(LAYER_KINDS))}",
+            reason=f"unknown layer kind; valid kinds: {_kind_list()}",
         )
     names = {f.name for f in dataclasses.fields(cls)}
     extra = [k for k in d if k not in names and k not in ("kind", "name", "inputs")]

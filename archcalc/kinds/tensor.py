@@ -177,7 +177,7 @@ class Permute(_View):
     (6, 4, 5)
     """
 
-    dims: tuple[Any, ...]
+    dims: Any
 
     alias: ClassVar[bool] = True
 
@@ -250,7 +250,7 @@ class Reshape(_View):
     (3, 4, 49)
     """
 
-    shape: tuple[Any, ...]
+    shape: Any
 
     alias: ClassVar[bool] = True
 
@@ -539,7 +539,7 @@ class Index(_View):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(1), ((3, 10), (4, 4))
+        return cls(1), ((4, 5, 6), (2, 5, 6))
 
     def out_shape(self, ins: Shapes) -> Shape:
         t, i = ins[0], ins[1]
@@ -645,7 +645,7 @@ class Stack(_View):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls(0), ((4, 5), (4, 5))
+        return cls(0), ((4, 5, 6), (4, 5, 6))
 
     def out_shape(self, ins: Shapes) -> Shape:
         first = ins[0]
@@ -685,7 +685,7 @@ class Expand(_View):
     (4, 3, 5)
     """
 
-    shape: tuple[Any, ...]
+    shape: Any
 
     alias: ClassVar[bool] = True
 
@@ -737,7 +737,7 @@ class Repeat(_View):
     (3, 49, 32)
     """
 
-    repeats: tuple[Any, ...]
+    repeats: Any
 
     count_fvcore = fvcore_unhandled("repeat / aten::repeat_interleave")
     count_ptflops_functional = ptflops_no_patch("Tensor.repeat / repeat_interleave")
@@ -806,8 +806,8 @@ class Roll(_View):
     (56, 56, 96)
     """
 
-    shifts: tuple[Any, ...]
-    dims: tuple[Any, ...]
+    shifts: Any
+    dims: Any
 
     count_fvcore = fvcore_ignored("roll")
     count_ptflops_functional = ptflops_no_patch("torch.roll")
@@ -859,9 +859,9 @@ class PadAxes(_View):
     (4, 197, 32)
     """
 
-    axes: tuple[Any, ...]
-    before: tuple[Any, ...]
-    after: tuple[Any, ...]
+    axes: Any
+    before: Any
+    after: Any
     value: float = 0.0
 
     count_fvcore = fvcore_ignored("constant_pad_nd")
@@ -935,10 +935,10 @@ class Assign(_View):
     (1, 197, 197)
     """
 
-    axes: tuple[Any, ...]
-    starts: tuple[Any, ...]
-    stops: tuple[Any, ...]
-    steps: tuple[Any, ...]
+    axes: Any
+    starts: Any
+    stops: Any
+    steps: Any
 
     arity: ClassVar[int | None] = None
 
@@ -955,7 +955,7 @@ class Assign(_View):
 
     @classmethod
     def example(cls) -> tuple[Layer, Shapes]:
-        return cls((1,), (1,), (5,), (1,)), ((3, 5), (3, 4))
+        return cls((0,), (1,), (3,), (1,)), ((4, 5, 6), (2, 5, 6))
 
     def out_shape(self, ins: Shapes) -> Shape:
         if len(ins) != 2:
@@ -1117,7 +1117,7 @@ class Shared(Layer):
     of a stage): ``inner``'s computation, whose parameters and buffers the call named
     ``first`` already counts (0 here: torch's ``numel`` counts them once). Every other
     figure, foreign counts included, is ``inner``'s (each tool counts each call).
-    ``to_torch`` runs a copy of ``inner`` whose parameters are not registered (not tied).
+    Built alone (``to_torch``), it holds a copy of ``inner``'s parameters (not tied).
 
     >>> from archcalc.kinds import Conv2d
     >>> Shared(Conv2d(8, 8, 3, padding=1, groups=8), "cpe").params(((8, 14, 14),))
@@ -1211,7 +1211,7 @@ class Param(_Source):
     768
     """
 
-    shape: tuple[Any, ...]
+    shape: Any
     trainable: bool = True
 
     count_torchinfo = counts_zero(
@@ -1256,7 +1256,7 @@ class Constant(_Source):
     0
     """
 
-    shape: tuple[Any, ...]
+    shape: Any
 
     def __post_init__(self) -> None:
         _ints(self.kind, "shape", self.shape, 1)

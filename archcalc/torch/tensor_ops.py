@@ -13,17 +13,15 @@ __all__ = ["TensorOp", "ParamSource", "ConstantSource", "PerRowModule", "SharedM
 
 
 class SharedModule(nn.Module):
-    """A later call of a module whose parameters another call owns: ``inner`` runs here but
-    is not registered (its parameters are not this module's: archcalc's ``Shared`` counts
-    none). In a build of a model alone its weights are a copy, not tied to the first call's,
-    and ``.to(device)`` does not move them."""
+    """A later call of a module whose parameters another call owns (archcalc's ``Shared``
+    counts none): ``inner`` runs here; built alone it holds a copy of them (not tied)."""
 
     def __init__(self, inner: nn.Module) -> None:
         super().__init__()
-        self.__dict__["inner"] = inner
+        self.inner = inner
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.__dict__["inner"](x)
+        return self.inner(x)
 
 
 class PerRowModule(nn.Module):
@@ -57,9 +55,10 @@ class TensorOp(nn.Module):
             return x[tuple(idx)]
         if op == "select":
             return x.select(a[0], a[1])
-        if op == "index":
+        if op == "index":  # the index tensor is the same for every sample (a constant)
             lead: list[Any] = [slice(None)] * a[0]
-            return x[(*lead, rest[0][0].long())]
+            at = rest[0][0].long().clamp(0, x.shape[a[0]] - 1)  # in range in any build
+            return x[(*lead, at)]
         if op == "cat":
             return torch.cat((x, *rest), dim=a[0])
         if op == "stack":
