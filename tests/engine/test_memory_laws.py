@@ -24,7 +24,7 @@ from archcalc import (
     symbol,
 )
 from archcalc.engine.graph import INPUT, Model
-from archcalc.engine.memory import MemoryWalk, memory_report, saved_for_backward
+from archcalc.engine.memory import MemoryWalk, SavedWalk, memory_report, saved_for_backward
 from archcalc.engine.shapes import infer_shapes
 from archcalc.engine.walk import walk
 
@@ -151,3 +151,18 @@ def test_a_product_keeps_the_operand_the_other_needs() -> None:
     b.add("m", Mul(), "c", "r")
     m = b.build()
     assert saved_for_backward(m, infer_shapes(m), 1, 4) == 16 + 16
+
+
+def test_saved_walk_visit_returns_the_bytes_it_adds() -> None:
+    # SavedWalk by hand, its defaults: the input needs no gradient. A ReLU on it records
+    # nothing (adds 0); a 1x1 conv 1 -> 2 records and keeps the ReLU's output (1·2·2 floats,
+    # 16 B); a second ReLU keeps its own output (2·2·2 floats, 32 B)
+    m = sequential("sw", [ReLU(), Conv2d(1, 2, 1), ReLU()], input_shape=(1, 2, 2))
+    shapes = infer_shapes(m)
+    sw = SavedWalk(1, 4, shapes[INPUT])
+    added = []
+    for i, n in enumerate(m.live_nodes()):
+        ins = tuple(shapes[s] for s in n.inputs)
+        added.append(sw.visit(n, m.live_slots()[i], ins, shapes[n.name], n.layer.params(ins)))
+    assert added == [0, 16, 32]
+    assert sw.total == 16 + 32
