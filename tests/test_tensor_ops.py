@@ -628,3 +628,26 @@ def test_every_foreign_tool_on_the_real_module(net: nn.Module, shape: tuple[int,
     model = from_torch(net, shape)
     ours = {c: archcalc.summary(model, batch=2, convention=c).flops for c in tools}
     assert ours == tools
+
+
+class ChannelsLastTokens(nn.Module):
+    """PVT v2's patch embedding: a channels-last map (N, H, W, C) reshaped to tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(3, 8, 4, stride=4)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x: Any) -> Any:
+        y = self.proj(x).permute(0, 2, 3, 1)  # (N, 4, 4, 8)
+        return self.fc(y.reshape(y.shape[0], -1, 8))
+
+
+def test_a_channels_last_map_read_as_tokens_keeps_its_field() -> None:
+    from archcalc.kinds import Tokens
+
+    model = from_torch(ChannelsLastTokens(), (3, 16, 16))
+    assert model.node("reshape").layer == Tokens()
+    s = imported(ChannelsLastTokens(), (3, 16, 16))
+    # token t is map position (t // 4, t mod 4): each sees the 4x4 patch of the stride-4 conv
+    assert s.rf is not None and s.rf.size == (4, 4) and s.rf.stride == (4, 4)

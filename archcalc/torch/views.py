@@ -160,6 +160,9 @@ def _reshape(self: Any, ev: Event, x: T, tshape: tuple[int, ...]) -> T:
     if x.layout == "nhwc":
         if tuple(tshape) == tuple(x.tshape):
             return x
+        c, h, w = x.shape
+        if tuple(tshape) == (BATCH, h * w, c):  # a channels-last map read as tokens
+            return add_node(self, ev, K.Tokens(), T(x.node, x.shape, "std", ()), "std", tshape)
         x = materialize(self, ev, x)
     if x.layout == "shuffle" and tuple(tshape) == tuple(torch_shape(x.shape, "std")):
         name = self.unique(self.node_name(ev))
