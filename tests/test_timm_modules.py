@@ -26,6 +26,7 @@ from archcalc.kinds import (
     GroupNorm,
     LayerNorm,
     LayerNorm2d,
+    Linear,
     layer_from_dict,
 )
 
@@ -1149,3 +1150,80 @@ def test_nextvit_imports_exactly():
     a.unsupported_ops_warnings(False)
     a.uncalled_modules_warnings(False)
     assert archcalc.summary(m, batch=1, convention="fvcore").flops == a.total()
+
+
+# ---------------------------------------------------------------- F.linear by a buffer (csatv2)
+
+
+def test_fixed_linear_by_hand():
+    lin = Linear(8, 6, bias=False, fixed=True)
+    ins = ((5, 8),)
+    assert lin.params(ins) == 0  # the weight is a buffer: no parameter
+    assert lin.buffers(ins) == 6 * 8
+    assert lin.macs(ins, (5, 6)) == 5 * 8 * 6  # every token: in·out multiply-accumulates
+    # no weight gradient: autograd keeps the weight (for the input's gradient), not the input
+    assert lin.saved(ins, (5, 6), N) == (Extra(6 * 8, None, "fixed weight", buffer=True),)
+    assert Linear(8, 6).params(ins) == 6 * 8 + 6 and Linear(8, 6).buffers(ins) == 0
+
+
+def test_fixed_linear_dct_every_tool_and_saved():
+    """csatv2's Dct1d: ``F.linear(x, self.weights)`` with a DCT matrix registered as a buffer."""
+    pytest.importorskip("timm")
+    from timm.models.csatv2 import Dct1d
+
+    net = nn.Sequential(nn.Linear(8, 8, bias=False), Dct1d(8)).eval()
+    buffers = sum(b.numel() for b in net.buffers())  # before thop adds its own
+    m, measured = _imported_then_counted(net, (5, 8))
+    assert [n.layer for n in m.live_nodes()] == [
+        Linear(8, 8, bias=False),
+        Linear(8, 8, False, fixed=True),
+    ]
+    s = archcalc.summary(m)
+    assert s.params == 64 and s.buffers == buffers == 8 * 8
+    macs = N * 5 * 8 * 8  # each of the two: N·5 tokens × 8·8
+    hand = {
+        "fvcore": 2 * macs,  # aten::linear twice (linear_flop_jit)
+        "flopcounter": 2 * 2 * macs,
+        "ptflops": macs // N,  # nn.Linear's hook ÷ batch; F.linear is not patched
+        "thop": 8 * N * 5 * 8,  # count_linear on nn.Linear only (Dct1d has no hook)
+        "torchinfo": 64 * N,  # nn.Linear's weight numel·N; Dct1d has no parameters
+    }
+    assert measured == hand and _conventions(m) == hand
+    built = at.to_torch(m).eval()  # archcalc's build: the fixed weight a buffer there too
+    assert sum(p.numel() for p in built.parameters()) == 64
+    assert sum(b.numel() for b in built.buffers()) == 64
+    built_totals = tool_totals(built, _x(5, 8))  # (its ChannelLinear is no hooked type)
+    assert {t: built_totals[t] for t in ("fvcore", "flopcounter")} == {
+        t: hand[t] for t in ("fvcore", "flopcounter")
+    }
+    got = at.measure(m, batch=N)
+    # nn.Linear: its input N·5·8; the fixed one: the 8·8 weight (float32)
+    hand_bytes = 4 * (N * 5 * 8 + 8 * 8)
+    assert got["saved_bytes"] == hand_bytes
+    assert archcalc.summary(m, batch=N).memory.saved_for_backward_bytes == hand_bytes
+    with pytest.raises(archcalc.UnsupportedError, match="a parameter and a buffer"):
+
+        class Mixed(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("w", torch.ones(4, 4))
+                self.b = nn.Parameter(torch.zeros(4))
+
+            def forward(self, x):
+                return nn.functional.linear(x, self.w, self.b)
+
+        at.from_torch(Mixed(), (3, 4))
+
+
+@pytest.mark.xfail(
+    reason="Dct2d reads its buffer in two F.linear calls: the second is counted again "
+    "(the importer's Constant path has no Linear taking its weight as an input)",
+    strict=True,
+)
+def test_fixed_linear_read_twice_counts_the_buffer_once():
+    pytest.importorskip("timm")
+    from timm.models.csatv2 import Dct2d
+
+    net = Dct2d(4).eval()
+    m = at.from_torch(net, (3, 4, 4))
+    assert archcalc.summary(m).buffers == sum(b.numel() for b in net.buffers())  # 16

@@ -36,7 +36,9 @@ class Linear(MatmulCounts, Layer):
     sequence ``(L, C)`` (channels last, as torch holds ``(N, L, C)``) it acts on the channels
     of every token (a transformer's projections and MLP); with ``channels_last`` it acts on
     the last axis of a tensor of any rank (``nn.Linear`` on ``(N, h, L, C)``: torch's own
-    rule), which for ranks 1 and 2 is the default already.
+    rule), which for ranks 1 and 2 is the default already. ``fixed``: the weight (and bias)
+    are buffers, a fixed transform called as ``F.linear(x, buffer)`` (csatv2's DCT): no
+    parameters, as many buffers; the same MACs.
 
     >>> Linear(9216, 4096).params(((9216,),))
     37752832
@@ -46,6 +48,7 @@ class Linear(MatmulCounts, Layer):
     out_features: Any
     bias: bool = True
     channels_last: bool = False
+    fixed: bool = False
 
     weighted: ClassVar[bool] = True
     classifier: ClassVar[bool] = True
@@ -109,9 +112,15 @@ class Linear(MatmulCounts, Layer):
             return (*s[:-1], self.out_features)
         return (self.out_features, *s[1:])
 
-    def params(self, ins: Shapes) -> Num:
+    def _weights(self) -> Num:
         # weight out x in, bias out
         return self.in_features * self.out_features + (self.out_features if self.bias else 0)
+
+    def params(self, ins: Shapes) -> Num:
+        return 0 if self.fixed else self._weights()
+
+    def buffers(self, ins: Shapes) -> Num:
+        return self._weights() if self.fixed else 0
 
     def macs(self, ins: Shapes, out: Shape) -> Num:
         return prod(ins[0]) * self.out_features
@@ -123,6 +132,11 @@ class Linear(MatmulCounts, Layer):
         return GLOBAL if len(ins[0]) == 1 else ((1, 1, 0), (1, 1, 0))
 
     def saved(self, ins: Shapes, out: Shape, batch: Any) -> tuple[str | Extra, ...]:
+        if self.fixed:
+            # no weight gradient: autograd keeps the weight (for the input's gradient), not
+            # the input
+            w = self.in_features * self.out_features
+            return (Extra(w, None, "fixed weight", buffer=True),)
         return ("in0",)
 
     torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.Linear",)
@@ -131,6 +145,7 @@ class Linear(MatmulCounts, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
+        fixed = False
         if m is not None:
             fin, fout, bias = m.in_features, m.out_features, m.bias is not None
         else:
@@ -139,30 +154,39 @@ class Linear(MatmulCounts, Layer):
                 b is not None and getattr(b, "param", None) is None
             ):
                 raise UnsupportedError("F.linear with weights that are not parameters")
+            fixed = not getattr(w, "is_param", True)
+            if b is not None and getattr(b, "is_param", True) == fixed:
+                raise UnsupportedError("F.linear with a parameter and a buffer for weights")
             (fout, fin), bias = w.shape, b is not None
         x, layout = call.inputs[0], call.layouts[0]
         channel = m is not None and type(m).__name__ == "ChannelLinear"
         if layout == "std" and len(x) >= 3 and not channel:
             # torch's rule on a batch-first tensor of any rank: the last axis
-            return cls(fin, fout, bias=bias, channels_last=True)
+            return cls(fin, fout, bias=bias, channels_last=True, fixed=fixed)
         lead = layout.removeprefix("batch@")
         if layout == "fold" or (lead.isdigit() and int(lead) < len(x)):
             # the batch folded into axis 0 (Swin-style windows) or at an axis before the last:
             # the last axis of the per-sample shape is torch's last axis
-            return cls(fin, fout, bias=bias, channels_last=len(x) >= 3)
+            return cls(fin, fout, bias=bias, channels_last=len(x) >= 3, fixed=fixed)
         if not ((layout == "std" and len(x) in (1, 2, 3)) or layout == "nhwc"):
             raise UnsupportedError(
                 f"a linear layer on the last axis of a tensor of per-sample shape {x} "
                 f"({layout}); archcalc maps it on batch-first tensors of any rank and "
                 f"channels-last maps (N, H, W, C)"
             )
-        return cls(fin, fout, bias=bias)
+        return cls(fin, fout, bias=bias, fixed=fixed)
 
     def to_torch(self, tb: Any) -> Any:
         s = self
         if s.channels_last:
-            return tb.nn.Linear(s.in_features, s.out_features, bias=s.bias)
-        return tb.ChannelLinear(s.in_features, s.out_features, bias=s.bias)
+            built = tb.nn.Linear(s.in_features, s.out_features, bias=s.bias)
+        else:
+            built = tb.ChannelLinear(s.in_features, s.out_features, bias=s.bias)
+        if s.fixed:  # the weights made buffers (the module reads them by the same names)
+            for name, p in list(built.named_parameters(recurse=False)):
+                delattr(built, name)
+                built.register_buffer(name, p.detach())
+        return built
 
 
 @register
