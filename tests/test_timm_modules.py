@@ -1133,6 +1133,7 @@ def test_pool1d_saved_and_receptive_field():
         assert (hit[0], hit[-1]) == (max(2 * u - 4, 0), min(2 * u + 4, 10)), u
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_nextvit_imports_exactly():
     """nextvit_small made shallow (one E-MHSA block in stages 1 and 2, each reducing its
     keys and values with nn.AvgPool1d) at 64×64: params = numel, fvcore's total."""
