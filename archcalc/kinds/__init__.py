@@ -27,6 +27,7 @@ from .attention import MultiheadAttention, TimmAttention
 from .channels import ChannelShuffle, Slice
 from .conv import Conv1d, Conv2d, Conv2dSame, ConvTranspose2d, StdConv2d
 from .coord import CoordAugment
+from .fused import Addcmul
 from .linear import Linear, LinearBiasInput
 from .merge import Add, Concat, Mul
 from .norm import (
@@ -157,6 +158,7 @@ __all__ = [
     "BlurPool2d",
     "AvgPool1d",
     "MaxPool1d",
+    "Addcmul",
     "Conv2dSame",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
