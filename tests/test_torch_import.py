@@ -346,7 +346,7 @@ def tiny_convnext_spec() -> archcalc.Model:
     def block(p: str, c: int) -> None:
         x = b.last
         b.add(f"{p}.dwconv", Conv2d(c, c, 7, padding=3, groups=c))
-        b.add(f"{p}.norm", ln(c))
+        b.add(f"{p}.norm", ln(c, exact_type=True))  # nn.LayerNorm itself
         b.add(f"{p}.pwconv1", Linear(c, 4 * c))
         b.add(f"{p}.act", GELU())
         b.add(f"{p}.pwconv2", Linear(4 * c, c))
@@ -358,7 +358,7 @@ def tiny_convnext_spec() -> archcalc.Model:
     block("stage2", 32)
     b.add("mean", archcalc.GlobalAvgPool(op="mean"))  # x.mean([-2, -1]): fvcore counts 0
     b.add("mean_flatten", archcalc.Flatten())
-    b.add("norm", ln(32))
+    b.add("norm", ln(32, exact_type=True))
     b.add("head", Linear(32, 7))
     return b.build()
 

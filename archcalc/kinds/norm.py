@@ -355,13 +355,21 @@ class LayerNorm2d(NoMatmul, Layer):
         positions = batch * prod(ins[0][1:])
         return ("in0", Extra(2 * positions, "acc", "mean/rstd"))
 
-    torch_modules: ClassVar[tuple[str, ...]] = ("torch.nn.LayerNorm", "LayerNorm2d")
+    torch_modules: ClassVar[tuple[str, ...]] = (
+        "torch.nn.LayerNorm",
+        "LayerNorm2d",
+        "archcalc.torch.timm_layers.ChannelsLastLayerNorm",
+    )
     torch_functions: ClassVar[tuple[str, ...]] = ("torch.nn.functional.layer_norm",)
     probe_identity: ClassVar[bool] = True
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> Any:
         m = call.module
+        if m is not None and type(m).__name__ == "ChannelsLastLayerNorm":
+            # archcalc's own build of exact_type=True: nn.LayerNorm between two permutes
+            n = m.norm
+            return cls(n.normalized_shape[0], n.weight is not None, n.bias is not None, True)
         affine, bias = _affine_of(call)
         if m is not None and any(c.__name__ == "LayerNorm2d" for c in type(m).__mro__):
             x = call.inputs[0] if call.inputs else ()

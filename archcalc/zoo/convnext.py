@@ -56,7 +56,7 @@ def convnext_tiny(num_classes: int = 1000, stochastic_depth_prob: float = 0.1) -
                 f"{p}.block",
                 [
                     ("0", Conv2d(c, c, 7, padding=3, groups=c, bias=True)),
-                    ("2", LayerNorm2d(c)),
+                    ("2", LayerNorm2d(c, exact_type=True)),  # nn.LayerNorm, channels last
                     ("3", Linear(c, 4 * c)),
                     ("4", GELU()),
                     ("5", Linear(4 * c, c)),

@@ -130,7 +130,7 @@ def maxvit(
         [
             AdaptiveAvgPool2d(1),
             Flatten(),
-            LayerNorm2d(c),
+            LayerNorm2d(c, exact_type=True),  # nn.LayerNorm on the pooled vector
             Linear(c, c),
             Tanh(),
             Linear(c, num_classes, bias=False),

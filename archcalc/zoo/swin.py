@@ -49,7 +49,7 @@ def swin_transformer(
     """
     b = Builder(name, (3, image_size, image_size), f"{name}, torchvision")
     b.add("features.0.0", Conv2d(3, embed_dim, patch_size, stride=patch_size))
-    b.add("features.0.2", LayerNorm2d(embed_dim))
+    b.add("features.0.2", LayerNorm2d(embed_dim, exact_type=True))
     total, block = sum(depths), 0
     for i, depth in enumerate(depths):
         c, stage = embed_dim * 2**i, 2 * i + 1
@@ -58,11 +58,11 @@ def swin_transformer(
             sd = StochasticDepth(stochastic_depth_prob * float(block) / (total - 1))
             shift = 0 if j % 2 == 0 else window_size // 2
             x = b.last
-            b.add(f"{p}.norm1", LayerNorm2d(c))
+            b.add(f"{p}.norm1", LayerNorm2d(c, exact_type=True))
             b.add(f"{p}.attn", ShiftedWindowAttention(c, num_heads[i], window_size, shift))
             b.add(f"{p}.stochastic_depth", sd)
             x = b.add(f"{p}.add", Add(), x, b.last, via="method")
-            b.add(f"{p}.norm2", LayerNorm2d(c))
+            b.add(f"{p}.norm2", LayerNorm2d(c, exact_type=True))
             b.seq(
                 f"{p}.mlp", [Linear(c, 4 * c), GELU(), Dropout(0.0), Linear(4 * c, c), Dropout(0.0)]
             )
@@ -72,7 +72,7 @@ def swin_transformer(
         if i < len(depths) - 1:
             b.add(f"features.{stage + 1}", PatchMerging(c))
     c = embed_dim * 2 ** (len(depths) - 1)
-    b.add("norm", LayerNorm2d(c))
+    b.add("norm", LayerNorm2d(c, exact_type=True))
     b.add("avgpool", AdaptiveAvgPool2d(1))
     b.add("flatten", Flatten())
     b.add("head", Linear(c, num_classes))
