@@ -142,7 +142,13 @@ def test_softmax_reductions_normalize_by_hand():
     assert Softmax(-1).geometry(((L, E),), (L, E)) == POINTWISE
     assert Softmax(0).geometry(((L, E),), (L, E)) is GLOBAL
     assert Softmax(0).geometry(((E, L, S),), (E, L, S)) == POINTWISE  # channels of a map
-    assert Softmax(-1).geometry(x, (H, L, S)) is GLOBAL  # attention scores over the keys
+    # over one spatial axis of a (C, H, W) map: unit (c, i, j) reads row i whole and no other
+    # row (gradient support: a 1 x W box), neither a local field nor the whole image: a gap.
+    # (Attention scores (h, L, S) reach their softmax already GLOBAL from q·kᵀ, and the engine
+    # keeps a global field without asking the next layer's geometry.)
+    with pytest.raises(archcalc.UnsupportedError, match="one spatial axis"):
+        Softmax(-1).geometry(x, (H, L, S))
+    assert Reduce("mean", (1, 2)).geometry(((E, L, S),), (E,)) is GLOBAL  # both axes: all
     with pytest.raises(archcalc.UnsupportedError, match="rank-4"):
         Softmax(-1).geometry(((2, H, L, S),), (2, H, L, S))
     with pytest.raises(archcalc.ShapeError, match="axis 3"):

@@ -141,7 +141,15 @@ def _field(kind: str, shape: Shape, axes: tuple[int, ...]) -> tuple[AxisGeom, Ax
             f"{kind}: the receptive field of an op over axes {axes} of a rank-{rank} tensor "
             f"(archcalc tells positions from channels in (C, H, W) maps and (L, C) tokens only)"
         )
-    return GLOBAL if positions & {a % rank for a in axes} else _POINTWISE
+    mixed = positions & {a % rank for a in axes}
+    if mixed and mixed != positions:
+        # every unit sees its whole row (or column) and only its own column (or row): no
+        # (size, stride, offset) per axis and not the whole image
+        raise UnsupportedError(
+            f"{kind} over axis {sorted(mixed)[0]} of a (C, H, W) map mixes one spatial axis "
+            f"only: its receptive field spans that whole axis and is not followed"
+        )
+    return GLOBAL if mixed else _POINTWISE
 
 
 def _traced(call: TorchCall, n: int, what: str) -> None:
