@@ -629,6 +629,78 @@ CASES += [
     ("tensor_sources", _tensor_sources(), set()),
 ]
 
+
+def _math_ops() -> list[tuple[str, Model, set[str]]]:
+    """archcalc/kinds/tensor_math.py's compute ops (and Addcmul, AvgPool1d, MaxPool1d,
+    Shift, LinearBiasInput) built alone: every operand is made from the input by a layer, so
+    each field is followed (a product of two activations or a softmax over positions sees the
+    whole image)."""
+    import archcalc.kinds as K
+
+    def one(name: str, shape: tuple[int, ...], *steps: tuple[str, Layer, tuple[str, ...]]) -> Any:
+        b = Builder(name, shape)
+        for n, layer, ins in steps:
+            b.add(n, layer, *(ins or (INPUT,)))
+        return (name, b.build(), set())
+
+    x = INPUT
+    return [
+        one(
+            "addcmul",
+            (4, 9, 11),
+            ("g1", AdaptiveAvgPool2d(1), (x,)),
+            ("c", Conv2d(4, 4, 3, padding=1), (x,)),
+            ("g2", AdaptiveAvgPool2d(1), ("c",)),
+            ("op", K.Addcmul(0.5), ("c", "g1", "g2")),
+        ),
+        one(
+            "pool1d",
+            (4, 11),
+            ("avg", K.AvgPool1d(3, 2, 1), (x,)),
+            ("max", K.MaxPool1d(3, 1, 1), ()),
+        ),
+        one(
+            "div_pow_clamp_unary_shift",
+            (3, 5, 7),
+            ("c", Conv2d(3, 3, 3, padding=1), (x,)),
+            ("pos", K.Unary("exp"), ("c",)),
+            ("div", K.Div(), (x, "pos")),
+            ("pow", K.Pow(2.0), ("div",)),
+            ("clamp", K.Clamp(0.0, 6.0), ("pow",)),
+            ("shift", K.Shift(1.0, negate=True), ("clamp",)),
+        ),
+        one(
+            "einsum_matmul",
+            (2, 5, 4),
+            ("k", Conv2d(2, 2, (3, 1), padding=(2, 0)), (x,)),  # (2, 7, 4)
+            ("scores", K.Einsum("hld,hmd->hlm"), (x, "k")),  # (2, 5, 7)
+            ("w", Conv2d(2, 1, (1, 3), padding=(0, 1)), ("scores",)),  # (1, 5, 7)
+            ("t", Conv2d(1, 1, 1), ("w",)),
+            ("kt", K.Reduce("sum", (0,), keepdim=True), ("k",)),  # (1, 7, 4)
+            ("mm", K.Matmul(), ("scores", "kt")),  # (2, 5, 7) @ (1, 7, 4) -> (2, 5, 4)
+        ),
+        one(
+            "attention",
+            (3, 4, 4),
+            ("q", Conv2d(3, 3, 1), (x,)),
+            ("mask", Conv2d(3, 1, 1), (x,)),
+            ("sdpa", K.ScaledDotProductAttention(), ("q", x, x)),
+            ("masked", K.MaskedScaledDotProductAttention(), ("sdpa", x, x, "mask")),
+            ("soft", K.Softmax(0), ("masked",)),  # over the channels: pointwise
+            ("norm", K.Normalize(0), ("soft",)),
+        ),
+        one(
+            "linear_bias_input",
+            (5, 8),
+            ("b", K.Reduce("mean", (0,)), (x,)),
+            ("bias", Linear(8, 24), ("b",)),
+            ("op", K.LinearBiasInput(8, 24), (x, "bias")),
+        ),
+    ]
+
+
+CASES += _math_ops()
+
 #: kinds no standalone build can show: Shared's parameters belong to its first call's module
 #: (its import and build are checked in tests/test_tensor_ops.py)
 NOT_BUILT_ALONE = {"Shared"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._errors import UnsupportedError
+from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import Extra, Layer, Shape, Shapes, TorchCall, invalid, register
 from ._operands import broadcast, elementwise_operands
@@ -29,7 +29,9 @@ class Addcmul(Parameterless, Layer):
 
     value: float = 1.0
 
-    arity: ClassVar[int | None] = 3
+    #: three operands, merged as Add and Mul merge theirs: each output unit's field is the
+    #: union of its operands' (a broadcast gate adds global context)
+    arity: ClassVar[int | None] = None
 
     count_fvcore = fvcore_unhandled("addcmul")
     count_ptflops_hook = ptflops_no_hook("archcalc.torch's Addcmul")
@@ -45,6 +47,10 @@ class Addcmul(Parameterless, Layer):
         return cls(), ((4, 1, 1), (4, 1, 1), (4, 9, 11))
 
     def out_shape(self, ins: Shapes) -> Shape:
+        if len(ins) != 3:
+            raise ShapeError(
+                f"Addcmul takes three inputs (input, tensor1, tensor2), got {len(ins)}"
+            )
         return broadcast(self.kind, ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
