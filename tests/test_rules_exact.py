@@ -183,7 +183,9 @@ def test_shape_errors_name_the_kind():
     for layer, kind in [(CoordAugment(), "CoordAugment"), (GlobalAvgPool(), "GlobalAvgPool")]:
         with pytest.raises(ShapeError, match=rf"^{kind} needs a \(C, H, W\) feature map"):
             layer.out_shape(((3, 4),))
-    with pytest.raises(ShapeError, match=r"^LayerScale.channels = 3 but the input has 4 "):
+    with pytest.raises(
+        ShapeError, match=r"^LayerScale.channels = 3 but the input.s channels \(axis 0\) has 4 "
+    ):
         LayerScale(3).out_shape(((4, 5, 6),))
     assert CoordAugment().out_shape(((3, 4, 5),)) == (5, 4, 5)
     assert LayerScale(3).out_shape(((3, 4, 5),)) == (3, 4, 5)

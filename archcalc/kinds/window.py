@@ -15,8 +15,8 @@ channels; ``T = (2wh − 1)(2ww − 1)`` relative positions.
 
 >>> from archcalc.kinds import ShiftedWindowAttention
 >>> a = ShiftedWindowAttention(96, 3, (7, 7), (3, 3))
->>> a.params(((96, 56, 56),))   # 4·96² + 4·96 + 13·13·3
-37743
+>>> a.params(((96, 56, 56),))   # 4·96² + 4·96 + 13·13·3 = 36864 + 384 + 507
+37755
 """
 
 from __future__ import annotations
