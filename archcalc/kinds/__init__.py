@@ -85,6 +85,7 @@ from .tensor_math import (
     Unary,
 )
 from .tokens import ClassToken, PositionEmbedding, SelectToken, Tokens
+from .unfold import Fold, Unfold
 from .window import (
     PartitionAttention,
     PatchMerging,
@@ -96,7 +97,6 @@ from .window import (
     TimmSwinV2CrBlock,
     Windows,
 )
-from .unfold import Fold, Unfold
 
 __all__ = [
     "Layer",
@@ -165,6 +165,10 @@ __all__ = [
     "PatchMerging",
     "PatchMergingV2",
     "Windows",
+    "PartitionAttention",
+    "TimmSwinBlock",
+    "TimmSwinV2Block",
+    "TimmSwinV2CrBlock",
     "Matmul",
     "Einsum",
     "Softmax",
@@ -194,8 +198,4 @@ __all__ = [
     "Assign",
     "PerRow",
     "Shared",
-    "PartitionAttention",
-    "TimmSwinBlock",
-    "TimmSwinV2Block",
-    "TimmSwinV2CrBlock",
 ]

@@ -60,7 +60,7 @@ from .._math import is_symbolic
 from ..engine.graph import INPUT, Model
 from ..engine.shapes import resolve_input
 from ..kinds import LAYER_KINDS, Layer
-from . import tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
+from . import tensor_math as tensor_math  # the modules of kinds/tensor_math.py (tb.tensor_math)
 from .tensor_ops import ConstantSource, ParamSource, PerRowModule, SharedModule, TensorOp
 from .timm_layers import (
     ChannelsLastLayerNorm,
