@@ -555,3 +555,109 @@ def test_timm_swin_v2_cr_block_variants() -> None:
         TimmSwinV2CrBlock(C, H, meta_hidden=0)
     with pytest.raises(SpecError, match=r"must be divisible by num_heads \(=4\)"):
         TimmSwinV2CrBlock(6, 4)
+
+
+# ---------------------------------------------------------------- reading a module (torch-free)
+# from_torch reads only attributes; stand-ins named like torch's/timm's classes replace the
+# modules (tests/test_timm_modules.py checks the same readings on the real timm modules).
+
+
+def _cls(name: str, module: str, bases: tuple = ()) -> type:
+    return type(name, bases, {"__module__": module})
+
+
+TORCH_GELU = _cls("GELU", "torch.nn.modules.activation")
+TIMM_GELU = _cls("GELU", "timm.layers.activations", (TORCH_GELU,))
+IDENTITY = _cls("Identity", "torch.nn.modules.linear")
+NS = _cls("NS", "tests.fake")
+
+
+def _obj(cls: type = NS, **kw) -> object:
+    o = cls()
+    o.__dict__.update(kw)
+    return o
+
+
+def _timm_block(v2: bool = False, **over) -> object:
+    drop = _obj(p=0.0)
+    attn = _obj(
+        qkv=_obj(in_features=6, out_features=18, bias=None if v2 else object()),
+        num_heads=3,
+        attn_drop=drop,
+        proj_drop=drop,
+        q_bias=object(),
+        fused_attn=True,
+    )
+    mlp = _obj(
+        act=TORCH_GELU(),
+        norm=IDENTITY(),
+        drop1=drop,
+        drop2=drop,
+        fc1=_obj(in_features=6, out_features=10),
+    )
+    m = dict(attn=attn, mlp=mlp, window_size=(2, 3), shift_size=(1, 1), drop_path1=_obj())
+    m.update(over)
+    return _obj(**m)
+
+
+def _call(module: object, shape=(6, 4, 6), layout: str = "nhwc"):
+    from archcalc.kinds._base import TorchCall
+
+    return TorchCall("m", "module", module, (), {}, (shape,), (layout,), shape)
+
+
+def test_timm_swin_read_fields() -> None:
+    b = TimmSwinBlock.from_torch(_call(_timm_block()))
+    assert b == TimmSwinBlock(6, 3, (2, 3), (1, 1), 10, True, True, 0.0, True)
+    m = _timm_block(v2=True)
+    m.mlp.act = TIMM_GELU()  # timm's own GELU: not the exact type ptflops hooks
+    m.drop_path1 = _obj(drop_prob=0.25)
+    v2 = TimmSwinV2Block.from_torch(_call(m))
+    assert v2 == TimmSwinV2Block(6, 3, (2, 3), (1, 1), 10, True, False, 0.25, False)
+    m.attn.q_bias = None
+    assert TimmSwinV2Block.from_torch(_call(m)).qkv_bias is False
+    v1 = _timm_block()
+    v1.attn.qkv.bias = None
+    v1.attn.fused_attn = False
+    v1.drop_path1 = _obj(drop_prob=None)
+    assert TimmSwinBlock.from_torch(_call(v1)) == TimmSwinBlock(
+        6, 3, (2, 3), (1, 1), 10, False, False, 0.0, True
+    )
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (lambda m: setattr(m.attn, "attn_drop", _obj(p=0.1)), "attention or projection dropout"),
+        (lambda m: setattr(m.attn, "proj_drop", _obj(p=0.1)), "attention or projection dropout"),
+        (lambda m: setattr(m.attn.qkv, "out_features", 24), "a head dimension other than"),
+        (lambda m: setattr(m.attn, "qkv_bias_separate", True), "separate qkv biases"),
+        (
+            lambda m: setattr(m.mlp, "act", _cls("ReLU", "torch.nn")()),
+            "an activation other than GELU",
+        ),
+        (lambda m: setattr(m.mlp, "norm", _cls("LayerNorm", "torch.nn")()), "an MLP norm"),
+        (lambda m: setattr(m.mlp, "drop1", _obj(p=0.1)), "an MLP norm or dropout"),
+        (lambda m: setattr(m.mlp, "drop2", _obj(p=0.1)), "an MLP norm or dropout"),
+        (lambda m: setattr(m, "dynamic_mask", True), "a dynamic mask"),
+    ],
+)
+def test_timm_swin_read_refusals(change, why) -> None:
+    m = _timm_block()
+    change(m)
+    with pytest.raises(UnsupportedError, match=f"timm's SwinTransformerBlock with {why}"):
+        TimmSwinBlock.from_torch(_call(m))
+
+
+def test_timm_swin_read_layout() -> None:
+    m = _timm_block()
+    with pytest.raises(UnsupportedError, match=r"per-sample shape \(6, 4\): it runs on chan"):
+        TimmSwinBlock.from_torch(_call(m, (6, 4)))
+    with pytest.raises(UnsupportedError, match="SwinTransformerBlock on a tensor"):
+        TimmSwinBlock.from_torch(_call(m, layout="std"))
+    # archcalc's own build of the kind runs on (N, C, H, W): layout "std"
+    own = _timm_block()
+    own.__class__ = _cls("Own", "archcalc.torch.windows")
+    assert TimmSwinBlock.from_torch(_call(own, layout="std")).dim == 6
+    with pytest.raises(UnsupportedError, match="on a tensor"):
+        TimmSwinBlock.from_torch(_call(own, layout="nhwc"))
