@@ -35,7 +35,11 @@ OUT = MAP[0]
 
 
 def _saved(items: tuple) -> list:
-    """Saved tensors as data: (elements, itemsize, buffer) per extra tensor."""
+    """Saved tensors as data: (elements, itemsize, buffer) per extra tensor; each extra
+    tensor says what it is (a non-empty label, distinct within the layer)."""
+    labels = [x.what for x in items if isinstance(x, Extra)]
+    assert all(isinstance(w, str) and w for w in labels)
+    assert len(set(labels)) == len(labels)
     return [(x.elements, x.itemsize, x.buffer) if isinstance(x, Extra) else x for x in items]
 
 
