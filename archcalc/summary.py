@@ -169,6 +169,11 @@ def _row_dict(r: LayerRow) -> dict[str, Any]:
     }
 
 
+def _seen(rf: RF) -> RF | None:
+    """A layer's field for the table: None (n/a) for a parameter, buffer or constant."""
+    return rf if rf.sees_input else None
+
+
 def _rf_dict(rf: RF | None, layer: str | None, gap: str | None, short: bool = False) -> Any:
     if rf is None:
         none = {"size": None, "stride": None, "offset": None, "global": False}
@@ -275,7 +280,7 @@ def _summary(
                 flop,
                 o.elements,
                 o.bytes,
-                rfs[i + 1] if rfs is not None else None,
+                _seen(rfs[i + 1]) if rfs is not None else None,
             )
         )
     rf_layer = last_spatial_node(m)

@@ -16,6 +16,7 @@ from torch import nn  # noqa: E402
 import archcalc  # noqa: E402
 from archcalc import UnsupportedError  # noqa: E402
 from archcalc.kinds import (  # noqa: E402
+    NO_INPUT,
     Cat,
     Constant,
     Index,
@@ -99,8 +100,24 @@ def test_receptive_field_is_kept_or_declined() -> None:
         Permute((0, 2, 1)).geometry(((4, 5, 6),), (4, 6, 5))
     with pytest.raises(UnsupportedError, match="Reshape"):
         Reshape((20, 6)).geometry(((4, 5, 6),), (20, 6))
-    with pytest.raises(UnsupportedError, match="sees no input"):
-        Param((4,)).geometry(((3, 8, 8),), (4,))
+    assert Param((4,)).geometry(((3, 8, 8),), (4,)) is NO_INPUT  # it reads no position
+
+
+def test_a_parameter_added_keeps_the_field() -> None:
+    """x + pos_embed: the parameter sees no input position, so the sum sees what x sees.
+    Two 3x3 convs (stride 1, padding 1) around it: size 1 + 2 + 2 = 5, offset -1 - 1 = -2."""
+    from archcalc.engine.graph import INPUT, Builder
+
+    b = Builder("pos", (4, 8, 8))
+    b.add("c1", archcalc.Conv2d(4, 4, 3, padding=1))
+    b.add("pos", Param((4, 8, 8)), INPUT)
+    b.add("sum", archcalc.Add(), "c1", "pos")
+    b.add("c2", archcalc.Conv2d(4, 4, 3, padding=1))
+    s = archcalc.summary(b.build())
+    assert (s.rf.size, s.rf.stride, s.rf.offset) == ((5, 5), (1, 1), (-2, -2))
+    rows = {r.name: r for r in s.layers}
+    assert rows["pos"].rf is None  # the table shows n/a: a parameter has no field
+    assert rows["sum"].rf.size == (3, 3)
 
 
 def test_bad_fields_are_named() -> None:

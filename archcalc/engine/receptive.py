@@ -41,7 +41,7 @@ from typing import Any
 
 from .._errors import UnsupportedError
 from .._math import is_symbolic, maximum, minimum
-from ..kinds import GLOBAL, Windows
+from ..kinds import GLOBAL, NO_INPUT, Windows
 from .graph import INPUT, Model, Node, each_node
 
 __all__ = ["RF", "UNIT_RF", "PhaseTable", "receptive_fields", "rf_step", "clipped_boxes"]
@@ -73,6 +73,9 @@ class RF:
     #: per axis, the exact region of every phase (:class:`PhaseTable`), kept once a windowed
     #: layer (Swin, MaxViT) made the field position-dependent; None otherwise
     tables: tuple[PhaseTable, ...] | None = field(default=None, compare=False, repr=False)
+    #: False for the output of a parameter, buffer or constant (and of layers reading only
+    #: such tensors): it sees no input position; a merge keeps its other inputs' field
+    sees_input: bool = True
 
     @property
     def per_phase(self) -> tuple[tuple[tuple[Any, Any], ...], ...] | None:
@@ -119,6 +122,10 @@ class RF:
 
 
 _GLOBAL_RF = RF((None, None), (None, None), (None, None), is_global=True)
+#: the field of a parameter, buffer or constant used as a tensor: no input position
+NO_INPUT_RF = RF(
+    (), (), (), notes=("sees no input (a parameter, buffer or constant)",), sees_input=False
+)
 #: the model input: every unit sees itself, on any number of axes
 UNIT_RF = RF((), (), (), phases=())
 
@@ -393,6 +400,19 @@ def rf_step(
     """The receptive field of ``node``'s output from its inputs' fields (``in_rfs``), input
     shapes ``ins`` and output shape ``out``; ``memo`` keeps the layer's geometry for other
     nodes with the same spec and shapes."""
+    if not all(r.sees_input for r in in_rfs):
+        seeing = [(r, s) for r, s in zip(in_rfs, ins) if r.sees_input]
+        if not seeing:
+            return NO_INPUT_RF  # computed from parameters and constants only
+        if node.layer.arity is not None and not in_rfs[0].sees_input:
+            raise UnsupportedError(
+                f"{node.layer.kind}'s first operand sees no input (a parameter or constant): "
+                f"its field is followed from the first operand only"
+            )
+        if node.layer.arity is None:
+            in_rfs, ins = [r for r, _ in seeing], tuple(s for _, s in seeing)
+            if len(in_rfs) == 1:
+                return in_rfs[0]  # x + pos_embed: the field of x
     if node.layer.arity is None:
         if any(r.is_global and s == out for r, s in zip(in_rfs, ins)):
             # a global summand of the output's own shape (an attention branch added to its
@@ -405,6 +425,8 @@ def rf_step(
     step = memo.get("rf") if memo is not None else None
     if step is None:
         geom = node.layer.geometry(ins, out)
+        if geom is NO_INPUT:
+            return NO_INPUT_RF
         step = (geom, geom is not GLOBAL and _identity(geom, node))
         if memo is not None:
             memo["rf"] = step
@@ -476,6 +498,8 @@ def clipped_boxes(model: Model, shapes: dict[str, tuple[Any, ...]]) -> dict[str,
         if src not in out:
             return
         geom = node.layer.geometry(tuple(shapes[s] for s in node.inputs), shp)
+        if geom is NO_INPUT:
+            return  # a parameter or constant: no region (merges keep the others')
         if geom is GLOBAL:
             n_h, n_w = shp[1], shp[2]
             full = out[src]

@@ -9,7 +9,7 @@ the conventions, the torch bridge, the spec files and the docs read :data:`LAYER
 
 from __future__ import annotations
 
-from ._base import GLOBAL, LAYER_KINDS, Extra, Layer, layer_from_dict, register
+from ._base import GLOBAL, LAYER_KINDS, NO_INPUT, Extra, Layer, layer_from_dict, register
 from .activation import (
     GELU,
     Hardsigmoid,
@@ -102,6 +102,7 @@ __all__ = [
     "Layer",
     "LAYER_KINDS",
     "GLOBAL",
+    "NO_INPUT",
     "Extra",
     "register",
     "layer_from_dict",

@@ -35,6 +35,7 @@ __all__ = [
     "Layer",
     "LAYER_KINDS",
     "GLOBAL",
+    "NO_INPUT",
     "Extra",
     "register",
     "layer_from_dict",
@@ -62,6 +63,17 @@ class _Global:
 
 
 GLOBAL = _Global()
+
+
+class _NoInput:
+    """Marker: the layer reads no input position (a parameter, buffer or constant used as a
+    tensor): its output has no receptive field, and a merge with it keeps the others'."""
+
+    def __repr__(self) -> str:
+        return "NO_INPUT"
+
+
+NO_INPUT = _NoInput()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 from .._errors import ShapeError, UnsupportedError
 from .._math import Num, prod
 from ._base import (
+    NO_INPUT,
     AxisGeom,
     Extra,
     Layer,
@@ -1195,8 +1196,8 @@ class _Source(_View):
     def out_shape(self, ins: Shapes) -> Shape:
         return tuple(self.shape)  # type: ignore[attr-defined]
 
-    def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom]:
-        raise _no_field(f"a {self.kind} of shape {_fmt(out)}", "it sees no input")
+    def geometry(self, ins: Shapes, out: Shape) -> Any:
+        return NO_INPUT  # a parameter, buffer or constant: it sees no input position
 
 
 @register

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archcalc import UnsupportedError
-from archcalc.kinds import GLOBAL, LAYER_KINDS, Extra, Layer, Windows, layer_from_dict
+from archcalc.kinds import GLOBAL, LAYER_KINDS, NO_INPUT, Extra, Layer, Windows, layer_from_dict
 from archcalc.kinds._rules import (
     FOREIGN_RULES,
     convention_table,
@@ -106,7 +106,7 @@ def problems(cls: type[Layer]) -> list[str]:
                 out.append("geometry raises without a reason")
         # one step per spatial axis: two for a map, one for a sequence (C, L), none for a
         # vector (the receptive-field engine takes the rank it meets)
-        if g is not GLOBAL and not (
+        if g is not GLOBAL and g is not NO_INPUT and not (
             isinstance(g, tuple)
             and len(g) <= 2
             and all(isinstance(a, Windows) or len(a) == 3 for a in g)
