@@ -12,8 +12,12 @@ T = (2·2 − 1)(2·3 − 1) = 15 relative positions, h·L·N = 972 scores), bat
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+import sympy
+
+import archcalc.kinds.window as window_module
 from archcalc import ShapeError, SpecError, UnsupportedError
 from archcalc.kinds import (
     Extra,
@@ -32,6 +36,14 @@ from archcalc.kinds.window import _np_einsum_macs
 C, H, WIN, B = 6, 3, (2, 3), 2
 MAP = ((C, 5, 7),)
 OUT = MAP[0]
+#: the words of the window kinds' documentation (module and class docstrings)
+TERMS = set(
+    re.findall(
+        r"\w+",
+        (window_module.__doc__ or "")
+        + "".join(getattr(window_module, n).__doc__ or "" for n in window_module.__all__),
+    )
+)
 
 
 def _saved(items: tuple) -> list:
@@ -40,6 +52,9 @@ def _saved(items: tuple) -> list:
     labels = [x.what for x in items if isinstance(x, Extra)]
     assert all(isinstance(w, str) and w for w in labels)
     assert len(set(labels)) == len(labels)
+    # a label speaks the kinds' documented terms (case as documented), and a few plain words
+    for w in labels:
+        assert set(re.findall(r"\w+", w)) <= TERMS | {"copy", "drop", "expanded", "fc1", "path"}, w
     return [(x.elements, x.itemsize, x.buffer) if isinstance(x, Extra) else x for x in items]
 
 
@@ -354,6 +369,9 @@ def test_np_einsum_macs_rounds_like_numpy() -> None:
     assert _np_einsum_macs(1152) == 1152
     # 2·99999 = 199998 → 2.000e+05 → 100000
     assert _np_einsum_macs(99999) == 100000
+    # a symbolic count passes through unrounded
+    n = sympy.Symbol("n", positive=True, integer=True)
+    assert _np_einsum_macs(3 * n) == 3 * n
 
 
 # ---------------------------------------------------------------- timm Swin v1 block
@@ -665,3 +683,22 @@ def test_timm_swin_read_layout() -> None:
     assert TimmSwinBlock.from_torch(_call(own, layout="std")).dim == 6
     with pytest.raises(UnsupportedError, match="on a tensor"):
         TimmSwinBlock.from_torch(_call(own, layout="nhwc"))
+
+
+def test_symbolic_maps_keep_the_shift() -> None:
+    # an unknown map length or window: torchvision's drop of the shift cannot be decided,
+    # the shift is kept (the windows start at positions ≡ shift)
+    n = sympy.Symbol("n", positive=True, integer=True)
+    a = ShiftedWindowAttention(C, H, WIN, (1, 2))
+    sym = ((C, n, 7),)
+    assert a.geometry(sym, sym[0]) == (Windows(2, 1, n), Windows(3, 2, 7))
+    w = sympy.Symbol("w", positive=True, integer=True)
+    b = ShiftedWindowAttention(C, H, (w, 3), (1, 2))
+    assert b.geometry(MAP, OUT) == (Windows(w, 1, 5), Windows(3, 2, 7))
+    # timm: a symbolic length or shift cannot be judged a gap; no error
+    t = TimmSwinBlock(C, H, WIN, (1, 1), 10)
+    sym6 = ((C, n, 6),)
+    assert t.geometry(sym6, sym6[0]) == (Windows(2, 1, n), Windows(3, 1, 6))
+    s = sympy.Symbol("s", positive=True, integer=True)
+    u = TimmSwinBlock(C, H, WIN, (s, 1), 10)
+    assert u.geometry(((6, 5, 6),), (6, 5, 6)) == (Windows(2, s, 5), Windows(3, 1, 6))
