@@ -14,7 +14,7 @@ import pytest
 
 from archcalc import ShapeError, SpecError, UnsupportedError
 from archcalc.kinds import GLOBAL, Extra
-from archcalc.kinds._base import TorchCall
+from archcalc.kinds._base import TensorArg, TorchCall
 from archcalc.kinds.tensor_math import (
     Clamp,
     Div,
@@ -27,6 +27,10 @@ from archcalc.kinds.tensor_math import (
     ScaledDotProductAttention,
     Softmax,
     Unary,
+    _axis,
+    _batch_leads,
+    _dims_arg,
+    _traced,
     torch_axis,
 )
 
@@ -57,16 +61,18 @@ def test_matmul_shapes() -> None:
 
 
 def test_matmul_shape_errors() -> None:
-    with pytest.raises(ShapeError, match="rank >= 2 per sample"):
+    with pytest.raises(ShapeError, match="^Matmul: operands of per-sample shapes .*rank >= 2"):
         Matmul().out_shape(((4,), (4, 7)))
     with pytest.raises(ShapeError, match="rank >= 2 per sample"):
         Matmul().out_shape(((5, 4), (4,)))
-    with pytest.raises(ShapeError, match="the inner sizes differ"):
+    with pytest.raises(
+        ShapeError, match=r"^Matmul: \(\.\.\., 5, 4\) @ \(\.\.\., 3, 7\): the inner sizes differ$"
+    ):
         Matmul().out_shape(((5, 4), (3, 7)))
     # bmm takes (m, k) and (k, n) per sample only: torch's bmm is of rank 3
     with pytest.raises(ShapeError, match="takes \\(m, k\\) and \\(k, n\\) per sample"):
         Matmul("bmm").out_shape(((3, 5, 4), (3, 4, 7)))
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match="^Matmul: input 1 has shape"):
         Matmul().out_shape(((2, 5, 4), (3, 4, 7)))  # 2 and 3 do not broadcast
     with pytest.raises(SpecError):
         Matmul("mm")
@@ -168,6 +174,8 @@ def test_einsum_geometry() -> None:
     # a parameter summed over x's last letter only, keeping the others: per position
     assert Einsum("yhwc,hkc->yhwk", second_batched=False).geometry(ins, ()) == POINTWISE
     assert Einsum("ij,jk->ik", second_batched=False).geometry(((2, 3), (3, 4)), ()) == POINTWISE
+    # a parameter vector: 'ij,j->i' keeps every letter of x but the summed one
+    assert Einsum("ij,j->i", second_batched=False).geometry(((2, 3), (3,)), ()) == POINTWISE
     # an activation second operand: every output sees every position
     assert Einsum("yhwc,hkc->yhwk").geometry(ins, ()) is GLOBAL
     # summed over the first letter, or over two letters, or dropping a letter of x
@@ -181,19 +189,29 @@ def test_einsum_geometry() -> None:
     ["ij,jk", "ij->ij", "ij,jk,kl->il", "i1,jk->ik", "iij,jk->ik", "ij,jk->iz", "ij,jk->ii"],
 )
 def test_einsum_bad_equation(eq: str) -> None:
-    with pytest.raises(SpecError, match="must be an explicit equation of two operands"):
+    reason = (
+        "must be an explicit equation of two operands 'ab,bc->ac' (letters only, no '...', "
+        "no letter twice in one term, output letters from the inputs)"
+    )
+    with pytest.raises(SpecError) as err:
         Einsum(eq)
+    assert str(err.value) == f"Einsum.equation = {eq!r}: {reason}"
 
 
 def test_einsum_shape_errors() -> None:
-    with pytest.raises(ShapeError, match="term 'ij'"):
+    with pytest.raises(ShapeError, match="^Einsum: term 'ij'"):
         Einsum("ij,jk->ik").out_shape(((2, 3, 4), (3, 4)))
     with pytest.raises(ShapeError, match="term 'jk'"):
         Einsum("ij,jk->ik").out_shape(((2, 3), (3,)))
-    with pytest.raises(ShapeError, match="'j' is 3 and 5"):
+    with pytest.raises(ShapeError, match="^Einsum: 'j' is 3 and 5"):
         Einsum("ij,jk->ik").out_shape(((2, 3), (5, 4)))
     # spaces are ignored
     assert Einsum("ij, jk -> ik").out_shape(((2, 3), (3, 4))) == (2, 4)
+    # every rule re-reads the shapes, naming the kind
+    e, bad = Einsum("ij,jk->ik"), ((2, 3), (5, 4))
+    for rule in (e.macs, e.flops):
+        with pytest.raises(ShapeError, match="^Einsum: 'j' is 3 and 5"):
+            rule(bad, ())
 
 
 # ---------------------------------------------------------------- Softmax
@@ -217,12 +235,13 @@ def test_softmax_rules() -> None:
     assert s.count_thop(ins, (2, 5, 7), 3) == 3 * 10 * 20
     # over axis 1: n = 5, rows = 14: 3 · 14 · 14
     assert Softmax(1).count_thop(ins, (2, 5, 7), 3) == 3 * 14 * 14
+    assert type(Softmax(1).count_thop(ins, (2, 5, 7), 3)) is int  # a count of operations
     assert t.count_thop(ins, (2, 5, 7), 3) == 0
 
 
 @pytest.mark.parametrize("dim", [3, -4])
 def test_softmax_axis_errors(dim: int) -> None:
-    with pytest.raises(ShapeError, match=f"axis {dim} is not an axis of a rank-3 tensor"):
+    with pytest.raises(ShapeError, match=f"^Softmax: axis {dim} is not an axis of a rank-3 tensor"):
         Softmax(dim).out_shape(((2, 5, 7),))
 
 
@@ -240,10 +259,12 @@ def test_fields_of_softmax_normalize_reduce() -> None:
     assert Reduce("mean", (1, 2)).geometry(chw, (4,)) is GLOBAL
     assert Reduce("mean", (-1, -2, 0)).geometry(chw, ()) is GLOBAL
     # one spatial axis only: no box per axis, an explicit gap
-    with pytest.raises(UnsupportedError, match="mixes one spatial axis"):
+    with pytest.raises(UnsupportedError, match="^Softmax over axis 1 .*mixes one spatial axis"):
         Softmax(1).geometry(chw, chw[0])
-    with pytest.raises(UnsupportedError, match="mixes one spatial axis"):
+    with pytest.raises(UnsupportedError, match="^Reduce over axis 2 .*mixes one spatial axis"):
         Reduce("sum", (0, 2)).geometry(chw, (5,))
+    with pytest.raises(UnsupportedError, match="^Normalize over axis 1 .*mixes one spatial axis"):
+        Normalize(1).geometry(chw, chw[0])
     # (L, C) tokens: over the channels kept, over the tokens GLOBAL
     lc = ((5, 6),)
     assert Softmax(-1).geometry(lc, lc[0]) == POINTWISE
@@ -253,7 +274,7 @@ def test_fields_of_softmax_normalize_reduce() -> None:
     assert Reduce("mean", (0,)).geometry(lc, (6,)) is GLOBAL
     # other ranks: positions and channels cannot be told apart
     for shape in ((3, 4, 5, 6), (6,)):
-        with pytest.raises(UnsupportedError, match=f"rank-{len(shape)} tensor"):
+        with pytest.raises(UnsupportedError, match=f"^Softmax: .*rank-{len(shape)} tensor"):
             Softmax(0).geometry((shape,), shape)
 
 
@@ -285,7 +306,9 @@ def test_reduce_flops_and_saved() -> None:
         assert Reduce(op, (-1,)).flops(x, out) == n - r  # comparisons
     # saved: the int64 indices of max/min (batch 2 · 15 outputs, 8 bytes)
     for op in ("max", "min"):
-        assert _saved(Reduce(op, (-1,)).saved(x, out, 2)) == [(2 * 15, 8)]
+        s = Reduce(op, (-1,)).saved(x, out, 2)
+        assert _saved(s) == [(2 * 15, 8)]
+        assert s[0].what == "indices (int64)"
     for op in ("sum", "mean", "argmax", "argmin"):
         assert Reduce(op, (-1,)).saved(x, out, 2) == ()
     for op in ("amax", "amin", "norm"):
@@ -321,7 +344,7 @@ def test_normalize_rules() -> None:
     s = Normalize(-1).saved(ins, ins[0], 3)
     assert _saved(s) == ["in0", (30, None), (30, None)]
     assert [x.what for x in s[1:]] == ["norms", "clamped norms"]
-    with pytest.raises(ShapeError, match="axis 3 is not an axis of a rank-3 tensor"):
+    with pytest.raises(ShapeError, match="^Normalize: axis 3 is not an axis of a rank-3 tensor"):
         Normalize(3).out_shape(ins)
     with pytest.raises(SpecError, match="must be an integer axis"):
         Normalize(True)
@@ -356,7 +379,9 @@ def test_sdpa_kernel_and_saved() -> None:
     assert a.fused(((5, 4), (7, 4), (7, 4)))  # torch rank 3
     assert a.count_flopcounter(qkv, (3, 5, 4), 2) == 0
     # q, k, v, the output and a float32 log-sum-exp per query: 2 · 3·5
-    assert _saved(a.saved(qkv, (3, 5, 4), 2)) == ["in0", "in1", "in2", "out", (30, "acc")]
+    s = a.saved(qkv, (3, 5, 4), 2)
+    assert _saved(s) == ["in0", "in1", "in2", "out", (30, "acc")]
+    assert s[4].what == "log-sum-exp per query"
     # Ev != E, or torch rank 5, or rank 2 folded: the math path
     assert not a.fused((Q, K, V))
     assert not a.fused(((2, 3, 5, 4), (2, 3, 7, 4), (2, 3, 7, 4)))
@@ -366,19 +391,16 @@ def test_sdpa_kernel_and_saved() -> None:
     # math path: FlopCounterMode 2·MACs over the batch of 2
     assert a.count_flopcounter((Q, K, V), (3, 5, 6), 2) == 2 * 2 * 1050
     # the scaled q 2·3·5·4, the scaled kᵀ 2·3·7·4, the weights 2·3·5·7, v
-    assert _saved(a.saved((Q, K, V), (3, 5, 6), 2)) == [
-        (120, None),
-        (168, None),
-        (210, None),
-        "in2",
-    ]
+    s = a.saved((Q, K, V), (3, 5, 6), 2)
+    assert _saved(s) == [(120, None), (168, None), (210, None), "in2"]
+    assert [x.what for x in s[:3]] == ["scaled q", "scaled k (transposed)", "attention weights"]
     assert a.count_fvcore(qkv, (3, 5, 4), 2) == 0
     assert a.count_torchinfo(qkv, (3, 5, 4), 2) == 0
 
 
 def test_sdpa_shape_errors() -> None:
     a = ScaledDotProductAttention()
-    with pytest.raises(ShapeError, match="takes one rank >= 2 per sample"):
+    with pytest.raises(ShapeError, match="^ScaledDotProductAttention: q, k, v .*rank >= 2"):
         a.out_shape(((4,), (4,), (4,)))
     with pytest.raises(ShapeError, match="takes one rank >= 2 per sample"):
         a.out_shape((Q, (7, 4), K))
@@ -388,8 +410,18 @@ def test_sdpa_shape_errors() -> None:
         a.out_shape((Q, (3, 7, 5), K))  # E differs between q and k
     with pytest.raises(ShapeError, match="broadcast q"):
         a.out_shape(((1, 5, 4), K, K))  # k's 3 heads would stretch q's 1
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match="^ScaledDotProductAttention: input 1 has shape"):
         a.out_shape(((2, 5, 4), K, K))
+    # torch rank 6: k's and v's 4 heads would stretch q's third leading axis (1)
+    with pytest.raises(ShapeError, match="broadcast q"):
+        a.out_shape(((2, 3, 1, 5, 4), (2, 3, 4, 7, 4), (2, 3, 4, 7, 4)))
+    # every rule re-reads the shapes, naming the kind
+    bad = (Q, K, (3, 6, 4))
+    for rule in (a.macs, a.flops):
+        with pytest.raises(ShapeError, match="^ScaledDotProductAttention: q"):
+            rule(bad, ())
+    with pytest.raises(ShapeError, match="^ScaledDotProductAttention: q"):
+        a.saved(bad, (), 2)
 
 
 def test_masked_sdpa() -> None:
@@ -399,8 +431,12 @@ def test_masked_sdpa() -> None:
         assert m.out_shape((*qkv, mask)) == (3, 5, 4)
     with pytest.raises(ShapeError, match="a mask of shape"):
         m.out_shape((*qkv, (2, 3, 5, 7)))
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match="^MaskedScaledDotProductAttention: input 1"):
         m.out_shape((*qkv, (3, 5, 6)))
+    bad = (Q, K, (3, 6, 4), (5, 6))
+    for rule in (m.out_shape, lambda i: m.flops(i, ())):
+        with pytest.raises(ShapeError, match="^MaskedScaledDotProductAttention: q"):
+            rule(bad)
     with pytest.raises(ShapeError, match="takes q, k, v and a mask, got 3 inputs"):
         m.out_shape(qkv)
     ins = (*qkv, (1, 5, 7))
@@ -432,6 +468,8 @@ def test_div_pow_unary() -> None:
         d.out_shape(((3,), (3,), (3,)))
     with pytest.raises(ShapeError, match="Div takes two inputs, got 1"):
         d.out_shape(((3,),))
+    with pytest.raises(ShapeError, match="^Div: input 1 has shape"):
+        d.out_shape(((3, 5), (3, 4)))
     for layer in (Pow(3.0), Unary("exp")):
         assert layer.out_shape(((3, 5),)) == (3, 5)
         assert layer.flops(((3, 5),), (3, 5)) == 15
@@ -465,6 +503,7 @@ def test_clamp() -> None:
     s = Clamp(tensor_bounds=2).saved(x, out, 2)
     assert _saved(s) == ["in0", (2, None)]
     assert s[1].buffer
+    assert s[1].what == "the bound buffers"
 
 
 @pytest.mark.parametrize(
@@ -523,14 +562,99 @@ def test_torch_axis() -> None:
     # const: no batch axis at all
     const = _call(((3, 5, 7),), ("const",))
     assert torch_axis(const, 0) == 0
+    assert torch_axis(const, 2) == 2
     assert torch_axis(const, -1) == -1
+    assert torch_axis(const, -3) == -3
+    for d in (3, -4):
+        with pytest.raises(UnsupportedError, match="^dim -?[34] of a tensor of 3 dimensions$"):
+            torch_axis(const, d)
     # nhwc (N, H, W, C) holds (C, H, W): torch's 3 is C (0), 1 is H (1), 2 is W (2)
     nhwc = _call(((4, 5, 6),), ("nhwc",))
     assert [torch_axis(nhwc, d) for d in (1, 2, 3, -1, -3)] == [1, 2, 0, 0, 1]
-    with pytest.raises(UnsupportedError, match="over the batch axis \\(dim 0\\)"):
-        torch_axis(nhwc, -4)
+    for d in (0, -4):
+        with pytest.raises(
+            UnsupportedError, match="^an operation over the batch axis \\(dim 0\\)$"
+        ):
+            torch_axis(nhwc, d)
     with pytest.raises(UnsupportedError, match="in layout bcast"):
         torch_axis(_call(((3, 5, 7),), ("bcast",)), 1)
     # the axis of input 1
     two = _call(((3,), (3, 5, 7)), ("std", "std"))
     assert torch_axis(two, 3, 1) == 2
+
+
+def test_axis() -> None:
+    # an axis of a rank-3 tensor: -3 ... 2, counted from the end when negative
+    assert [_axis("K", d, 3) for d in (0, 2, -1, -3)] == [0, 2, 2, 0]
+    for d in (3, -4, True, "1", 1.0):
+        with pytest.raises(ShapeError, match=f"^K: axis {d!r} is not an axis of a rank-3 tensor$"):
+            _axis("K", d, 3)
+
+
+def test_traced() -> None:
+    # n activations in one layout with the batch at one axis, or all constants: accepted
+    for layouts in (("std",), ("fold",), ("batch@1",), ("const",), ("nhwc",)):
+        _traced(_call(((3, 5),), layouts), 1, "an op")
+    _traced(_call(((3, 5), (3, 5)), ("batch@2", "batch@2")), 2, "an op")
+    refused = [
+        _call(((3, 5), (5,)), ("std", "std")),  # two inputs for one
+        _call(((3, 5), (5,)), ("std", "const")),  # an activation and a constant
+        _call(((3, 5), (5,)), ("std", "fold")),  # two layouts
+        _call(((3, 5),), ("bcast",)),  # no batch axis
+        _call(((3, 5),), ("batch@x",)),
+    ]
+    for call in refused:
+        with pytest.raises(
+            UnsupportedError, match="^an op of 1 activations with the batch at one axis; got"
+        ):
+            _traced(call, 1, "an op")
+    with pytest.raises(UnsupportedError, match=r"got 2 \(\(3, 5\) \(std\), \(5,\) \(const\)\)$"):
+        _traced(refused[1], 1, "an op")
+    # a parameter among the arguments
+    w = TensorArg((5,), param="blocks.0.weight", is_param=True)
+    call = TorchCall(
+        "torch.mul",
+        "function",
+        None,
+        (TensorArg((2, 3, 5), index=0), w),
+        {},
+        ((3, 5),),
+        ("std",),
+        (),
+    )
+    with pytest.raises(UnsupportedError, match="and the parameters 'blocks.0.weight'$"):
+        _traced(call, 1, "an op")
+
+
+def test_dims_arg() -> None:
+    std = _call(((3, 5, 7),), ("std",))
+    assert _dims_arg(std, 1) == (0,)
+    assert _dims_arg(std, [1, -1]) == (0, -1)
+    assert _dims_arg(std, (3, 2)) == (2, 1)
+    for v in (None, [], ()):
+        with pytest.raises(
+            UnsupportedError, match=r"^Tensor.sum over every axis \(the batch axis too\)$"
+        ):
+            _dims_arg(std, v)
+    with pytest.raises(UnsupportedError, match="over the batch axis"):
+        _dims_arg(std, [1, 0])
+
+
+def test_batch_leads() -> None:
+    # the batch among the leading axes of a matrix product: torch rank >= 3, batch at <= rank - 3
+    for shape, layout in (((5, 4), "std"), ((3, 5, 4), "batch@1"), ((3, 5, 4), "fold")):
+        _batch_leads(_call((shape,), (layout,)), "a product")
+    refused = [
+        (((4,), "std"), "torch rank 2 with the batch at axis 0"),
+        (((5, 4), "batch@1"), "torch rank 3 with the batch at axis 1"),
+        (((3, 5, 4), "batch@2"), "torch rank 4 with the batch at axis 2"),
+        (((5, 4), "fold"), "torch rank 2 with the batch at axis 0"),
+        (((3, 5, 4), "bcast"), "torch rank 4 with the batch at axis None"),
+    ]
+    for (shape, layout), what in refused:
+        with pytest.raises(UnsupportedError) as err:
+            _batch_leads(_call((shape,), (layout,)), "a product")
+        assert str(err.value) == (
+            f"a product of operands of {what}; archcalc needs the batch among the leading "
+            f"axes (rank >= 3)"
+        )
