@@ -41,7 +41,11 @@ def _win(n: int, k: int, s: int, lo: int, hi: int, d: int = 1) -> int:
 
 
 def _saved(items: tuple) -> list:
-    return [(x.elements, x.itemsize, x.buffer) if isinstance(x, Extra) else x for x in items]
+    """Each kept tensor as (elements, itemsize, buffer, label) (the label is the stable
+    name the memory report shows), an input or output as its name."""
+    return [
+        (x.elements, x.itemsize, x.buffer, x.what) if isinstance(x, Extra) else x for x in items
+    ]
 
 
 # ---------------------------------------------------------------- Unfold / Fold
@@ -76,8 +80,17 @@ def test_unfold_validation() -> None:
         Unfold(3, padding=-1)
     with pytest.raises(SpecError, match="kernel_size"):
         Unfold(0)
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match=r"^Unfold needs a \(C, H, W\) feature map, got shape 4x9"):
         Unfold(3).out_shape(((4, 9),))
+
+
+def test_unfold_wide_kernel() -> None:
+    # kernel (2, 3), dilation (1, 2), padding (0, 2) on (1, 5, 7): height (5 - 1 - 1) + 1 = 4,
+    # width (7 + 4 - 2·2 - 1) + 1 = 7; extents 2 and 2·2 + 1 = 5, starts 0 and -2
+    u = Unfold((2, 3), dilation=(1, 2), padding=(0, 2))
+    x = ((1, 5, 7),)
+    assert u.out_shape(x) == (6, 28)
+    assert u.geometry(x, (6, 28)) == ((2, 1, 0), (5, 1, -2))
 
 
 def test_fold_rules() -> None:
@@ -103,14 +116,17 @@ def test_fold_validation() -> None:
     f = Fold((9, 8), **BLOCKS)
     with pytest.raises(ShapeError, match=r"Fold needs columns \(C·kh·kw, L\), got shape 12x30x1"):
         f.out_shape(((12, 30, 1),))
-    # 13 rows are not a multiple of 3·2; 31 columns are not 5·6 blocks
+    # 15 rows are not a multiple of 3·2 (they are of 3/2); 31 columns are not 5·6 blocks
     with pytest.raises(ShapeError, match=r"are not \(C·3·2, 5·6\) blocks of a 9x8 map"):
-        f.out_shape(((13, 30),))
+        f.out_shape(((15, 30),))
     with pytest.raises(ShapeError, match="blocks of a 9x8 map"):
         f.out_shape(((12, 31),))
     # a symbolic channel count is not checked: C·6 rows fold to C channels
     c = sympy.Symbol("C", positive=True, integer=True)
     assert f.out_shape(((6 * c, 30),)) == (c, 9, 8)
+    # nor a symbolic number of blocks
+    n = sympy.Symbol("L", positive=True, integer=True)
+    assert f.out_shape(((12, n),)) == (2, 9, 8)
     with pytest.raises(SpecError, match="output_size"):
         Fold((0, 8), 3)
 
@@ -141,7 +157,9 @@ def test_addcmul_validation() -> None:
         Addcmul("x")  # type: ignore[arg-type]
     with pytest.raises(SpecError, match="value"):
         Addcmul(True)
-    with pytest.raises(ShapeError):
+    with pytest.raises(
+        ShapeError, match=r"^Addcmul: input 1 has shape 4x3, which does not broadcast"
+    ):
         Addcmul().out_shape(((4, 2), (4, 3), (4, 3)))
 
 
@@ -198,7 +216,7 @@ def test_conv1d_same_and_valid() -> None:
     out = (2, 10)
     assert c.geometry(x, out) == ((4, 1, -1),)
     # torch pads a copy by the odd remainder (2 - 1 = 1): batch 3 · 2 · (10 + 1)
-    assert _saved(c.saved(x, out, 3)) == [(3 * 2 * 11, None, False)]
+    assert _saved(c.saved(x, out, 3)) == [(3 * 2 * 11, None, False, "padded input copy")]
     # fvcore: aten::_convolution_mode has no handle
     assert c.count_fvcore(x, out, 3) == 0
     # 'same', k 4, dilation 2: total 6, (3, 3): symmetric, the input itself is kept
@@ -225,8 +243,13 @@ def test_conv1d_validation() -> None:
         Conv1d(2, 2, 3, padding=-1)
     with pytest.raises(ShapeError, match="in_channels = 4 but the input has 5 channels"):
         Conv1d(4, 6, 3).out_shape(((5, 11),))
-    with pytest.raises(ShapeError, match=r"needs a \(C, L\) sequence"):
+    with pytest.raises(ShapeError, match=r"^Conv1d needs a \(C, L\) sequence .* got shape 4x11x2$"):
         Conv1d(4, 6, 3).out_shape(((4, 11, 2),))
+    # a kernel 5 wider than the 3 positions
+    with pytest.raises(
+        ShapeError, match="^Conv1d: kernel extent 5 is larger than the padded input length 3"
+    ):
+        Conv1d(2, 2, 5).out_shape(((2, 3),))
 
 
 # ---------------------------------------------------------------- Conv2dSame / StdConv2d
@@ -247,7 +270,7 @@ def test_conv2d_same_rules() -> None:
     # extents 3 and 2·4 + 1 = 9; starts -top, -left
     assert c.geometry(x, out) == ((3, 2, 0), (9, 1, -4))
     # the padded copy: batch 2 · 4 · (10 + 1) · (11 + 8)
-    assert _saved(c.saved(x, out, 2)) == [(2 * 4 * 11 * 19, None, False)]
+    assert _saved(c.saved(x, out, 2)) == [(2 * 4 * 11 * 19, None, False, "padded copy")]
     assert c.count_fvcore(x, out, 2) == 2 * 330 * 60
     assert c.count_ptflops_hook(x, out, 2) == 0 and c.count_thop(x, out, 2) == 0
     # the class docstring: 225 at stride 2 -> ceil(225/2) = 113
@@ -259,8 +282,17 @@ def test_tf_same_never_negative() -> None:
     c = Conv2dSame(1, 1, 1, stride=2)
     x = ((1, 10, 10),)
     assert c.pads_on(x) == ((0, 0), (0, 0))
-    assert _saved(c.saved(x, (1, 5, 5), 1)) == [(100, None, False)]
+    assert _saved(c.saved(x, (1, 5, 5), 1)) == [(100, None, False, "padded copy")]
     assert c.geometry(x, (1, 5, 5)) == ((1, 2, 0), (1, 2, 0))
+
+
+def test_tf_same_symbolic() -> None:
+    # a symbolic height: the total (ceil(H/2) - 1)·2 + 3 - H is kept as an expression (no
+    # max with 0): 2 at H = 9, 1 at H = 10
+    h = sympy.Symbol("H", positive=True, integer=True)
+    (pt, pb), (pl, pr) = Conv2dSame(4, 6, 3, stride=2).pads_on(((4, h, 11),))
+    assert (pl, pr) == (1, 1)
+    assert (pt + pb).subs(h, 9) == 2 and (pt + pb).subs(h, 10) == 1
 
 
 def test_conv2d_same_validation() -> None:
@@ -270,6 +302,8 @@ def test_conv2d_same_validation() -> None:
         Conv2dSame(4, 6, 3).out_shape(((5, 9, 9),))
     with pytest.raises(SpecError, match="groups"):
         Conv2dSame(5, 6, 3, groups=2)
+    with pytest.raises(ShapeError, match=r"^Conv2dSame needs a \(C, H, W\) feature map"):
+        Conv2dSame(4, 6, 3).out_shape(((4, 9),))
 
 
 def test_std_conv2d_same_gain() -> None:
@@ -288,10 +322,10 @@ def test_std_conv2d_same_gain() -> None:
     # padded copy 2·4·11·13; standardised weight 216; mean and invstd 2·6 (float32);
     # gain·scale 6
     assert _saved(c.saved(x, out, 2)) == [
-        (2 * 4 * 11 * 13, None, False),
-        (216, None, False),
-        (12, "acc", False),
-        (6, None, False),
+        (2 * 4 * 11 * 13, None, False, "padded copy"),
+        (216, None, False, "standardised weight"),
+        (12, "acc", False, "weight mean/invstd"),
+        (6, None, False, "gain·scale"),
     ]
     # fvcore: N·MACs + 5·weight numel (batch_norm with a weight, once per forward)
     assert c.count_fvcore(x, out, 2) == 2 * 180 * 36 + 5 * 216
@@ -309,7 +343,11 @@ def test_std_conv2d_plain() -> None:
     # weight 6·4·3·1 = 72, no bias, no gain
     assert c.params(x) == 72 == c.weight_numel()
     assert c.geometry(x, out) == ((3, 1, -1), (1, 1, 0))
-    assert _saved(c.saved(x, out, 2)) == ["in0", (72, None, False), (12, "acc", False)]
+    assert _saved(c.saved(x, out, 2)) == [
+        "in0",
+        (72, None, False, "standardised weight"),
+        (12, "acc", False, "weight mean/invstd"),
+    ]
     # fvcore without a gain: 4·weight numel
     assert c.count_fvcore(x, out, 2) == 2 * c.macs(x, out) + 4 * 72
     assert c.count_torchinfo(x, out, 1) == 72 * 99
@@ -326,7 +364,7 @@ def test_std_conv2d_static_same() -> None:
     c2 = StdConv2d(4, 6, 2, padding="same")
     assert c2.static() is False
     assert c2.out_shape(x) == (6, 9, 11)
-    assert _saved(c2.saved(x, (6, 9, 11), 1))[0] == (4 * 10 * 12, None, False)
+    assert _saved(c2.saved(x, (6, 9, 11), 1))[0] == (4 * 10 * 12, None, False, "padded copy")
     # one axis odd is enough: (3, 2)
     assert StdConv2d(4, 6, (3, 2), padding="same").static() is False
     assert StdConv2d(4, 6, (3, 3), stride=(1, 2), padding="same").static() is False
@@ -353,7 +391,11 @@ def test_batch_norm1d_rules() -> None:
     assert b.flops(x, out) == 2 * 28
     assert b.geometry(x, out) == ((1, 1, 0),)
     assert b.geometry(((4,),), (4,)) == ()
-    assert _saved(b.saved(x, out, 3)) == ["in0", (8, None, True), (8, "acc", False)]
+    assert _saved(b.saved(x, out, 3)) == [
+        "in0",
+        (8, None, True, "running stats"),
+        (8, "acc", False, "batch mean/invstd"),
+    ]
     assert b.count_torchinfo(x, out, 3) == 3 * 8
     assert b.count_fvcore(x, out, 3) == 2 * 3 * 28
     assert BatchNorm1d(384).out_shape(((384,),)) == (384,)
@@ -374,7 +416,9 @@ def test_batch_norm1d_folded() -> None:
 
 
 def test_batch_norm1d_validation() -> None:
-    with pytest.raises(ShapeError, match=r"needs a \(C,\) vector or a \(C, L\) sequence"):
+    with pytest.raises(
+        ShapeError, match=r"needs a \(C,\) vector or a \(C, L\) sequence, got shape 4x7x5;"
+    ):
         BatchNorm1d(4).out_shape(((4, 7, 5),))
     with pytest.raises(ShapeError, match="use BatchNorm2d on a"):
         BatchNorm1d(4).out_shape(((),))
@@ -393,21 +437,34 @@ def test_rms_norm_rules() -> None:
     # square, sum, rstd product, weight product: 4·30
     assert r.flops(x, out) == 120
     # batch 3: the input, 3·5 rstd, 3·30 normalised input (float32)
-    assert _saved(r.saved(x, out, 3)) == ["in0", (15, "acc", False), (90, "acc", False)]
+    assert _saved(r.saved(x, out, 3)) == [
+        "in0",
+        (15, "acc", False, "rstd"),
+        (90, "acc", False, "normalised input"),
+    ]
     assert r.count_torchinfo(x, out, 3) == 18
     assert r.count_fvcore(x, out, 3) == 0
     n = RMSNorm(6, affine=False)
     assert n.params(x) == 0
     assert n.flops(x, out) == 90  # 3·30
-    assert _saved(n.saved(x, out, 3)) == ["in0", (15, "acc", False)]
+    assert _saved(n.saved(x, out, 3)) == ["in0", (15, "acc", False, "rstd")]
     # rank 3: positions are every axis but the last, 2·5 = 10
-    assert _saved(r.saved(((2, 5, 6),), (2, 5, 6), 1))[1] == (10, "acc", False)
+    assert _saved(r.saved(((2, 5, 6),), (2, 5, 6), 1))[1] == (10, "acc", False, "rstd")
 
 
 def test_rms_norm_validation() -> None:
-    with pytest.raises(ShapeError, match="normalized_shape = 6 but the last axis"):
+    with pytest.raises(
+        ShapeError, match=r"normalized_shape = 6 but the last axis .* \(shape 6x5\)"
+    ):
         RMSNorm(6).out_shape(((6, 5),))
-    with pytest.raises(SpecError, match=r"must be None \(torch's default\) or a number >= 0"):
+    # the last axis, not the second: (2, 5, 6) normalises 6
+    assert RMSNorm(6).out_shape(((2, 5, 6),)) == (2, 5, 6)
+    with pytest.raises(ShapeError, match="the last axis of the input has 5"):
+        RMSNorm(6).out_shape(((2, 6, 5),))
+    with pytest.raises(
+        SpecError,
+        match=r"^RMSNorm\.eps = -1\.0: must be None \(torch's default\) or a number >= 0",
+    ):
         RMSNorm(6, -1.0)
     with pytest.raises(SpecError, match="eps"):
         RMSNorm(6, True)
@@ -423,14 +480,20 @@ def test_rms_norm2d_rules() -> None:
     assert r.params(x) == 4
     assert r.flops(x, out) == 4 * 396
     # batch 2: rstd per position 2·99, normalised input 2·396, in the activation dtype
-    assert _saved(r.saved(x, out, 2)) == ["in0", (198, None, False), (792, None, False)]
+    assert _saved(r.saved(x, out, 2)) == [
+        "in0",
+        (198, None, False, "rstd"),
+        (792, None, False, "normalised input"),
+    ]
     n = RMSNorm2d(4, affine=False)
     assert n.params(x) == 0 and n.flops(x, out) == 3 * 396
-    assert _saved(n.saved(x, out, 2)) == ["in0", (198, None, False)]
+    assert _saved(n.saved(x, out, 2)) == ["in0", (198, None, False, "rstd")]
     with pytest.raises(ShapeError, match="num_channels = 4 but the input has 5 channels"):
         r.out_shape(((5, 9, 11),))
     with pytest.raises(SpecError, match="eps"):
         RMSNorm2d(4, -1e-6)
+    with pytest.raises(ShapeError, match=r"^RMSNorm2d needs a \(C, H, W\) feature map"):
+        r.out_shape(((4, 9),))
 
 
 # ---------------------------------------------------------------- pools
@@ -445,7 +508,7 @@ def test_adaptive_max_pool() -> None:
     # sizes sum 12; width 11 -> 3: [0,4) [3,8) [7,11), sizes 4 + 5 + 4 = 13.
     # comparisons: (size - 1) per window: 4 channels · (12·13 - 4·3) = 576
     assert p.flops(x, out) == 576
-    assert _saved(p.saved(x, out, 2)) == ["in0", (2 * 48, 8, False)]
+    assert _saved(p.saved(x, out, 2)) == ["in0", (2 * 48, 8, False, "argmax indices")]
     assert p.count_ptflops_functional(x, out, 2) == 2 * 396
     assert p.count_thop(x, out, 2) == 0
 
@@ -464,10 +527,17 @@ def test_blur_pool_rules() -> None:
     assert b.macs(x, out) == 1080 and b.flops(x, out) == 2160
     assert b.geometry(x, out) == ((3, 2, -1), (3, 2, -1))
     # reflect: the input (of the pad), the padded copy 2·4·11·13, the filter (a buffer)
-    assert _saved(b.saved(x, out, 2)) == ["in0", (2 * 4 * 11 * 13, None, False), (36, None, True)]
+    assert _saved(b.saved(x, out, 2)) == [
+        "in0",
+        (2 * 4 * 11 * 13, None, False, "padded copy"),
+        (36, None, True, "blur filter"),
+    ]
     assert _saved(BlurPool2d(4, pad_mode="replicate").saved(x, out, 2))[0] == "in0"
     c = BlurPool2d(4, pad_mode="constant")
-    assert _saved(c.saved(x, out, 2)) == [(2 * 4 * 11 * 13, None, False), (36, None, True)]
+    assert _saved(c.saved(x, out, 2)) == [
+        (2 * 4 * 11 * 13, None, False, "padded copy"),
+        (36, None, True, "blur filter"),
+    ]
     assert b.count_fvcore(x, out, 2) == 2 * 1080
     assert b.count_torchinfo(x, out, 2) == 0
 
@@ -481,12 +551,24 @@ def test_blur_pool_other_sizes() -> None:
     assert b.out_shape(x) == (4, 4, 5)
     assert b.geometry(x, (4, 4, 5)) == ((5, 3, -3), (5, 3, -3))
     assert b.macs(x, (4, 4, 5)) == 80 * 25
-    assert _saved(b.saved(x, (4, 4, 5), 1))[1] == (4 * 15 * 17, None, False)
+    assert _saved(b.saved(x, (4, 4, 5), 1))[1] == (4 * 15 * 17, None, False, "padded copy")
     with pytest.raises(ShapeError, match="BlurPool2d.channels = 5 but the input has 4"):
         BlurPool2d(5).out_shape(x)
     BlurPool2d().out_shape(x)  # no channels: any input
     with pytest.raises(SpecError, match="filt_size"):
         BlurPool2d(4, filt_size=1)
+    with pytest.raises(ShapeError, match=r"^BlurPool2d needs a \(C, H, W\) feature map"):
+        BlurPool2d(4).out_shape(((4, 9),))
+    # filt 4 at stride 1: pad (0 + 3) // 2 = 1; a 1-row map padded to 3 rows < 4
+    b4 = BlurPool2d(4, filt_size=4, stride=1)
+    with pytest.raises(
+        ShapeError, match="^BlurPool2d: kernel extent 4 is larger than the padded input height 3"
+    ):
+        b4.out_shape(((4, 1, 11),))
+    with pytest.raises(
+        ShapeError, match="^BlurPool2d: kernel extent 4 is larger than the padded input width 3"
+    ):
+        b4.out_shape(((4, 11, 1),))
 
 
 def test_avg_pool1d_rules() -> None:
@@ -520,7 +602,7 @@ def test_max_pool1d_rules() -> None:
     assert p.flops(x, out) == 64
     assert p.geometry(x, out) == ((5, 2, -1),)
     assert p.taps() == (2, 2)
-    assert _saved(p.saved(x, out, 3)) == ["in0", (96, 8, False)]
+    assert _saved(p.saved(x, out, 3)) == ["in0", (96, 8, False, "argmax indices")]
     assert p.count_thop(x, out, 3) == 0
     assert p.count_ptflops_hook(x, out, 3) == 3 * 80
     assert MaxPool1d(3, 2, padding=1).out_shape(x) == (8, 5)  # (10 + 2 - 3) // 2 + 1
@@ -534,8 +616,15 @@ def test_pool1d_validation() -> None:
         MaxPool1d(3, dilation=0)
     with pytest.raises(SpecError, match="stride"):
         MaxPool1d(3, stride=0)
-    with pytest.raises(ShapeError, match=r"needs a \(C, L\) sequence \(torch's \(N, C, L\)\)"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^AvgPool1d needs a \(C, L\) sequence \(torch's \(N, C, L\)\), got shape 4x9x9$",
+    ):
         AvgPool1d(3).out_shape(((4, 9, 9),))
+    with pytest.raises(
+        ShapeError, match="^MaxPool1d: kernel extent 3 is larger than the padded input length 2"
+    ):
+        MaxPool1d(3).out_shape(((4, 2),))
 
 
 # ---------------------------------------------------------------- Resize
@@ -589,12 +678,19 @@ def test_resize_nearest() -> None:
     # ratio 1/1.5 = 2/3, unit 0 samples at 0
     assert r.geometry(x, out) == ((1, Fraction(2, 3), 0), (1, Fraction(2, 3), 0))
     assert r.count_fvcore(x, out, 2) == 2 * 4 * 13 * 16
-    # ptflops with a scale: input numel·scale², truncated: 2·396·2.25 = 1782
-    assert r.count_ptflops_functional(x, out, 2) == 1782
+    # ptflops with a scale: input numel·scale², truncated: 2·396·2.25 = 1782 (an int)
+    v = r.count_ptflops_functional(x, out, 2)
+    assert v == 1782 and isinstance(v, int)
+    # a symbolic batch: the product stays an expression, N·396·2.25 = 891·N
+    n = sympy.Symbol("N", positive=True, integer=True)
+    assert sympy.simplify(r.count_ptflops_functional(x, out, n) - 891 * n) == 0
     e = Resize(size=(3, 2), mode="nearest-exact")
     # unit 0 at r/2: height 3/2 -> 1, width 11/4 -> 2
     assert e.geometry(x, (4, 3, 2)) == ((1, Fraction(3), 1), (1, Fraction(11, 2), 2))
     assert e.count_fvcore(x, (4, 3, 2), 1) == 0
+    # at r/2, not r/2 - 1/2 as the linear modes: height 9 -> 4, r = 9/4, unit 0 at 9/8 -> 1
+    # (9/8 - 1/2 = 5/8 would give 0); width 11 -> 2 as above
+    assert e.geometry(x, (4, 4, 2)) == ((1, Fraction(9, 4), 1), (1, Fraction(11, 2), 2))
 
 
 def test_resize_validation() -> None:
@@ -611,6 +707,10 @@ def test_resize_validation() -> None:
     h = sympy.Symbol("H", positive=True, integer=True)
     with pytest.raises(UnsupportedError, match="a non-integer scale of a symbolic size"):
         Resize(scale_factor=1.5).out_shape(((4, h, 11),))
+    with pytest.raises(UnsupportedError, match="a non-integer scale of a symbolic size"):
+        Resize(scale_factor=1.5).out_shape(((4, 11, h),))
+    with pytest.raises(ShapeError, match=r"^Resize needs a \(C, H, W\) feature map"):
+        Resize(scale_factor=1.5).out_shape(((4, 11),))
     with pytest.raises(UnsupportedError, match="receptive field of a symbolic size"):
         Resize(size=(3, 2)).geometry(((4, h, 11),), (4, 3, 2))
     # a size: the output's size, whatever the (symbolic) input
