@@ -370,6 +370,17 @@ def test_std_conv2d_static_same() -> None:
     assert StdConv2d(4, 6, (3, 3), stride=(1, 2), padding="same").static() is False
 
 
+def test_std_conv2d_kernel_too_large() -> None:
+    # an int padding: Conv2dSame's out_shape with StdConv2d's own padding; a 5-tap kernel
+    # on 3 rows (unpadded) does not fit
+    c = StdConv2d(4, 6, 5)
+    msg = "^StdConv2d: kernel extent 5 is larger than the padded input {} 3"
+    with pytest.raises(ShapeError, match=msg.format("height")):
+        c.out_shape(((4, 3, 11),))
+    with pytest.raises(ShapeError, match=msg.format("width")):
+        c.out_shape(((4, 11, 3),))
+
+
 def test_std_conv2d_validation() -> None:
     with pytest.raises(SpecError, match="must be > 0"):
         StdConv2d(4, 6, 3, eps=0.0)
