@@ -69,6 +69,8 @@ def test_matmul_shape_errors() -> None:
         ShapeError, match=r"^Matmul: \(\.\.\., 5, 4\) @ \(\.\.\., 3, 7\): the inner sizes differ$"
     ):
         Matmul().out_shape(((5, 4), (3, 7)))
+    with pytest.raises(ShapeError, match=r"\(\.\.\., 5, 4\) @ \(\.\.\., 3, 7\): the inner"):
+        Matmul().out_shape(((2, 5, 4), (2, 3, 7)))
     # bmm takes (m, k) and (k, n) per sample only: torch's bmm is of rank 3
     with pytest.raises(ShapeError, match="takes \\(m, k\\) and \\(k, n\\) per sample"):
         Matmul("bmm").out_shape(((3, 5, 4), (3, 4, 7)))
@@ -623,6 +625,12 @@ def test_traced() -> None:
         (),
     )
     with pytest.raises(UnsupportedError, match="and the parameters 'blocks.0.weight'$"):
+        _traced(call, 1, "an op")
+    b = TensorArg((5,), param="blocks.0.bias", is_param=True)
+    call = TorchCall(
+        "torch.addcmul", "function", None, (call.args[0], w, b), {}, ((3, 5),), ("std",), ()
+    )
+    with pytest.raises(UnsupportedError, match="parameters 'blocks.0.weight', 'blocks.0.bias'$"):
         _traced(call, 1, "an op")
 
 
