@@ -31,6 +31,7 @@ from archcalc.kinds import (
     TimmSwinV2CrBlock,
     Windows,
 )
+from archcalc.kinds._base import TorchCall
 from archcalc.kinds.window import _np_einsum_macs
 
 C, H, WIN, B = 6, 3, (2, 3), 2
@@ -623,8 +624,6 @@ def _timm_block(v2: bool = False, **over) -> object:
 
 
 def _call(module: object, shape=(6, 4, 6), layout: str = "nhwc"):
-    from archcalc.kinds._base import TorchCall
-
     return TorchCall("m", "module", module, (), {}, (shape,), (layout,), shape)
 
 
@@ -702,3 +701,23 @@ def test_symbolic_maps_keep_the_shift() -> None:
     s = sympy.Symbol("s", positive=True, integer=True)
     u = TimmSwinBlock(C, H, WIN, (s, 1), 10)
     assert u.geometry(((6, 5, 6),), (6, 5, 6)) == (Windows(2, s, 5), Windows(3, 1, 6))
+
+
+def test_timm_swin_read_defaults_and_messages() -> None:
+    # an older timm WindowAttention without fused_attn: the explicit softmax (unfused);
+    # timm's own GELU subclass: not the exact nn.GELU type ptflops hooks
+    m = _timm_block()
+    del m.attn.fused_attn
+    m.mlp.act = TIMM_GELU()
+    b = TimmSwinBlock.from_torch(_call(m))
+    assert (b.fused, b.gelu_hooked) == (False, False)
+    # every reason is named, comma-separated
+    two = _timm_block(dynamic_mask=True)
+    two.attn.attn_drop = _obj(p=0.1)
+    with pytest.raises(
+        UnsupportedError, match="with attention or projection dropout, a dynamic mask$"
+    ):
+        TimmSwinBlock.from_torch(_call(two))
+    # a call without a traced tensor input
+    with pytest.raises(UnsupportedError, match=r"per-sample shape \(\): it runs on"):
+        TimmSwinBlock.from_torch(TorchCall("m", "module", _timm_block(), (), {}, (), (), (6, 4, 6)))
