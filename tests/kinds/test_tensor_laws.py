@@ -6,6 +6,8 @@ the kinds' rules (issue #16)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from archcalc import ShapeError, SpecError, UnsupportedError
@@ -93,7 +95,11 @@ def test_permute_errors_and_geometry():
     for dims, out in (((0, 2, 1), (4, 6, 5)), ((1, 0), (5, 4)), ((2, 1, 0), (6, 5, 4))):
         with pytest.raises(UnsupportedError, match=r"not followed past Permute"):
             Permute(dims).geometry(((4, 5, 6)[: len(dims)],), out)
-    with pytest.raises(UnsupportedError, match="moves the last two"):
+    with pytest.raises(
+        UnsupportedError,
+        match=r"^receptive fields are not followed past Permute\(0,\): "
+        r"it moves the last two \(spatial\) axes$",
+    ):
         Permute((0,)).geometry(((4,),), (4,))
 
 
@@ -155,7 +161,9 @@ def test_narrow_errors_and_geometry():
     # axis 0 of a rank-3 tensor is not spatial; axes 1 and 2 are
     assert Narrow(0, 0, 2).geometry(((4, 5, 6),), (2, 5, 6)) == SAME
     for d, out in ((1, (4, 2, 6)), (2, (4, 5, 2))):
-        with pytest.raises(UnsupportedError, match=rf"Narrow on axis {d}.*crops a spatial"):
+        with pytest.raises(
+            UnsupportedError, match=rf"past Narrow on axis {d}: it crops a spatial axis$"
+        ):
             Narrow(d, 0, 2).geometry(((4, 5, 6),), out)
 
 
@@ -172,7 +180,9 @@ def test_select():
         Select(2, 5).out_shape(((3, 4, 5),))
     assert Select(0, 0).geometry(((3, 4, 5),), (4, 5)) == SAME
     for d in (1, 2):
-        with pytest.raises(UnsupportedError, match=rf"Select on axis {d}.*removes a spatial"):
+        with pytest.raises(
+            UnsupportedError, match=rf"past Select on axis {d}: it removes a spatial axis$"
+        ):
             Select(d, 0).geometry(((3, 4, 5),), (3, 4))
 
 
@@ -233,7 +243,9 @@ def test_expand():
         Expand((4, 3, 5)).out_shape(((3, 5),))
     # a broadcast of the leading axis keeps the last two; of a spatial one does not
     assert Expand((3, 4, 5)).geometry(((1, 4, 5),), (3, 4, 5)) == SAME
-    with pytest.raises(UnsupportedError, match=r"broadcasts a spatial axis"):
+    with pytest.raises(
+        UnsupportedError, match=r"past Expand\(4, 3, 5\): it broadcasts a spatial axis$"
+    ):
         Expand((4, 3, 5)).geometry(((4, 1, 5),), (4, 3, 5))
 
 
@@ -247,7 +259,9 @@ def test_repeat():
         r.out_shape(((49, 32),))
     assert r.geometry(((1, 49, 32),), (3, 49, 32)) == SAME
     for reps in ((1, 2, 1), (1, 1, 2)):
-        with pytest.raises(UnsupportedError, match=r"tiles a spatial axis"):
+        with pytest.raises(
+            UnsupportedError, match=rf"past Repeat{re.escape(str(reps))}: it tiles a spatial axis$"
+        ):
             Repeat(reps).geometry(((1, 4, 4),), (1, 4, 4))
 
 
@@ -265,7 +279,9 @@ def test_roll():
     Roll((-2,), (0,))  # negative shifts are fine
     assert Roll((2,), (0,)).geometry(((4, 5, 6),), (4, 5, 6)) == SAME
     for dims in ((1,), (2,), (0, 2)):
-        with pytest.raises(UnsupportedError, match=r"shifts a spatial axis cyclically"):
+        with pytest.raises(
+            UnsupportedError, match=r"past Roll\(1,( 1)?\): it shifts a spatial axis cyclically$"
+        ):
             Roll((1,) * len(dims), dims).geometry(((4, 5, 6),), (4, 5, 6))
 
 
@@ -322,7 +338,9 @@ def _sees_no_input(layer, ins, out):
     try:
         g = layer.geometry(ins, out)
     except UnsupportedError as e:
-        assert "it sees no input" in str(e) and layer.kind in str(e)
+        assert str(e).endswith(
+            f"past a {layer.kind} of shape {'x'.join(map(str, out))}: it sees no input"
+        )
         return
     import archcalc.kinds as k
 
@@ -377,7 +395,7 @@ def test_per_row_conv():
         pr.out_shape(((4,),))
     with pytest.raises(SpecError, match="must be a layer of one input"):
         PerRow(Cat(0))
-    with pytest.raises(UnsupportedError, match=r"its rows are not maps"):
+    with pytest.raises(UnsupportedError, match=r"past PerRow\(Permute\): its rows are not maps$"):
         PerRow(Permute((1, 0))).geometry(((3, 4, 5),), (3, 5, 4))
 
 
@@ -400,6 +418,50 @@ def test_per_row_buffers_and_saved_scale():
 
     bn = BatchNorm2d(4)
     assert PerRow(bn).buffers(((3, 4, 5, 5),)) == bn.buffers(((4, 5, 5),)) > 0
+
+
+def test_nested_wrappers_read_their_shapes():
+    # PerRow(PerRow(conv)) on (2, 3, 4, 5, 5): 2·3 = 6 rows of (4, 5, 5); the inner wrapper
+    # reads the shapes it is given (an outer one passing a wrong one fails or changes a value)
+    conv = Conv2d(4, 6, 3, padding=1)
+    pp = PerRow(PerRow(conv))
+    ins = ((2, 3, 4, 5, 5),)
+    out = pp.out_shape(ins)
+    assert out == (2, 3, 6, 5, 5)
+    assert pp.params(ins) == 222  # 6·4·9 + 6, shared by every row
+    assert pp.buffers(ins) == 0
+    assert pp.macs(ins, out) == 6 * 5400  # 6·25·4·9 per row
+    row_in, row_out = ((4, 5, 5),), (6, 5, 5)
+    assert pp.flops(ins, out) == 6 * conv.flops(row_in, row_out)
+    assert pp.geometry(ins, out) == ((3, 1, -1), (3, 1, -1))
+    assert pp.saved(ins, out, 2) == conv.saved(row_in, row_out, 12)
+    # Shared of a PerRow: the wrapped figures, params 0
+    sp = Shared(PerRow(conv), "pos")
+    ins2, out2 = ((3, 4, 5, 5),), (3, 6, 5, 5)
+    assert sp.out_shape(ins2) == out2
+    assert sp.params(ins2) == 0
+    assert sp.macs(ins2, out2) == 3 * 5400
+    assert sp.flops(ins2, out2) == 3 * conv.flops(row_in, row_out)
+    assert sp.geometry(ins2, out2) == ((3, 1, -1), (3, 1, -1))
+    assert sp.saved(ins2, out2, 2) == conv.saved(row_in, row_out, 6)
+    # Dropout is a view in eval only: the wrappers ask their inner in the same mode
+    from archcalc.kinds import Dropout
+
+    for w in (PerRow(Dropout(0.1)), Shared(Dropout(0.1))):
+        assert w.is_view(False) and not w.is_view(True)
+    # PerRow needs rows: a rank-2 (k, L) input is the smallest
+    assert PerRow(Permute((0,))).out_shape(((3, 4),)) == (3, 4)
+
+
+def test_per_row_attention_macs():
+    # TimmAttention(E=8, h=2) on a row of L=5 tokens: qkv 3·L·E·E = 960, q·kᵀ L·L·E = 200,
+    # weights·v L·L·E = 200, proj L·E·E = 320: 1680 MACs; 3 rows: 5040
+    att = TimmAttention(8, 2)
+    ins = ((3, 5, 8),)
+    assert PerRow(att).macs(ins, (3, 5, 8)) == 5040
+    assert PerRow(att).flops(ins, (3, 5, 8)) == 3 * att.flops(((5, 8),), (5, 8))
+    assert Shared(att).macs(((5, 8),), (5, 8)) == 1680
+    assert Shared(att).flops(((5, 8),), (5, 8)) == att.flops(((5, 8),), (5, 8))
 
 
 def test_shared():
@@ -448,10 +510,13 @@ def test_sample_axis():
     k = _call(((4, 5),), ("const",))
     assert [sample_axis(k, 0, d) for d in (0, 1, -1)] == [0, 1, 1]
     assert sample_axis(_call(((),), ("const",)), 0, 0) == 0  # a scalar: modulo 1
+    assert sample_axis(_call(((4,), (3,)), ("const", "std")), 0, -1) == 0  # modulo rank 1
     # "fold": the batch folded into axis 0, per-sample axes are torch's
     f = _call(((3, 5, 6),), ("fold",))
     assert [sample_axis(f, 0, d) for d in (1, 2, -1)] == [1, 2, 2]
-    with pytest.raises(UnsupportedError, match="folded into"):
+    with pytest.raises(
+        UnsupportedError, match="^an operation along the axis the batch is folded into$"
+    ):
         sample_axis(f, 0, 0)
     f1 = _call(((3, 5, 6),), ("fold@1",))
     assert [sample_axis(f1, 0, d) for d in (0, 2)] == [0, 2]
@@ -483,6 +548,19 @@ def test_batched_and_torch_to_sample():
     assert [_torch_to_sample("fold", t) for t in (0, 1, 2)] == [None, 1, 2]
     assert [_torch_to_sample("fold@1", t) for t in (0, 1, 2)] == [0, None, 2]
     assert [_torch_to_sample("batch@1", t) for t in (0, 1, 2)] == [0, None, 1]
+
+
+def test_ints_messages():
+    # the message is "Kind.field = value: reason"; a wrong type is a TypeError too
+    for args, msg in (
+        ((3,), r"^K\.f = 3: must be a tuple of integers$"),
+        (((1, True), None), r"^K\.f = \(1, True\): must be a tuple of integers$"),
+    ):
+        with pytest.raises(TypeError, match=msg) as e:
+            _ints("K", "f", *args)
+        assert isinstance(e.value, SpecError)
+    with pytest.raises(SpecError, match=r"^K\.f = -1: must be >= 0$"):
+        _ints("K", "f", (1, -1))
 
 
 def test_ints():
@@ -556,3 +634,68 @@ def test_getitem_chain_errors():
     with pytest.raises(UnsupportedError, match=r"the slice"):
         _getitem((4, 5), (slice(None), slice(None, None, -1)))
     assert _getitem((4, 5), (slice(None), slice(2, 3))) == Narrow(0, 2, 3)  # one element
+    with pytest.raises(UnsupportedError, match=r"the slice"):
+        _getitem((4, 5), (slice(None), slice(2, 2)))  # empty
+    # -4 is index 0 of an axis of 4 (the lowest allowed)
+    assert _getitem((4, 5), (slice(None), -4)) == Select(0, 0)
+
+
+def test_getitem_chain_more():
+    # x[:, 0, 0, 1:3] of (N, 4, 5, 6): two selects remove axes 0 and 1 (each then axis 0),
+    # the narrow is on what is left: old axis 2, now axis 0
+    assert _getitem((4, 5, 6), (slice(None), 0, 0, slice(1, 3))) == (
+        Select(0, 0),
+        Select(0, 0),
+        Narrow(0, 1, 3),
+    )
+    # a new axis then a slice: the narrow of per-sample axis 0, then the Reshape to torch's
+    # output (N, 1, 2, 5)
+    assert _getitem((4, 5), (slice(None), None, slice(1, 3)), output=(1, 2, 5)) == (
+        Narrow(0, 1, 3),
+        Reshape((1, 2, 5)),
+    )
+    # the key given by name
+    call = _call(((4, 5),), ("std",), (TensorArg((2, 4, 5)),), {"indices": (slice(None), 1)})
+    assert _getitem_chain(call) == Select(0, 1)
+
+
+def test_rule_factories():
+    # the count rules PerRow and Shared build (at class creation) from these factories: the
+    # inner's count of a row at batch N·k, and the inner's count as is. Called here directly,
+    # on a wrapper around a wrapper (whose count reads the shapes it is given).
+    from archcalc.kinds.tensor import _rule, _shared_rule
+
+    conv = Conv2d(4, 6, 3, padding=1)
+    row_in, row_out = ((4, 5, 5),), (6, 5, 5)
+    rule = _rule("count_fvcore", "the doc")
+    assert rule.__doc__ == "the doc" and rule.short == "inner at batch N·k"
+    pp = PerRow(PerRow(conv))
+    # 2 samples of 2·3 rows: the conv's count at batch 12
+    got = rule(pp, ((2, 3, 4, 5, 5),), (2, 3, 6, 5, 5), 2)
+    assert got == conv.count_fvcore(row_in, row_out, 12) == 12 * 5400
+    shared = _shared_rule("count_thop")
+    assert shared.__doc__ == "the inner layer's count (the tool counts each call of the module)"
+    assert shared.short == "inner"
+    sp = Shared(PerRow(conv))
+    assert shared(sp, ((3, 4, 5, 5),), (3, 6, 5, 5), 2) == conv.count_thop(row_in, row_out, 6)
+
+
+def test_per_row_passes_a_row_to_params_and_buffers():
+    # no kind's params or buffers depend on the input's shape, so a probe that does (it
+    # counts the elements of the shape it is asked about) shows what PerRow passes: a row
+    from archcalc.kinds._base import Layer
+
+    class _Probe(Permute):
+        __slots__ = ()
+
+        def params(self, ins):
+            return ins[0][0] * 100 + len(ins[0])
+
+        def buffers(self, ins):
+            return ins[0][0] * 10 + len(ins[0])
+
+    probe = _Probe((0, 1))
+    assert isinstance(probe, Layer)
+    # rows of (4, 5): 4·100 + rank 2 = 402; 4·10 + 2 = 42
+    assert PerRow(probe).params(((3, 4, 5),)) == 402
+    assert PerRow(probe).buffers(((3, 4, 5),)) == 42
