@@ -271,6 +271,23 @@ def test_fractional_stride_falls_back_to_the_approximate_field():
     assert any("windowed attention: approximate field" in n for n in rf.notes)
 
 
+def test_more_phases_than_the_cap_fall_back_with_a_note():
+    # windows 7, 11, 13, 17, 19 (shifts 3, 5, 5, 5, 5; all below their window): the period
+    # of the chain is the lcm of the windows: 7·11·13·17 = 17017 after the fourth (kept:
+    # ≤ 65536), 17017·19 = 323323 after the fifth (over the cap): approximate, with a note
+    sizes = (7, 11, 13, 17, 19)
+    chain = [ShiftedWindowAttention(8, 2, w, 5 if w > 7 else 3) for w in sizes]
+    rfs = _rfs(sequential("cap", chain, input_shape=(8, 600, 600)))
+    kept, over = rfs["3"], rfs["4"]
+    assert kept.phases == (17017, 17017) and len(kept.per_phase[0]) == 17017
+    assert kept.notes == ()
+    assert over.tables is None and not over.exact
+    assert over.notes == (
+        "4: windowed attention: approximate field (symbolic, fractional or more than 65536 "
+        "phases: no exact per-phase table)",
+    )
+
+
 # ---------------------------------------------------------------- NO_INPUT
 
 
