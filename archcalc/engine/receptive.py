@@ -277,6 +277,7 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
     windowed = any(isinstance(g, Windows) for g in geom)
     layer = node.layer
     note = layer.rf_note(geom)
+    win: list[Any] = [1] * len(geom)
     if windowed or rf.tables is not None:
         tables = _tables(rf, len(geom))
         if tables is not None:
@@ -288,17 +289,20 @@ def _step(rf: RF, geom: Any, node: Node) -> RF:
             rf.size, rf.stride, rf.offset, rf.aligned, rf.global_context, rf.notes, phases=rf.phases
         )
         if windowed:
+            # units of a windowed axis fall into `period` classes whose regions differ: the
+            # approximate field keeps at least that many phases (not exact)
+            win = [g.period if isinstance(g, Windows) else 1 for g in geom]
             geom = tuple(_approx_window(g) for g in geom)
             note = (note or "") + (
                 "windowed attention: approximate field (symbolic, fractional or more than "
                 f"{_MAX_PERIOD} phases: no exact per-phase table)"
             )
     size, stride, offset, phases = [], [], [], []
-    for (k, s, a), r, st, o, p in zip(geom, rf.size, rf.stride, rf.offset, rf.phases):
+    for (k, s, a), r, st, o, p, w in zip(geom, rf.size, rf.stride, rf.offset, rf.phases, win):
         size.append(r + (k - 1) * st)
         offset.append(o + a * st)
         stride.append(st * s)
-        phases.append(_period(p, s))
+        phases.append(_lcm([_period(p, s), w]) if w != 1 else _period(p, s))
     notes = rf.notes
     if note:
         notes += (f"{node.name}: {note}",)

@@ -244,6 +244,10 @@ def test_symbolic_map_falls_back_to_the_approximate_field():
     assert rf.tables is None and rf.per_phase is None
     assert len(rf.notes) == 1 and rf.notes[0].startswith("0: windowed attention: approximate")
     assert "65536" in rf.notes[0]
+    # by hand, units 2m and 2m+1 read different windows ([2m-1, 2m] and [2m+1, 2m+2]): two
+    # phase classes per axis, so the figures hold for phase 0 only, not for every unit
+    assert rf.phases == (2, 2) and not rf.exact
+    assert rf.holds_for.startswith("phase 0 of 2x2")
 
 
 def test_fractional_stride_falls_back_to_the_approximate_field():
