@@ -106,10 +106,14 @@ def problems(cls: type[Layer]) -> list[str]:
                 out.append("geometry raises without a reason")
         # one step per spatial axis: two for a map, one for a sequence (C, L), none for a
         # vector (the receptive-field engine takes the rank it meets)
-        if g is not GLOBAL and g is not NO_INPUT and not (
-            isinstance(g, tuple)
-            and len(g) <= 2
-            and all(isinstance(a, Windows) or len(a) == 3 for a in g)
+        if (
+            g is not GLOBAL
+            and g is not NO_INPUT
+            and not (
+                isinstance(g, tuple)
+                and len(g) <= 2
+                and all(isinstance(a, Windows) or len(a) == 3 for a in g)
+            )
         ):
             out.append(f"geometry {g!r}")
     for method in FOREIGN_RULES.values():
