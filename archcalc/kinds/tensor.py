@@ -502,8 +502,8 @@ def _getitem_chain(call: TorchCall) -> Any:
         if step < 1 or stop <= start:
             raise UnsupportedError(f"the slice {k!r} of an axis of {n}")
         if (start, stop, step) != (0, n, 1):
+            # the narrowed size is not kept in ``cur``: later keys index later axes only
             layers.append(Narrow(pos, start, stop, step))
-            cur[pos] = (stop - start + step - 1) // step
     if new_axes:
         layers.append(Reshape(tuple(int(d) for d in call.output)))
     if not layers:

@@ -450,10 +450,11 @@ class Einsum(MatmulCounts, Layer):
     def geometry(self, ins: Shapes, out: Shape) -> tuple[AxisGeom, AxisGeom] | _Global:
         """A parameter or constant as the second operand, summed over the first operand's
         last letter only and keeping its other letters (``yhwc,hkc->yhwk``): each output
-        position reads its own input position (the field kept); otherwise GLOBAL."""
+        position reads its own input position (the field kept); otherwise GLOBAL. (No letter
+        repeats within a term, so ``summed == {a[-1]}`` keeps every other letter of ``a``.)"""
         a, b, out_term = _einsum_terms(self.kind, self.equation)
         summed = set(a + b) - set(out_term)
-        if not self.second_batched and summed == {a[-1]} and set(a[:-1]) <= set(out_term):
+        if not self.second_batched and summed == {a[-1]}:
             return _POINTWISE
         return GLOBAL
 

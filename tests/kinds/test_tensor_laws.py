@@ -674,12 +674,17 @@ def test_rule_factories():
 
 
 def test_per_row_passes_a_row_to_params_and_buffers():
-    # no kind's params or buffers depend on the input's shape, so a probe that does (it
-    # counts the elements of the shape it is asked about) shows what PerRow passes: a row
+    # no kind's params or buffers depend on the input's shape, so a test-only layer (not a
+    # registered kind, not a subclass of one) whose counts read the shape it is asked about
+    # shows what PerRow passes: a row
+    from dataclasses import dataclass
+
     from archcalc.kinds._base import Layer
 
-    class _Probe(Permute):
-        __slots__ = ()
+    @dataclass(frozen=True)
+    class _ShapeProbe(Layer):
+        def out_shape(self, ins):
+            return ins[0]
 
         def params(self, ins):
             return ins[0][0] * 100 + len(ins[0])
@@ -687,8 +692,9 @@ def test_per_row_passes_a_row_to_params_and_buffers():
         def buffers(self, ins):
             return ins[0][0] * 10 + len(ins[0])
 
-    probe = _Probe((0, 1))
-    assert isinstance(probe, Layer)
+    probe = _ShapeProbe()
+    assert probe.out_shape(((4, 5),)) == (4, 5)
+    assert PerRow(probe).out_shape(((3, 4, 5),)) == (3, 4, 5)
     # rows of (4, 5): 4·100 + rank 2 = 402; 4·10 + 2 = 42
     assert PerRow(probe).params(((3, 4, 5),)) == 402
     assert PerRow(probe).buffers(((3, 4, 5),)) == 42
