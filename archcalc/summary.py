@@ -19,12 +19,12 @@ from ._math import is_symbolic, jsonable
 from .display import SummaryDisplay
 from .engine.graph import INPUT, Model
 from .engine.heads import apply_head, last_spatial_node
-from .engine.memory import MemoryReport, itemsize
+from .engine.memory import MemoryReport, SavedTensor, itemsize, saved_by_node
 from .engine.receptive import RF
 from .engine.walk import no_cycle_collection, walk
 from .load.resolve import load_model
 
-__all__ = ["summary", "Summary", "LayerRow", "load_model", "jsonable"]
+__all__ = ["summary", "Summary", "LayerRow", "SavedTensor", "load_model", "jsonable"]
 
 
 @dataclass(slots=True)
@@ -68,6 +68,8 @@ class Summary(SummaryDisplay):
     rf_layer: str | None
     rf_gap: str | None
     convention: str = "archcalc"
+    #: whether the model input requires grad (as :func:`summary` was asked)
+    input_requires_grad: bool = False
 
     @property
     def output_shape(self) -> tuple[Any, ...]:
@@ -78,6 +80,28 @@ class Summary(SummaryDisplay):
             if row.name == name:
                 return row
         raise OptionError(f"model '{self.model.name}' has no layer '{name}'")
+
+    def saved_tensors(self) -> tuple[SavedTensor, ...]:
+        """Each tensor autograd keeps for backward, layer by layer, labelled; the ``bytes``
+        add up to ``memory.saved_for_backward_bytes`` (a storage two layers keep is counted
+        at the first; the second lists it with 0 bytes and ``kept_by``).
+
+        >>> import archcalc
+        >>> s = archcalc.summary(archcalc.sequential("m", [archcalc.MaxPool2d(2)], (1, 4, 4)),
+        ...                      input_requires_grad=True)
+        >>> [(t.tensor, t.elements, t.bytes) for t in s.saved_tensors()]
+        [('input 0 (input)', 16, 64), ('argmax indices', 4, 32)]
+        """
+        shapes = {INPUT: self.input_shape, **{r.name: r.output_shape for r in self.layers}}
+        sw = saved_by_node(
+            self.model,
+            shapes,
+            self.batch,
+            itemsize(self.dtype),
+            input_requires_grad=self.input_requires_grad,
+            detail=True,
+        )
+        return tuple(t for rows in sw.listed for t in rows)
 
     def to_dict(self, layers: bool = True) -> dict[str, Any]:
         """Plain data (ints stay ints; symbols and fractions become strings); without the
@@ -305,6 +329,7 @@ def _summary(
         rf_layer=rf_layer,
         rf_gap=w.rf_gap,
         convention=convention,
+        input_requires_grad=input_requires_grad,
     )
 
 

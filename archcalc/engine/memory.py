@@ -39,6 +39,7 @@ __all__ = [
     "MemoryReport",
     "MemoryWalk",
     "OutputMemory",
+    "SavedTensor",
     "SavedWalk",
     "saved_for_backward",
     "saved_by_node",
@@ -85,6 +86,23 @@ class MemoryReport:
         return dict(zip([n.name for n in self.nodes], self.output_list))
 
 
+class SavedTensor(NamedTuple):
+    """One tensor a layer keeps for backward (:attr:`SavedWalk.listed`).
+
+    ``tensor`` is the label: ``"input k (name)"`` (the layer's input ``k``, the output of
+    ``name``), ``"output"``, or the kind's own words for an extra tensor (``Extra.what``;
+    ``" (module buffer)"`` added to a buffer autograd references, counted as the kind's rule
+    counts it). ``bytes`` is what this layer adds to ``saved_for_backward``: 0 for a storage
+    an earlier layer kept already (``kept_by`` names it; ``None`` otherwise)."""
+
+    layer: str
+    kind: str
+    tensor: str
+    elements: Any
+    bytes: Any
+    kept_by: str | None = None
+
+
 def _acc_itemsize(item: Extra, size: int) -> int:
     if item.itemsize is None:
         return size
@@ -102,6 +120,10 @@ class SavedWalk:
     ``per_node[name]`` is the bytes first kept at that node (a storage kept by two layers is
     counted at the first); :attr:`total` is their sum. Tensors are known by their slot, as
     :meth:`~archcalc.engine.graph.Model.live_slots` numbers them (0 the input).
+
+    With ``detail``, :attr:`listed` also names each tensor a recording node keeps, with its
+    elements and the bytes it adds (their sum per node is ``per_node``); without it (the
+    walk's default) nothing more is stored.
     """
 
     def __init__(
@@ -111,6 +133,7 @@ class SavedWalk:
         input_shape: tuple[Any, ...],
         trainable: Callable[[Node], bool] | None = None,
         input_requires_grad: bool = False,
+        detail: bool = False,
     ) -> None:
         self.batch = batch
         self.size = size
@@ -121,6 +144,10 @@ class SavedWalk:
         self.kept: set[int] = set()
         self.adds: list[tuple[Node, Any]] = []  # the nodes that keep bytes, and how many
         self.total: Any = 0
+        #: with ``detail``: by storage slot, the node that first kept it
+        self.keeper: dict[int, Node] | None = {} if detail else None
+        #: with ``detail``: per recording node that keeps anything, in order, its tensors
+        self.listed: list[tuple[SavedTensor, ...]] = []
 
     @property
     def per_node(self) -> dict[str, Any]:
@@ -183,6 +210,7 @@ class SavedWalk:
             return 0
         added: Any = extra
         kept = self.kept
+        keeper = self.keeper
         for r in refs:
             if r < 0:
                 storage = store[k]
@@ -193,10 +221,60 @@ class SavedWalk:
             if storage not in kept:
                 kept.add(storage)
                 added = added + self.nbytes[storage]
+                if keeper is not None:
+                    keeper[storage] = node
         if not (type(added) is int and added == 0):
             self.adds.append((node, added))
             self.total = self.total + added
+        if keeper is not None:
+            self._list(node, src, ins, out, k, for_each_other)
         return added
+
+    def _list(
+        self,
+        node: Node,
+        src: tuple[int, ...],
+        ins: tuple[tuple[Any, ...], ...],
+        out: tuple[Any, ...],
+        k: int,
+        for_each_other: bool,
+    ) -> None:
+        """Name the tensors ``node`` (slot ``k``, just visited, recording) keeps: in the order
+        of its kind's ``saved`` rule, each storage's bytes at the first node that kept it."""
+        keeper = self.keeper
+        assert keeper is not None
+        batch, size, layer = self.batch, self.size, node.layer
+        rows: list[SavedTensor] = []
+        done: set[int] = set()
+        for item in layer.saved(ins, out, batch):
+            if isinstance(item, Extra):
+                what = f"{item.what} (module buffer)" if item.buffer else item.what
+                nbytes = item.elements * _acc_itemsize(item, size)
+                rows.append(SavedTensor(node.name, layer.kind, what, item.elements, nbytes))
+                continue
+            if item == "out":
+                storage, what = self.store[k], "output"
+            else:
+                r = int(item[2:])
+                if for_each_other and not any(self.grad[s] for j, s in enumerate(src) if j != r):
+                    continue
+                storage, what = self.store[src[r]], f"input {r} ({node.inputs[r]})"
+            by = keeper[storage]
+            first = by is node and storage not in done
+            done.add(storage)
+            nbytes = self.nbytes[storage]
+            rows.append(
+                SavedTensor(
+                    node.name,
+                    layer.kind,
+                    what,
+                    nbytes // size if type(nbytes) is int else nbytes / size,
+                    nbytes if first else 0,
+                    None if first else by.name,
+                )
+            )
+        if rows:
+            self.listed.append(tuple(rows))
 
 
 class MemoryWalk:
@@ -338,12 +416,14 @@ def saved_by_node(
     size: int,
     trainable: Callable[[Node], bool] | None = None,
     input_requires_grad: bool = False,
+    detail: bool = False,
 ) -> SavedWalk:
     """The :class:`SavedWalk` of ``model``: bytes kept for backward per node and in total.
 
     ``trainable(node)`` says which layers' parameters train (a frozen layer's own parameters
-    need no gradient; default: every layer with parameters)."""
-    sw = SavedWalk(batch, size, shapes[INPUT], trainable, input_requires_grad)
+    need no gradient; default: every layer with parameters); ``detail`` also lists each
+    tensor kept (:attr:`SavedWalk.listed`)."""
+    sw = SavedWalk(batch, size, shapes[INPUT], trainable, input_requires_grad, detail)
     slots = model.live_slots()
 
     def one(i: int, n: Node) -> None:
