@@ -238,8 +238,27 @@ def memory_cmd(
     units: UnitsOpt = "si",
     depth: DepthOpt = None,
     partial: PartialOpt = False,
+    saved: Annotated[
+        bool,
+        typer.Option(
+            "--saved",
+            help="One row per tensor autograd keeps for backward (layer, kind, tensor, "
+            "elements, bytes); the bytes add up to 'saved for backward bytes'.",
+        ),
+    ] = False,
 ) -> None:
     """Activation memory: outputs, inference peak, saved for backward, a size block."""
+    if saved:
+        from .render import render_saved
+
+        if depth is not None:
+            raise OptionError(
+                argument="depth", value=depth, reason="--saved lists tensors one by one: drop it"
+            )
+        resolved, gaps = _resolve(model, input, partial)
+        s = _summary(resolved, input, batch, dtype, head, classes)
+        _emit(render_saved(s, str(format), str(units), {"gaps": gaps} if partial else None))
+        return
     _show(
         "memory",
         model,

@@ -27,6 +27,7 @@ __all__ = [
     "fmt_num",
     "layer_table",
     "render_rows",
+    "render_saved",
     "render_summary",
     "totals",
     "TableView",
@@ -319,6 +320,49 @@ def _json_pieces(head: str, layers: Iterator[str]) -> Iterator[str]:
         if rows:
             yield ",\n    "
     yield "\n  ]\n}\n"
+
+
+#: the formats of ``memory --saved``
+SAVED_FORMATS = ("table", "json", "csv", "markdown")
+
+
+def render_saved(
+    s: Summary, fmt: str, units: str = "si", extra_json: dict[str, Any] | None = None
+) -> Any:
+    """``memory --saved``: one row per tensor autograd keeps (layer, kind, tensor, elements,
+    bytes) and their total, ``saved_for_backward_bytes``; JSON adds the list to the memory
+    view as ``saved_tensors``."""
+    fmt = str(fmt)
+    if fmt not in SAVED_FORMATS:
+        raise OptionError(
+            argument="format", value=fmt, reason="--saved lists rows", valid=SAVED_FORMATS
+        )
+    tensors = s.saved_tensors()
+    total = s.memory.saved_for_backward_bytes
+    if fmt == "json":
+        d = s.to_dict(layers=False)
+        d["saved_tensors"] = [t._asdict() for t in tensors]
+        if extra_json:
+            d.update(extra_json)
+        return json.dumps(jsonable(d), indent=2)
+    rows = [
+        [
+            t.layer,
+            t.kind,
+            t.tensor if t.kept_by is None else f"{t.tensor}, already kept by {t.kept_by}",
+            t.elements,
+            t.bytes,
+        ]
+        for t in tensors
+    ]
+    return render_rows(
+        ["layer", "kind", "tensor", "elements", "bytes"],
+        rows,
+        fmt,
+        f"{title(s)}  (tensors saved for backward)",
+        [("saved for backward bytes", total)],
+        units,
+    )
 
 
 def render_summary(

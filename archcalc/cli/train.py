@@ -292,7 +292,14 @@ def _wrap_memory(app: typer.Typer, emit: Any, handles_errors: Any) -> None:
 
     @handles_errors
     def _train(**kw: Any) -> None:
+        from .._errors import OptionError
         from .common import resolve
+
+        if kw.get("saved"):
+            raise OptionError(
+                "--saved lists the tensors of 'saved for backward bytes' (every layer trains, "
+                "no autocast); --train models one whole step: use one or the other"
+            )
 
         model, _ = resolve(kw["model"], kw.get("input"), bool(kw.get("partial", False)))
         s, m, tkw = training_options(
