@@ -246,13 +246,12 @@ def _table_step(t: PhaseTable, g: Any, taps: Any) -> PhaseTable | None:
 
 def _from_tables(tables: tuple[PhaseTable, ...], rf: RF, notes: tuple[str, ...]) -> RF:
     """The RF a set of exact tables describes: phase 0's offset, the unit stride, the largest
-    size over the phases, the phase counts; the tables kept."""
+    size over the phases, the phase counts; the tables kept. The unit stride ``shift /
+    period`` is whole: a table starts from an integer stride (:func:`_table_of`) and every
+    step multiplies it by an integer stride (a window's is 1)."""
     return RF(
         tuple(max(h - lo + 1 for lo, h in zip(t.lo, t.hi)) for t in tables),
-        tuple(
-            t.shift // t.period if t.shift % t.period == 0 else Fraction(t.shift, t.period)
-            for t in tables
-        ),
+        tuple(t.shift // t.period for t in tables),
         tuple(t.lo[0] for t in tables),
         rf.aligned,
         rf.global_context,
