@@ -36,7 +36,7 @@ def _groups(s: Shapes) -> Any:
     return prod(s[0][:-2])
 
 
-def _proj_macs(layer: Any, ins: Shapes) -> Any:
+def _proj_macs(ins: Shapes) -> Any:
     """In-projection (q, k, v: 3·L·E²) and out-projection (L·E²) multiply-accumulates."""
     n, e = _le(ins)
     return 4 * _groups(ins) * n * e * e
@@ -87,14 +87,14 @@ class MultiheadAttention(MatmulCounts, Layer):
         "in_proj and out_proj MACs (fvcore linear_flop_jit on the F.linear calls of "
         "F.multi_head_attention_forward); QKᵀ and AV (bmm_flop_jit) only with need_weights: "
         "without, aten::scaled_dot_product_attention has no fvcore handle",
-        lambda s, i, o, b: b * (_proj_macs(s, i) + (_scores_macs(i) if s.need_weights else 0)),
+        lambda s, i, o, b: b * (_proj_macs(i) + (_scores_macs(i) if s.need_weights else 0)),
         short="N·4LE² (+ N·2L²E with need_weights)",
     )
     count_flopcounter = counts(
         "2·MACs of the projections (flop_counter mm/addmm), plus 2·MACs of QKᵀ and AV (bmm) "
         "with need_weights; aten::_scaled_dot_product_flash_attention_for_cpu (need_weights="
         "False on CPU) has no register_flop_formula",
-        lambda s, i, o, b: 2 * b * (_proj_macs(s, i) + (_scores_macs(i) if s.need_weights else 0)),
+        lambda s, i, o, b: 2 * b * (_proj_macs(i) + (_scores_macs(i) if s.need_weights else 0)),
         short="2N·4LE² (+ 2N·2L²E with need_weights)",
     )
     count_ptflops_hook = counts(
@@ -164,7 +164,7 @@ class MultiheadAttention(MatmulCounts, Layer):
         return 4 * e * e + (4 * e if self.bias else 0)
 
     def macs(self, ins: Shapes, out: Shape) -> Num:
-        return _proj_macs(self, ins) + _scores_macs(ins)
+        return _proj_macs(ins) + _scores_macs(ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         n, e = _le(ins)
@@ -277,14 +277,14 @@ class TimmAttention(MatmulCounts, Layer):
     count_fvcore = counts(
         "qkv and proj MACs (fvcore linear_flop_jit); QKᵀ and AV (matmul_flop_jit) only "
         "unfused: aten::scaled_dot_product_attention has no fvcore handle",
-        lambda s, i, o, b: b * (_proj_macs(s, i) + (0 if s.fused else _scores_macs(i))),
+        lambda s, i, o, b: b * (_proj_macs(i) + (0 if s.fused else _scores_macs(i))),
         short="N·4LE² (+ N·2L²E unfused)",
     )
     count_flopcounter = counts(
         "2·MACs of qkv and proj (flop_counter addmm/mm), plus 2·MACs of QKᵀ and AV (bmm) "
         "unfused; aten::_scaled_dot_product_flash_attention_for_cpu (fused, on CPU) has no "
         "register_flop_formula",
-        lambda s, i, o, b: 2 * b * (_proj_macs(s, i) + (0 if s.fused else _scores_macs(i))),
+        lambda s, i, o, b: 2 * b * (_proj_macs(i) + (0 if s.fused else _scores_macs(i))),
         short="2N·4LE² (+ 2N·2L²E unfused)",
     )
     count_ptflops_hook = counts(
@@ -301,7 +301,7 @@ class TimmAttention(MatmulCounts, Layer):
     count_thop = counts(
         "thop has no hook for timm's Attention: dfs_count adds its nn.Linear children "
         "(count_linear: in_features × output numel, no bias): qkv 3·L·E², proj L·E²",
-        lambda s, i, o, b: b * _proj_macs(s, i),
+        lambda s, i, o, b: b * _proj_macs(i),
         short="N·4LE²",
     )
     count_torchinfo = counts(
@@ -340,7 +340,7 @@ class TimmAttention(MatmulCounts, Layer):
         return 4 * e * e + (3 * e if self.qkv_bias else 0) + (e if self.proj_bias else 0)
 
     def macs(self, ins: Shapes, out: Shape) -> Num:
-        return _proj_macs(self, ins) + _scores_macs(ins)
+        return _proj_macs(ins) + _scores_macs(ins)
 
     def flops(self, ins: Shapes, out: Shape) -> Num:
         n, e = _le(ins)

@@ -180,12 +180,17 @@ class LayerScale(_Elementwise):
 
     def out_shape(self, ins: Shapes) -> Shape:
         s = ins[0]
-        c = s[-1] if self.channels_last else s[0]
-        if not s or _eq_known_false(c, self.channels):
-            where = "last axis" if self.channels_last else "channels (axis 0)"
+        where = "last axis" if self.channels_last else "channels (axis 0)"
+        if not s:
             raise ShapeError(
-                f"{self.kind}.channels = {self.channels} but the input's {where} has "
-                f"{c if s else 'no size'} (shape {'x'.join(map(str, s))})"
+                f"{self.kind}.channels = {self.channels} but the input is a scalar (shape ()): "
+                f"valid is a tensor whose {where} has {self.channels}"
+            )
+        c = s[-1] if self.channels_last else s[0]
+        if _eq_known_false(c, self.channels):
+            raise ShapeError(
+                f"{self.kind}.channels = {self.channels} but the input's {where} has {c} "
+                f"(shape {'x'.join(map(str, s))})"
             )
         return s
 

@@ -59,6 +59,8 @@ def test_conv_bn_relu_maxpool_float32_batch_2() -> None:
         SavedTensor("3", "MaxPool2d", "input 0 (2)", 64, 0, kept_by="2"),
         SavedTensor("3", "MaxPool2d", "argmax indices", 16, 16 * 8),
     ]
+    # element counts are whole numbers (bytes // itemsize), not 32.0
+    assert all(type(t.elements) is int for t in _listed(m, 2, 4))
     total = 128 + (256 + 16 + 16) + 256 + (0 + 128)
     assert memory_report(m, infer_shapes(m), batch=2).saved_for_backward_bytes == total
 
@@ -153,3 +155,9 @@ def test_listed_bytes_add_up_symbolically() -> None:
     s = archcalc.summary("resnet18", input="3xHxW", batch="B")
     listed = sympy.Add(*(t.bytes for t in s.saved_tensors()))
     assert sympy.simplify(listed - s.memory.saved_for_backward_bytes) == 0
+    # conv1 keeps the model input: B·3·H·W elements of 4 bytes
+    first = s.saved_tensors()[0]
+    b, h, w = sympy.symbols("B H W", positive=True, integer=True)
+    assert (first.layer, first.tensor) == ("conv1", "input 0 (input)")
+    assert sympy.simplify(first.elements - b * 3 * h * w) == 0
+    assert sympy.simplify(first.bytes - 4 * b * 3 * h * w) == 0
