@@ -600,6 +600,13 @@ def probe_module(model: Model, *, seed: int = 0, eps: float = 1e-2) -> ArchcalcM
             for pname, p in mod.named_parameters(recurse=False):
                 if pname == "bias":
                     p.zero_()
+                elif isinstance(mod, torch.nn.LayerNorm):
+                    # a LayerNorm inside a torch module archcalc builds whole (torchvision's
+                    # PatchMergingV2): with equal weights the channel sum of its output does
+                    # not depend on its input (the probe saw no dependence, or rounding noise
+                    # depending on the machine); unequal positive weights keep it
+                    ramp = torch.arange(p.numel(), dtype=p.dtype).reshape(p.shape) / p.numel()
+                    p.copy_(p.abs() + eps + ramp)
                 else:
                     p.copy_(p.abs() + eps)
             mean, var = getattr(mod, "running_mean", None), getattr(mod, "running_var", None)

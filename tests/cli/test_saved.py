@@ -64,7 +64,9 @@ def spec(tmp_path: Path) -> str:
 
 
 def run(*args: str):
-    return runner.invoke(app, list(args))
+    # a wide terminal: at 80 columns the table wraps a row's cells onto two lines (nothing
+    # is cut), which the row parser below would read as two rows
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def test_json_lists_each_tensor(spec: str) -> None:
