@@ -600,7 +600,7 @@ def probe_module(model: Model, *, seed: int = 0, eps: float = 1e-2) -> ArchcalcM
             for pname, p in mod.named_parameters(recurse=False):
                 if pname == "bias":
                     p.zero_()
-                elif isinstance(mod, torch.nn.LayerNorm):
+                elif hasattr(mod, "normalized_shape"):  # torch.nn.LayerNorm
                     # a LayerNorm inside a torch module archcalc builds whole (torchvision's
                     # PatchMergingV2): with equal weights the channel sum of its output does
                     # not depend on its input (the probe saw no dependence, or rounding noise
